@@ -16,8 +16,19 @@ const quiet = !process.env.PYP2P_SETUP_VERBOSE
 function run(cmd, args, what) {
   // turbo looks for the package manager (pnpm, a devDependency) on PATH.
   const PATH = `${join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`
-  const env = { ...process.env, PATH, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', npm_config_update_notifier: 'false' }
-  const res = spawnSync(cmd, args, { cwd: root, env, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit', encoding: 'utf8' })
+  const env = {
+    ...process.env,
+    PATH,
+    TURBO_TELEMETRY_DISABLED: '1',
+    DO_NOT_TRACK: '1',
+    npm_config_update_notifier: 'false',
+  }
+  const res = spawnSync(cmd, args, {
+    cwd: root,
+    env,
+    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    encoding: 'utf8',
+  })
   if (res.status !== 0) {
     if (quiet) process.stderr.write(`${res.stdout ?? ''}${res.stderr ?? ''}`)
     process.stderr.write(`setup: ${what} failed (exit ${res.status ?? res.signal})\n`)
@@ -39,7 +50,11 @@ const needInstall = !existsSync(modules) || mtime(modules) < mtime(join(root, 'p
 if (needInstall) {
   process.stderr.write(`setup: installing dependencies with ${pnpmSpec} ...\n`)
   const frozen = process.env.CI ? ['--frozen-lockfile'] : []
-  run('npm', ['exec', '--yes', `--package=${pnpmSpec}`, '--', 'pnpm', 'install', ...frozen, '--reporter=append-only'], 'install')
+  run(
+    'npm',
+    ['exec', '--yes', `--package=${pnpmSpec}`, '--', 'pnpm', 'install', ...frozen, '--reporter=append-only'],
+    'install',
+  )
 }
 
 if (!process.argv.includes('--no-build')) {

@@ -22,11 +22,21 @@ const extra = process.argv.slice(2)
 if (extra.length === 0) {
   step('lint (biome)', bin('biome'), ['ci', '.'])
   step('typecheck', bin('turbo'), ['run', 'typecheck', '--output-logs=errors-only'])
-  step('package exports (publint + attw)', bin('turbo'), ['run', 'check:exports', '--output-logs=errors-only'])
+  step('package exports (publint + attw)', bin('turbo'), [
+    'run',
+    'check:exports',
+    '--output-logs=errors-only',
+  ])
 }
 const out = join(root, 'node_modules', '.cache', 'vitest-results.json')
 rmSync(out, { force: true })
-step('tests (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...extra])
+step('tests (vitest)', bin('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${out}`,
+  ...extra,
+])
 
 let summary = 'tests: no results were written'
 try {

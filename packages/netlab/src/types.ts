@@ -71,7 +71,10 @@ export interface LabProcess {
   /** stdout, line by line, as it arrives */
   readonly lines: AsyncIterable<string>
   /** resolves with the first stdout line matching; rejects on exit, abort or timeout */
-  waitForLine(match: RegExp | ((line: string) => boolean), opts?: { signal?: AbortSignal; timeout?: number }): Promise<string>
+  waitForLine(
+    match: RegExp | ((line: string) => boolean),
+    opts?: { signal?: AbortSignal; timeout?: number },
+  ): Promise<string>
   /** everything written to stdout / stderr so far */
   stdout(): string
   stderr(): string
@@ -85,15 +88,34 @@ export interface Lab {
   host(name: string): LabHost
   router(name: string): LabRouter
   /** run a command inside a host's (or router's) namespace and wait for it */
-  exec(where: string, argv: string[], opts?: { signal?: AbortSignal; timeout?: number; input?: string }): Promise<ExecResult>
+  exec(
+    where: string,
+    argv: string[],
+    opts?: { signal?: AbortSignal; timeout?: number; input?: string },
+  ): Promise<ExecResult>
   /** start a long-running command inside a namespace */
   spawn(where: string, argv: string[], opts?: { env?: Record<string, string> }): LabProcess
   /** start a TypeScript/JS file with Node (tsx, workspace sources) inside a namespace */
-  spawnNode(where: string, script: string, args?: string[], opts?: { env?: Record<string, string> }): LabProcess
+  spawnNode(
+    where: string,
+    script: string,
+    args?: string[],
+    opts?: { env?: Record<string, string> },
+  ): LabProcess
   /** conntrack entries of a router, one line each */
   conntrack(router: string): Promise<string[]>
   /** port mappings miniupnpd holds in a router */
-  upnpMappings(router: string): Promise<Array<{ protocol: 'TCP' | 'UDP'; externalPort: number; internalIp: string; internalPort: number; description: string }>>
+  upnpMappings(
+    router: string,
+  ): Promise<
+    Array<{
+      protocol: 'TCP' | 'UDP'
+      externalPort: number
+      internalIp: string
+      internalPort: number
+      description: string
+    }>
+  >
   /** stop every process, delete every namespace and link this lab made; idempotent */
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
