@@ -105,9 +105,7 @@ export interface Lab {
   /** conntrack entries of a router, one line each */
   conntrack(router: string): Promise<string[]>
   /** port mappings miniupnpd holds in a router */
-  upnpMappings(
-    router: string,
-  ): Promise<
+  upnpMappings(router: string): Promise<
     Array<{
       protocol: 'TCP' | 'UDP'
       externalPort: number
