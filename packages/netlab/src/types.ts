@@ -7,14 +7,17 @@ export type NatMapping =
   | 'cone'
   /** a new random external port per destination (MASQUERADE --random-fully) */
   | 'symmetric'
-  /** external ports handed out in sequence with a fixed step, per destination (if buildable) */
+  /** every new connection (so every new destination) takes the next external port: 20000, 20001, ...
+   * (step 1, one counter per router, wrapping after 1000; nft `numgen inc`) */
   | 'sequential'
 
 /** What the router does with an unsolicited inbound SYN on its WAN side. */
 export type InboundPolicy = 'rst' | 'drop'
 
-/** miniupnpd in the router: which protocols it serves; 'none' runs no daemon. */
-export type UpnpMode = 'igd2+natpmp' | 'igd1' | 'natpmp' | 'none'
+/** miniupnpd in the router: which protocols it serves; 'none' runs no daemon.
+ * 'igd2+natpmp': UPnP IGD v2 and NAT-PMP (and PCP); 'igd2': IGD v2 only; 'igd1': IGD v1 only
+ * (`force_igd_desc_v1`); 'natpmp': NAT-PMP (and PCP) only. */
+export type UpnpMode = 'igd2+natpmp' | 'igd2' | 'igd1' | 'natpmp' | 'none'
 
 export interface RouterSpec {
   nat: NatMapping
@@ -24,7 +27,8 @@ export interface RouterSpec {
   loss?: number
   /** seconds; sets nf_conntrack_tcp_timeout_established (and friends) inside the router */
   conntrackTimeout?: number
-  /** default 'none' */
+  /** default 'none'. Behind another router (double NAT) the WAN address is private, and miniupnpd
+   * 2.3.1 then runs and answers but refuses every mapping, as such routers do in the field. */
   upnp?: UpnpMode
   /** name of the router this one sits behind (double NAT); default: on the internet */
   behind?: string
@@ -58,6 +62,27 @@ export interface LabRouter {
   /** e.g. '10.1.0.0/24' */
   readonly lanSubnet: string
   readonly spec: Readonly<RouterSpec>
+  /** when miniupnpd serves UPnP: its root description URL, for `upnpc -u <url>` (skips the
+   * two-second SSDP discovery) */
+  readonly upnpUrl?: string
+}
+
+/** A port mapping miniupnpd holds (from its lease file). */
+export interface UpnpMapping {
+  protocol: 'TCP' | 'UDP'
+  externalPort: number
+  internalIp: string
+  internalPort: number
+  description: string
+}
+
+export interface CreateLabOptions {
+  signal?: AbortSignal
+  /** name prefix instead of a fresh `nl<pid>-<hex>` one (the CLI uses `nlcli-<scenario>`) */
+  prefix?: string
+  /** keep the lab when this process exits (no exit hook, daemons not tied to this process); the CLI
+   * uses it, tests should not */
+  persistent?: boolean
 }
 
 export interface ExecResult {
@@ -68,52 +93,57 @@ export interface ExecResult {
 
 export interface LabProcess {
   readonly pid: number
-  /** stdout, line by line, as it arrives */
+  /** stdout, line by line, as it arrives. Each iteration starts from the first line (lines already
+   * received are replayed, none is lost to a late reader) and ends when stdout closes. */
   readonly lines: AsyncIterable<string>
-  /** resolves with the first stdout line matching; rejects on exit, abort or timeout */
+  /** resolves with the first stdout line matching, searching every line since the process started
+   * (so a line that came before the call counts); rejects on exit, abort or timeout (default 30 s) */
   waitForLine(
     match: RegExp | ((line: string) => boolean),
     opts?: { signal?: AbortSignal; timeout?: number },
   ): Promise<string>
+  /** the same for stderr (where `debug` output and most daemons' logs go) */
+  waitForStderr(match: RegExp, opts?: { signal?: AbortSignal; timeout?: number }): Promise<string>
   /** everything written to stdout / stderr so far */
   stdout(): string
   stderr(): string
+  /** writes to the process's stdin */
+  write(data: string): void
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** default SIGTERM; a no-op once it has exited */
   kill(signal?: NodeJS.Signals): void
 }
 
 export interface Lab {
-  /** unique per lab; every namespace and link name starts with it */
+  /** unique per lab; every namespace name starts with it (links live only inside those namespaces) */
   readonly prefix: string
+  /** every host (public ones included) and every router, by name */
+  readonly hosts: readonly LabHost[]
+  readonly routers: readonly LabRouter[]
   host(name: string): LabHost
   router(name: string): LabRouter
-  /** run a command inside a host's (or router's) namespace and wait for it */
+  /** run a command inside a host's (or router's, or 'internet') namespace and wait for it; resolves
+   * with its exit code and output whatever the code, rejects on timeout (default 30 s) or abort */
   exec(
     where: string,
     argv: string[],
     opts?: { signal?: AbortSignal; timeout?: number; input?: string },
   ): Promise<ExecResult>
-  /** start a long-running command inside a namespace */
-  spawn(where: string, argv: string[], opts?: { env?: Record<string, string> }): LabProcess
-  /** start a TypeScript/JS file with Node (tsx, workspace sources) inside a namespace */
+  /** start a long-running command inside a namespace; it is killed by close() and when this process
+   * exits (SIGKILL through PR_SET_PDEATHSIG, so even when this process is killed) */
+  spawn(where: string, argv: string[], opts?: { env?: Record<string, string>; cwd?: string }): LabProcess
+  /** start a TypeScript/JS file with Node (tsx, workspace sources) inside a namespace:
+   * `node --import tsx --conditions=@pyp2p/source <script> ...args`, cwd = the script's package */
   spawnNode(
     where: string,
     script: string,
     args?: string[],
     opts?: { env?: Record<string, string> },
   ): LabProcess
-  /** conntrack entries of a router, one line each */
+  /** conntrack entries of a router, one line each (`conntrack -L` format) */
   conntrack(router: string): Promise<string[]>
-  /** port mappings miniupnpd holds in a router */
-  upnpMappings(router: string): Promise<
-    Array<{
-      protocol: 'TCP' | 'UDP'
-      externalPort: number
-      internalIp: string
-      internalPort: number
-      description: string
-    }>
-  >
+  /** port mappings miniupnpd holds in a router (UPnP and NAT-PMP alike; [] without miniupnpd) */
+  upnpMappings(router: string): Promise<UpnpMapping[]>
   /** stop every process, delete every namespace and link this lab made; idempotent */
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
