@@ -1,1 +1,58 @@
-export {}
+/**
+ * @packageDocumentation
+ * The Universal Node Locator (pyp2p's UNL): a compact, URL-safe string saying how to reach a node (node
+ * id, node type, NAT type, port forwarding, listening port, WAN and LAN addresses, IPv4 or IPv6), and
+ * `UnlConnector.connect()`, which gets a TCP connection to that node by the best method: same LAN,
+ * direct, reverse connect through a message relay (@pyp2p/dht-msg), or hole punching (an injected
+ * `Puncher`, from @pyp2p/punch).
+ *
+ * @example
+ * ```ts
+ * import { once } from 'node:events'
+ * import { createServer } from 'node:net'
+ * import { UNL, UnlConnector } from '@pyp2p/unl'
+ *
+ * const node = { natType: 'unknown', forwarding: 'none', wanAddress: '127.0.0.1', lanAddress: '127.0.0.1' } as const
+ * const server = createServer().listen(0, '127.0.0.1')
+ * await once(server, 'listening')
+ * const { port } = server.address() as { port: number }
+ * const alice = new UnlConnector({ unl: new UNL({ ...node, nodeId: 'aa'.repeat(20), nodeType: 'passive', port }) })
+ * alice.acceptOn(server)
+ * alice.on('connection', ({ connection }) => connection.on('line', (l) => connection.sendLine(`echo ${l}`)))
+ * const bob = new UnlConnector({ unl: new UNL({ ...node, nodeId: 'bb'.repeat(20), nodeType: 'active', port: 0 }) })
+ * const { connection, method, durationMs } = await bob.connectWithReport(alice.unl.text)
+ * connection.sendLine('hi')
+ * console.log(await connection.readLine(), `(${method}, ${durationMs.toFixed(1)} ms)`) // echo hi (lan, 2.3 ms)
+ * connection.close()
+ * server.close()
+ * ```
+ */
+export {
+  type ConnectHello,
+  formatConnectHello,
+  formatReverseRequest,
+  parseConnectHello,
+  parseReverseRequest,
+} from './connect-hello.js'
+export { type Capabilities, type ConnectPlan, type PlannedMethod, planConnect } from './connect-plan.js'
+export { UnlConnector } from './connector.js'
+export type {
+  ConnectOptions,
+  ConnectResult,
+  IncomingConnection,
+  UnlConnectorEvents,
+  UnlConnectorOptions,
+} from './connector-options.js'
+export * from './constants.js'
+export {
+  type AttemptReport,
+  type ConnectMethod,
+  describeAttempts,
+  UnlError,
+  type UnlErrorCode,
+} from './errors.js'
+export type { Puncher, PunchRequest } from './puncher.js'
+export { ReverseGuard, type ReverseLimits, type ReverseTarget } from './reverse-guard.js'
+export * from './types.js'
+export { compareUnl, isMaster, isSameNode, parseUnl, UNL } from './unl.js'
+export { encodeUnl } from './unl-codec.js'

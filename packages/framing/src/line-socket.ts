@@ -1,0 +1,301 @@
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import createDebug from 'debug'
+import { LINE_DELIMITER } from './constants.js'
+import { FramingError } from './errors.js'
+import { LineDecoder } from './line-decoder.js'
+import { LineInbox } from './line-inbox.js'
+import { checkInt, type LineSocketOptions, type ReadLineOptions, resolveLimits } from './options.js'
+
+const log = createDebug('pyp2p:framing')
+
+/** Why a connection closed: `close()` was called, the peer closed, a socket error, or a limit was hit. */
+export type CloseReason = 'local' | 'peer' | 'error' | 'limit'
+
+export interface CloseInfo {
+  reason: CloseReason
+  /** For `error` the socket's error; for `limit` a `FramingError` (`ERR_LINE_TOO_LONG`, ...). */
+  error?: FramingError | Error
+}
+
+export interface LineSocketEvents {
+  line: [line: string]
+  close: [info: CloseInfo]
+}
+
+/**
+ * A TCP connection carrying newline-terminated text messages: the original pyp2p `Sock`.
+ * Lines are delivered exactly once, in order: to the oldest pending `readLine()`/`for await`, else to
+ * `line` listeners, else into a bounded queue read by `for (const line of con)`. Never emits `error`:
+ * every failure ends the connection and is reported by the `close` event and `closed`.
+ */
+export class LineSocket
+  extends EventEmitter<LineSocketEvents>
+  implements Iterable<string>, AsyncIterable<string>
+{
+  /** The underlying socket. Write to it directly only before any `sendLine()`. */
+  readonly socket: Socket
+  /** Resolves (never rejects) once the socket is fully closed, with why. */
+  readonly closed: Promise<CloseInfo>
+  readonly #decoder: LineDecoder
+  readonly #inbox: LineInbox
+  readonly #onShutdown = new Set<() => void>()
+  readonly #maxSendBuffer: number
+  readonly #closeTimeout: number
+  #resolveClosed!: (info: CloseInfo) => void
+  #closeInfo: CloseInfo | undefined
+  #finished = false
+  #corked = false
+  #lingerTimer: NodeJS.Timeout | undefined
+
+  constructor(socket: Socket, options: LineSocketOptions = {}) {
+    super()
+    this.socket = socket
+    const limits = resolveLimits(options)
+    this.#decoder = new LineDecoder({ maxLineLength: limits.maxLineLength })
+    this.#maxSendBuffer = limits.maxSendBuffer
+    this.#inbox = new LineInbox(
+      {
+        emit: (line) => this.emit('line', line),
+        hasListeners: () => this.listenerCount('line') > 0,
+        pause: () => {
+          log('receive queue full: socket paused')
+          socket.pause()
+        },
+        resume: () => socket.resume(),
+      },
+      limits.maxQueuedLines,
+      limits.maxQueuedChars,
+    )
+    this.#closeTimeout = limits.closeTimeout
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve
+    })
+    // Lines queued before a `line` listener exists go to it first, keeping the order.
+    EventEmitter.prototype.on.call(this, 'newListener', this.#onNewListener)
+    socket.on('data', this.#onData)
+    socket.on('end', this.#onEnd)
+    socket.on('error', this.#onError)
+    socket.on('close', this.#onClose)
+    if (socket.closed) {
+      process.nextTick(() => this.#onClose(false))
+      return
+    }
+    if (!socket.destroyed) {
+      if (limits.keepAlive) socket.setKeepAlive(true, limits.keepAliveInitialDelay)
+      if (limits.noDelay) socket.setNoDelay(true)
+    }
+    if (options.head !== undefined && options.head.length > 0) this.#onData(options.head)
+  }
+
+  /** `true` until the connection closes or `close()` is called. */
+  get isOpen(): boolean {
+    return this.#closeInfo === undefined && !this.socket.destroyed
+  }
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress
+  }
+  get remotePort(): number | undefined {
+    return this.socket.remotePort
+  }
+  get localAddress(): string | undefined {
+    return this.socket.localAddress
+  }
+  get localPort(): number | undefined {
+    return this.socket.localPort
+  }
+  /** Whole lines received and not read yet. */
+  get queuedLines(): number {
+    return this.#inbox.length
+  }
+
+  /**
+   * Sends `text` followed by `\r\n`. Returns `false` when the send buffer is above its high-water mark:
+   * wait for `drain()` before sending more. Throws `ERR_INVALID_LINE` (text contains `\r`/`\n`),
+   * `ERR_LINE_TOO_LONG`, `ERR_CONNECTION_CLOSED`, or `ERR_SEND_BUFFER_FULL` (the connection then closes).
+   */
+  sendLine(text: string): boolean {
+    if (this.#closeInfo !== undefined || !this.socket.writable) {
+      throw FramingError.CONNECTION_CLOSED(this.#closeInfo?.error)
+    }
+    if (text.includes('\n') || text.includes('\r')) throw FramingError.INVALID_LINE()
+    const max = this.#decoder.maxLineLength
+    // A UTF-8 encoding is at least as long as the string and at most 3 bytes per UTF-16 unit.
+    if (text.length > max || (text.length * 3 > max && Buffer.byteLength(text) > max)) {
+      throw FramingError.LINE_TOO_LONG(max)
+    }
+    if (this.socket.writableLength + text.length + LINE_DELIMITER.length > this.#maxSendBuffer) {
+      const error = FramingError.SEND_BUFFER_FULL(this.#maxSendBuffer)
+      this.#fail('limit', error)
+      throw error
+    }
+    // Lines sent in the same tick leave in one writev instead of one syscall each.
+    if (!this.#corked) {
+      this.#corked = true
+      this.socket.cork()
+      process.nextTick(this.#uncork)
+    }
+    return this.socket.write(text + LINE_DELIMITER)
+  }
+
+  #uncork = (): void => {
+    this.#corked = false
+    this.socket.uncork()
+  }
+
+  /** Resolves when the send buffer is below its high-water mark; rejects if the connection closes. */
+  drain(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options
+    if (this.#closeInfo !== undefined)
+      return Promise.reject(FramingError.CONNECTION_CLOSED(this.#closeInfo.error))
+    if (signal?.aborted) return Promise.reject(FramingError.ABORTED(signal.reason))
+    if (!this.socket.writableNeedDrain) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        this.socket.off('drain', onDrain)
+        signal?.removeEventListener('abort', onAbort)
+        this.#onShutdown.delete(onShutdown)
+      }
+      const onDrain = (): void => {
+        cleanup()
+        resolve()
+      }
+      const onAbort = (): void => {
+        cleanup()
+        reject(FramingError.ABORTED(signal?.reason))
+      }
+      const onShutdown = (): void => {
+        cleanup()
+        reject(FramingError.CONNECTION_CLOSED(this.#closeInfo?.error))
+      }
+      this.socket.on('drain', onDrain)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#onShutdown.add(onShutdown)
+    })
+  }
+
+  /** The next whole line (the original's `recv_line`). Rejects with `ERR_CONNECTION_CLOSED` at the end. */
+  async readLine(options: ReadLineOptions = {}): Promise<string> {
+    const { signal, timeout } = options
+    if (timeout !== undefined) checkInt('timeout', timeout, 0)
+    const line = await this.#inbox.next(signal, timeout)
+    if (line === undefined) throw FramingError.CONNECTION_CLOSED(this.#closeInfo?.error)
+    return line
+  }
+
+  /** Yields the lines that have already arrived whole, then returns at once (never waits). */
+  *[Symbol.iterator](): Iterator<string> {
+    for (let line = this.#inbox.shift(); line !== undefined; line = this.#inbox.shift()) yield line
+  }
+
+  /** Yields every line as it arrives; ends (without throwing) when the connection closes. */
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (;;) {
+      const line = this.#inbox.shift() ?? (this.#inbox.ended ? undefined : await this.#inbox.next())
+      if (line === undefined) return
+      yield line
+    }
+  }
+
+  /**
+   * Closes the connection: unread lines are dropped, output already queued is sent (for at most
+   * `closeTimeout` ms), then the socket is destroyed. Idempotent; `closed` says when it is done.
+   */
+  close(): void {
+    if (this.#closeInfo !== undefined) return
+    this.#closeInfo = { reason: 'local' }
+    log('close (local)')
+    this.#inbox.clear()
+    this.#shutdown()
+    if (this.socket.destroyed) return
+    if (this.socket.writableFinished) {
+      this.socket.destroy() // our side was already ended (the peer closed first)
+      return
+    }
+    this.#lingerTimer = setTimeout(() => this.socket.destroy(), this.#closeTimeout)
+    this.#lingerTimer.unref()
+    this.socket.once('finish', () => this.socket.destroy())
+    this.socket.end()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+    await this.closed
+  }
+
+  #onNewListener = (event: string | symbol): void => {
+    if (event === 'line' && this.#inbox.length > 0) process.nextTick(this.#inbox.flush)
+  }
+
+  /** As `EventEmitter#removeAllListeners`, keeping the internal hook that hands queued lines to new listeners. */
+  override removeAllListeners(
+    ...args: Parameters<EventEmitter<LineSocketEvents>['removeAllListeners']>
+  ): this {
+    super.removeAllListeners(...args)
+    const hooks = EventEmitter.prototype.listeners.call(this, 'newListener')
+    if (!hooks.includes(this.#onNewListener))
+      EventEmitter.prototype.on.call(this, 'newListener', this.#onNewListener)
+    return this
+  }
+
+  #onData = (chunk: Uint8Array | string): void => {
+    if (this.#inbox.ended) return
+    try {
+      this.#decoder.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this.#inbox.deliver)
+    } catch (err) {
+      const limit = this.#decoder.error
+      if (limit !== undefined && err === limit) {
+        this.#fail('limit', limit)
+        return
+      }
+      // A `line` listener threw: the rest of the chunk is lost, so the stream can't be trusted any
+      // more. End the connection (reason `error`) and let the exception propagate as from any emitter.
+      this.#fail('error', err instanceof Error ? err : new Error(String(err), { cause: err }))
+      throw err
+    }
+  }
+
+  #onEnd = (): void => {
+    const dropped = this.#decoder.pendingBytes
+    log(
+      'peer ended the connection%s',
+      dropped > 0 ? ` (dropping ${dropped} bytes of an unfinished line)` : '',
+    )
+    this.#inbox.end()
+    // A server made with allowHalfOpen would leave our side open; a line connection ends with its peer.
+    if (this.socket.allowHalfOpen && this.socket.writable) this.socket.end()
+  }
+
+  #onError = (error: Error): void => {
+    log('socket error: %s', error.message)
+    this.#closeInfo ??= { reason: 'error', error }
+  }
+
+  #onClose = (hadError: boolean): void => {
+    clearTimeout(this.#lingerTimer)
+    this.#closeInfo ??= hadError
+      ? { reason: 'error', error: FramingError.CONNECTION_CLOSED() }
+      : { reason: 'peer' }
+    this.#shutdown()
+    if (this.#finished) return
+    this.#finished = true
+    const info = this.#closeInfo
+    log('closed: %s', info.reason)
+    this.#resolveClosed(info)
+    this.emit('close', info)
+  }
+
+  #fail(reason: CloseReason, error: Error): void {
+    if (this.#closeInfo !== undefined) return
+    log('failing connection (%s): %s', reason, error.message)
+    this.#closeInfo = { reason, error }
+    this.#shutdown()
+    this.socket.destroy()
+  }
+
+  // No more lines will arrive (queued ones stay readable, unless close() dropped them); waits fail.
+  #shutdown(): void {
+    this.#inbox.end()
+    for (const fn of [...this.#onShutdown]) fn()
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Options, results and events of UnlConnector; every default is a constant in constants.ts.
+ */
+import type { MessageTransport } from '@pyp2p/dht-msg'
+import type { LineLimits, LineSocket } from '@pyp2p/framing'
+import type { AttemptReport, ConnectMethod, UnlError } from './errors.js'
+import type { Puncher } from './puncher.js'
+import type { ReverseLimits } from './reverse-guard.js'
+import type { UNL } from './unl.js'
+
+export interface UnlConnectorOptions {
+  /** This node's UNL. */
+  unl: UNL
+  /** Carries reverse-connect requests (a RelayClient); without it, reverse connect is skipped. */
+  transport?: MessageTransport
+  /** Hole punching for two simultaneous nodes (@pyp2p/punch); without it, punching is skipped. */
+  puncher?: Puncher
+  /** Act on other nodes' reverse-connect requests arriving on `transport`. Default true. */
+  answerReverse?: boolean
+  /** Limits on the reverse-connect requests we act on. */
+  reverseLimits?: ReverseLimits
+  /** One LAN or direct dial, ms. Default DIAL_TIMEOUT_MS. */
+  dialTimeout?: number
+  /** Waiting for the peer to dial in after a reverse-connect request, ms. Default REVERSE_TIMEOUT_MS. */
+  reverseTimeout?: number
+  /** Waiting for an incoming connection's first line, ms. Default HELLO_TIMEOUT_MS. */
+  helloTimeout?: number
+  /** Limits for the connections this connector makes or accepts. */
+  lineLimits?: LineLimits
+}
+
+export interface ConnectOptions {
+  signal?: AbortSignal
+  /** The whole attempt, every method included, ms. Default CONNECT_TIMEOUT_MS (60 s, the original's). */
+  timeout?: number
+  /** The original's callback style: called as well as the promise settling (which is then handled). */
+  events?: {
+    success?: (connection: LineSocket, result: ConnectResult) => void
+    failure?: (error: UnlError) => void
+  }
+}
+
+export interface ConnectResult {
+  connection: LineSocket
+  method: ConnectMethod
+  /** From the call to the connection, ms. */
+  durationMs: number
+  /** Every method tried or skipped, in order. */
+  attempts: AttemptReport[]
+}
+
+export interface IncomingConnection {
+  connection: LineSocket
+  /** `direct` when the peer dialled us (by LAN or WAN); `reverse` when we dialled it at its request. */
+  method: ConnectMethod
+  /** The node id the peer gave in its first line (verified only for `reverse`, through the relay). */
+  nodeId: string
+  /** The peer's UNL when known (reverse connects we answered). */
+  peer?: UNL
+}
+
+export interface UnlConnectorEvents {
+  /**
+   * A connection no `connect()` of ours asked for: a peer dialled a server given to `acceptOn`, or we
+   * answered a peer's reverse-connect request. Closed at once when there is no listener.
+   */
+  connection: [incoming: IncomingConnection]
+  /** A reverse-connect request we did not act on, or whose dial-back failed. */
+  refused: [info: { from: string; error: Error }]
+}

@@ -1,0 +1,292 @@
+/**
+ * `UnlConnector`: gets a TCP connection to the node a UNL describes, by the best method (same LAN,
+ * direct, reverse connect through a message transport, hole punch through an injected Puncher), and
+ * answers other nodes' reverse-connect requests.
+ */
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import type { Server, Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import type { MessageTransport, TransportMessage } from '@pyp2p/dht-msg'
+import { connectLine, type LineLimits, LineSocket } from '@pyp2p/framing'
+import createDebug from 'debug'
+import {
+  formatConnectHello,
+  formatReverseRequest,
+  isReverseRequest,
+  parseConnectHello,
+} from './connect-hello.js'
+import { type PlannedMethod, planConnect } from './connect-plan.js'
+import type {
+  ConnectOptions,
+  ConnectResult,
+  IncomingConnection,
+  UnlConnectorEvents,
+  UnlConnectorOptions,
+} from './connector-options.js'
+import {
+  CONNECT_TIMEOUT_MS,
+  DIAL_TIMEOUT_MS,
+  HELLO_TIMEOUT_MS,
+  NONCE_BYTES,
+  REVERSE_TIMEOUT_MS,
+} from './constants.js'
+import { type AttemptReport, UnlError } from './errors.js'
+import type { Puncher } from './puncher.js'
+import { ReverseGuard } from './reverse-guard.js'
+import { isMaster, isSameNode, UNL } from './unl.js'
+
+const log = createDebug('pyp2p:unl')
+
+interface Pending {
+  nodeId: string
+  resolve(con: LineSocket): void
+}
+
+export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
+  #unl: UNL
+  readonly #transport: MessageTransport | undefined
+  readonly #puncher: Puncher | undefined
+  readonly #guard: ReverseGuard
+  readonly #dialTimeout: number
+  readonly #reverseTimeout: number
+  readonly #helloTimeout: number
+  readonly #lineLimits: LineLimits
+  readonly #pending = new Map<string, Pending>()
+  readonly #closing = new AbortController()
+  readonly #unsubscribe: (() => void) | undefined
+  readonly #servers = new Map<Server, (socket: Socket) => void>()
+
+  constructor(options: UnlConnectorOptions) {
+    super()
+    this.#transport = options.transport
+    this.#unl = this.#checkUnl(options.unl)
+    this.#puncher = options.puncher
+    this.#guard = new ReverseGuard(options.reverseLimits)
+    this.#dialTimeout = options.dialTimeout ?? DIAL_TIMEOUT_MS
+    this.#reverseTimeout = options.reverseTimeout ?? REVERSE_TIMEOUT_MS
+    this.#helloTimeout = options.helloTimeout ?? HELLO_TIMEOUT_MS
+    this.#lineLimits = options.lineLimits ?? {}
+    if (this.#transport !== undefined && (options.answerReverse ?? true)) {
+      this.#unsubscribe = this.#transport.subscribe((m) => this.#onMessage(m))
+    }
+  }
+
+  /** This node's UNL. */
+  get unl(): UNL {
+    return this.#unl
+  }
+
+  /** Replace this node's UNL (e.g. once the WAN address or a port mapping is known). */
+  setUnl(unl: UNL): void {
+    this.#unl = this.#checkUnl(unl)
+  }
+
+  /**
+   * A connection to the node `theirs` describes (the original's `unl.connect`). Rejects with UnlError:
+   * ERR_CONNECT_SELF, ERR_NO_METHOD, ERR_CONNECT_FAILED or ERR_CONNECT_TIMEOUT (each listing every
+   * method and why it failed), ERR_ABORTED, ERR_CLOSED, or ERR_INVALID_UNL for a bad UNL text.
+   */
+  connect(theirs: UNL | string, options: ConnectOptions = {}): Promise<LineSocket> {
+    const connection = this.connectWithReport(theirs, options).then((r) => r.connection)
+    // With `events` the failure goes to the callback; the promise may be left unobserved.
+    if (options.events !== undefined) connection.catch(() => {})
+    return connection
+  }
+
+  /** `connect()`, resolving with the method used, the duration and every attempt. */
+  connectWithReport(theirs: UNL | string, options: ConnectOptions = {}): Promise<ConnectResult> {
+    const run = this.#connect(theirs, options)
+    const { events } = options
+    if (events === undefined) return run
+    run.then(
+      (result) => events.success?.(result.connection, result),
+      (err: unknown) => events.failure?.(err as UnlError),
+    )
+    return run
+  }
+
+  /**
+   * Serve a connection accepted on our listening port: reads its first line; when it answers one of
+   * our reverse-connect requests it completes that `connect()` and resolves undefined, otherwise it
+   * resolves with the connection (now the caller's). Rejects with ERR_INVALID_HELLO (and closes the
+   * connection) when the first line is not a connect hello.
+   */
+  async handleIncoming(
+    con: LineSocket,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<IncomingConnection | undefined> {
+    const signals = [this.#closing.signal, AbortSignal.timeout(this.#helloTimeout)]
+    if (options.signal !== undefined) signals.push(options.signal)
+    let hello: ReturnType<typeof parseConnectHello>
+    try {
+      hello = parseConnectHello(await con.readLine({ signal: AbortSignal.any(signals) }))
+    } catch (err) {
+      con.close()
+      throw err instanceof UnlError ? err : UnlError.INVALID_HELLO('no first line', err)
+    }
+    const pending = this.#pending.get(hello.nonce)
+    if (pending !== undefined && pending.nodeId === hello.nodeId) {
+      this.#pending.delete(hello.nonce)
+      pending.resolve(con)
+      return undefined
+    }
+    return { connection: con, method: 'direct', nodeId: hello.nodeId }
+  }
+
+  /**
+   * Serve every connection `server` accepts with `handleIncoming`, emitting `connection` for those
+   * that are not answers to our own requests (closed when nobody listens). Stops at `close()`.
+   */
+  acceptOn(server: Server): void {
+    const onSocket = (socket: Socket): void => {
+      this.handleIncoming(new LineSocket(socket, this.#lineLimits)).then(
+        (incoming) => incoming && this.#deliver(incoming),
+        (err: unknown) => log('incoming connection refused: %s', (err as Error).message),
+      )
+    }
+    server.on('connection', onSocket)
+    this.#servers.set(server, onSocket)
+  }
+
+  /** Stop answering reverse requests and fail pending `connect()` calls. Idempotent. */
+  close(): void {
+    if (this.#closing.signal.aborted) return
+    this.#closing.abort(UnlError.CLOSED())
+    this.#unsubscribe?.()
+    for (const [server, fn] of this.#servers) server.off('connection', fn)
+    this.#servers.clear()
+  }
+
+  async #connect(theirInput: UNL | string, options: ConnectOptions): Promise<ConnectResult> {
+    const started = performance.now()
+    if (this.#closing.signal.aborted) throw UnlError.CLOSED()
+    const theirs = typeof theirInput === 'string' ? UNL.parse(theirInput) : theirInput
+    if (isSameNode(this.#unl, theirs)) throw UnlError.CONNECT_SELF()
+    const timeout = options.timeout ?? CONNECT_TIMEOUT_MS
+    const signals = [this.#closing.signal, AbortSignal.timeout(timeout)]
+    if (options.signal !== undefined) signals.push(options.signal)
+    const signal = AbortSignal.any(signals)
+    const plan = planConnect(this.#unl, theirs, {
+      reverse: this.#transport !== undefined,
+      punch: this.#puncher !== undefined,
+    })
+    const attempts: AttemptReport[] = []
+    if (plan.methods.length === 0) throw UnlError.NO_METHOD(plan.skipped)
+    for (const m of plan.methods) {
+      const t0 = performance.now()
+      try {
+        const connection = await this.#attempt(m, theirs, signal)
+        attempts.push({ method: m.method, ok: true, durationMs: performance.now() - t0 })
+        log('connected to %s by %s', theirs.nodeId, m.method)
+        const durationMs = performance.now() - started
+        return { connection, method: m.method, durationMs, attempts: [...attempts, ...plan.skipped] }
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err))
+        attempts.push({ method: m.method, ok: false, durationMs: performance.now() - t0, error })
+        log('%s to %s failed: %s', m.method, theirs.nodeId, error.message)
+        if (signal.aborted) {
+          const all = [...attempts, ...plan.skipped]
+          if (this.#closing.signal.aborted) throw UnlError.CLOSED()
+          if (options.signal?.aborted) throw UnlError.ABORTED(options.signal.reason)
+          throw UnlError.CONNECT_TIMEOUT(timeout, all)
+        }
+      }
+    }
+    throw UnlError.CONNECT_FAILED([...attempts, ...plan.skipped])
+  }
+
+  async #attempt(m: PlannedMethod, theirs: UNL, signal: AbortSignal): Promise<LineSocket> {
+    const nonce = randomBytes(NONCE_BYTES).toString('hex')
+    switch (m.method) {
+      case 'lan':
+      case 'direct':
+        return this.#dial(m.host!, m.port!, nonce, signal)
+      case 'reverse':
+        return this.#reverse(theirs, nonce, signal)
+      case 'punch':
+        return this.#puncher!.punch({
+          ours: this.#unl,
+          theirs,
+          nonce,
+          master: isMaster(this.#unl, theirs),
+          signal,
+        })
+    }
+  }
+
+  async #dial(host: string, port: number, nonce: string, signal: AbortSignal): Promise<LineSocket> {
+    const con = await connectLine({ host, port, signal, timeout: this.#dialTimeout, ...this.#lineLimits })
+    con.sendLine(formatConnectHello(nonce, this.#unl.nodeId))
+    return con
+  }
+
+  async #reverse(theirs: UNL, nonce: string, outer: AbortSignal): Promise<LineSocket> {
+    const signal = AbortSignal.any([outer, AbortSignal.timeout(this.#reverseTimeout)])
+    const arrived = new Promise<LineSocket>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#pending.delete(nonce)
+        reject(
+          outer.aborted
+            ? UnlError.ABORTED(outer.reason)
+            : new Error(`${theirs.nodeId} did not connect back within ${this.#reverseTimeout} ms`),
+        )
+      }
+      this.#pending.set(nonce, {
+        nodeId: theirs.nodeId,
+        resolve: (con) => {
+          signal.removeEventListener('abort', onAbort)
+          resolve(con)
+        },
+      })
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    arrived.catch(() => {}) // settled below; this only keeps an early rejection from being "unhandled"
+    try {
+      await this.#transport!.send(theirs.nodeId, formatReverseRequest(this.#unl, nonce), { signal })
+    } catch (err) {
+      this.#pending.delete(nonce)
+      throw err
+    }
+    return arrived
+  }
+
+  // Peers act on a reverse request only when its UNL's node id is the relay-authenticated sender.
+  #checkUnl(unl: UNL): UNL {
+    if (this.#transport !== undefined && unl.nodeId !== this.#transport.nodeId) {
+      throw UnlError.INVALID_UNL('nodeId', `must be the transport's node id ${this.#transport.nodeId}`)
+    }
+    return unl
+  }
+
+  #deliver(incoming: IncomingConnection): void {
+    if (this.listenerCount('connection') > 0) {
+      this.emit('connection', incoming)
+      return
+    }
+    log('no connection listener: closing the connection from %s', incoming.nodeId)
+    incoming.connection.close()
+  }
+
+  #onMessage(m: TransportMessage): void {
+    if (!isReverseRequest(m.message)) return
+    let target: ReturnType<ReverseGuard['check']>
+    try {
+      target = this.#guard.check(m, this.#unl, Date.now())
+    } catch (err) {
+      log('reverse-connect request from %s refused: %s', m.from, (err as Error).message)
+      this.emit('refused', { from: m.from, error: err as Error })
+      return
+    }
+    if (target === undefined) return // a repeat of a request already answered
+    const { host, port, nonce, unl } = target
+    const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#dialTimeout)])
+    this.#dial(host, port, nonce, signal).then(
+      (connection) => this.#deliver({ connection, method: 'reverse', nodeId: unl.nodeId, peer: unl }),
+      (err: unknown) => {
+        log('reverse connect to %s:%d failed: %s', host, port, (err as Error).message)
+        this.emit('refused', { from: m.from, error: err as Error })
+      },
+    )
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Every number the UNL package uses, with where it comes from.
+ */
+
+/**
+ * Format version written in the first byte. The Python original wrote version 2 (fixed layout, standard
+ * base64, IPv4 only); this is the first format of the TypeScript port, so it takes the next number.
+ */
+export const UNL_FORMAT_VERSION = 3
+
+/** The original's version byte, recognised only to say why such a UNL is refused. */
+export const UNL_PYTHON_FORMAT_VERSION = 2
+
+/** Node ids are 20 bytes (the original's DHT ids; here the SHA-256 of an Ed25519 key, truncated). */
+export const NODE_ID_BYTES = 20
+
+/** Checksum: the first 4 bytes of SHA-256 over everything before it (the original used 4 bytes too). */
+export const UNL_CHECKSUM_BYTES = 4
+
+/** version + node id + node type + NAT type + forwarding type + port + two address lengths. */
+export const UNL_FIXED_BYTES = 1 + NODE_ID_BYTES + 1 + 1 + 1 + 2 + 1 + 1
+
+/** Smallest possible encoding: fixed part, no addresses, no extensions, checksum. */
+export const UNL_MIN_BYTES = UNL_FIXED_BYTES + UNL_CHECKSUM_BYTES
+
+/**
+ * Largest encoding a reader accepts (bytes). Two IPv6 addresses and the known extensions need ~70;
+ * the rest leaves room for extensions while bounding the work a hostile string can cause.
+ */
+export const UNL_MAX_BYTES = 512
+
+/** Largest text a reader looks at: base64url of UNL_MAX_BYTES. */
+export const UNL_MAX_TEXT_LENGTH = Math.ceil((UNL_MAX_BYTES * 4) / 3)
+
+/**
+ * Extension (TLV) types: one byte of type, one of length, then the value. Types 0x00-0x7f are optional
+ * (readers skip the ones they do not know); 0x80-0xff are critical (a reader that does not know one
+ * refuses the UNL, because ignoring it would change the meaning).
+ */
+export const TLV_CRITICAL_BIT = 0x80
+
+/** Known extension: the port the WAN side maps to the listening port when it differs (UPnP/NAT-PMP). */
+export const TLV_EXTERNAL_PORT = 0x01
+
+/** How long `connect()` waits in total by default (the original waited 60 s for a connection). */
+export const CONNECT_TIMEOUT_MS = 60_000
+
+/** How long one direct or LAN dial may take (the original's 60 s TCP timeout, shortened per method). */
+export const DIAL_TIMEOUT_MS = 15_000
+
+/** How long the dialled side waits for the first (hello) line of an incoming connection. */
+export const HELLO_TIMEOUT_MS = 10_000
+
+/** Nonces are 32 random bytes written as 64 hex characters, like the original's 64-character nonce. */
+export const NONCE_BYTES = 32
+
+/** Reverse-connect requests a node acts on: this many per sender per window... */
+export const REVERSE_PER_SENDER = 5
+/** ...and this many in total per window, so a flood of requests can't make us dial the world. */
+export const REVERSE_TOTAL = 50
+/** The rate-limit window for reverse-connect requests. */
+export const REVERSE_WINDOW_MS = 60_000
+
+/** Nonces of requests already acted on are remembered this long (the relay's message lifetime). */
+export const REVERSE_NONCE_MEMORY_MS = 120_000
+
+/** How long the requester of a reverse connect waits for the peer to dial in. */
+export const REVERSE_TIMEOUT_MS = 30_000
+
+/** First word of a reverse-connect request sent through the relay (the original's `REVERSE_CONNECT`). */
+export const REVERSE_CONNECT = 'REVERSE_CONNECT'
+
+/**
+ * First line the dialling side sends on every connection `connect()` makes (the original sent the raw
+ * 64-character nonce first): `PYP2P-CONNECT/1 <nonce> <dialer-node-id>`.
+ */
+export const CONNECT_HELLO = 'PYP2P-CONNECT/1'

@@ -1,0 +1,107 @@
+/**
+ * The one error class of @pyp2p/unl. Every error has a stable `code`; `UnlError.INVALID_UNL` also says
+ * which field was wrong.
+ */
+
+/** What one connection method did during `connect()`. */
+export interface AttemptReport {
+  method: ConnectMethod
+  ok: boolean
+  durationMs: number
+  /** Why the method failed or was skipped. */
+  error?: Error
+  skipped?: boolean
+}
+
+export type ConnectMethod = 'lan' | 'direct' | 'reverse' | 'punch'
+
+export type UnlErrorCode =
+  | 'ERR_INVALID_UNL'
+  | 'ERR_CONNECT_SELF'
+  | 'ERR_CONNECT_FAILED'
+  | 'ERR_NO_METHOD'
+  | 'ERR_ABORTED'
+  | 'ERR_CONNECT_TIMEOUT'
+  | 'ERR_INVALID_REVERSE_REQUEST'
+  | 'ERR_CLOSED'
+  | 'ERR_INVALID_HELLO'
+
+export class UnlError extends Error {
+  override readonly name = 'UnlError'
+  readonly code: UnlErrorCode
+  /** For ERR_INVALID_UNL: the field that was wrong. */
+  readonly field?: string
+  /** For ERR_CONNECT_FAILED / ERR_NO_METHOD / ERR_CONNECT_TIMEOUT: every method tried and its outcome. */
+  readonly attempts?: AttemptReport[]
+
+  constructor(
+    code: UnlErrorCode,
+    message: string,
+    extra: { cause?: unknown; field?: string; attempts?: AttemptReport[] } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
+    this.code = code
+    if (extra.field !== undefined) this.field = extra.field
+    if (extra.attempts !== undefined) this.attempts = extra.attempts
+  }
+
+  static INVALID_UNL(field: string, detail: string, cause?: unknown): UnlError {
+    return new UnlError('ERR_INVALID_UNL', `Invalid UNL: ${field}: ${detail}`, { field, cause })
+  }
+
+  static CONNECT_SELF(): UnlError {
+    return new UnlError('ERR_CONNECT_SELF', 'Refusing to connect: the UNL describes this node itself')
+  }
+
+  static NO_METHOD(attempts: AttemptReport[]): UnlError {
+    return new UnlError(
+      'ERR_NO_METHOD',
+      `No connection method applies to this peer (${describeAttempts(attempts)})`,
+      { attempts },
+    )
+  }
+
+  static CONNECT_FAILED(attempts: AttemptReport[]): UnlError {
+    return new UnlError('ERR_CONNECT_FAILED', `Could not connect: ${describeAttempts(attempts)}`, {
+      attempts,
+    })
+  }
+
+  static CONNECT_TIMEOUT(timeoutMs: number, attempts: AttemptReport[]): UnlError {
+    return new UnlError(
+      'ERR_CONNECT_TIMEOUT',
+      `Could not connect within ${timeoutMs} ms: ${describeAttempts(attempts)}`,
+      { attempts },
+    )
+  }
+
+  static ABORTED(cause?: unknown): UnlError {
+    return new UnlError('ERR_ABORTED', 'The operation was aborted', { cause })
+  }
+
+  static INVALID_REVERSE_REQUEST(detail: string, cause?: unknown): UnlError {
+    return new UnlError('ERR_INVALID_REVERSE_REQUEST', `Reverse-connect request refused: ${detail}`, {
+      cause,
+    })
+  }
+
+  static INVALID_HELLO(detail: string, cause?: unknown): UnlError {
+    return new UnlError('ERR_INVALID_HELLO', `Incoming connection refused: ${detail}`, { cause })
+  }
+
+  static CLOSED(): UnlError {
+    return new UnlError('ERR_CLOSED', 'The connector is closed')
+  }
+}
+
+/** "direct failed after 12 ms (ECONNREFUSED); reverse skipped (no relay)" */
+export function describeAttempts(attempts: AttemptReport[]): string {
+  if (attempts.length === 0) return 'no method was tried'
+  return attempts
+    .map((a) => {
+      const why = a.error ? ` (${a.error.message})` : ''
+      if (a.skipped) return `${a.method} skipped${why}`
+      return `${a.method} ${a.ok ? 'succeeded' : 'failed'} after ${Math.round(a.durationMs)} ms${why}`
+    })
+    .join('; ')
+}

@@ -1,0 +1,319 @@
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:net'
+import { RelayClient } from '@pyp2p/dht-msg'
+import { RelayServer } from '@pyp2p/dht-msg/server'
+import { connectLine, LineSocket } from '@pyp2p/framing'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  type UnlConnector as Connector,
+  formatConnectHello,
+  formatReverseRequest,
+  type IncomingConnection,
+  isMaster,
+  type NodeType,
+  type Puncher,
+  type PunchRequest,
+  UNL,
+  UnlConnector,
+  UnlError,
+} from '../src/index.js'
+
+const WAIT = 10_000
+const cleanups: Array<() => unknown> = []
+let relayPort = 0
+
+beforeEach(async () => {
+  const relay = new RelayServer()
+  relayPort = (await relay.listen({ host: '127.0.0.1', port: 0 })).port
+  cleanups.push(() => relay.close())
+})
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn()
+})
+
+interface TestNode {
+  connector: Connector
+  relay: RelayClient
+  unl: UNL
+  server?: Server
+}
+
+/** A node on its own loopback address: listens there (if passive) and reaches the relay from its WAN address. */
+async function startNode(opts: {
+  wan: string
+  lan?: string
+  nodeType?: NodeType
+  relay?: boolean
+}): Promise<TestNode> {
+  const lan = opts.lan ?? opts.wan
+  const nodeType = opts.nodeType ?? 'passive'
+  let server: Server | undefined
+  let port = 0
+  if (nodeType === 'passive') {
+    server = createServer()
+    await new Promise<void>((resolve) => server!.listen(0, lan, resolve))
+    port = (server.address() as { port: number }).port
+    cleanups.push(() => new Promise((resolve) => server!.close(resolve)))
+  }
+  const relay = await RelayClient.connect({
+    host: '127.0.0.1',
+    port: relayPort,
+    localAddress: opts.wan,
+    signal: AbortSignal.timeout(WAIT),
+  })
+  cleanups.push(() => relay.close())
+  const unl = new UNL({
+    nodeId: relay.nodeId,
+    nodeType,
+    natType: 'preserving',
+    forwarding: 'manual',
+    port,
+    wanAddress: opts.wan,
+    lanAddress: lan,
+  })
+  const connector = new UnlConnector({ unl, ...(opts.relay === false ? {} : { transport: relay }) })
+  cleanups.push(() => connector.close())
+  if (server) connector.acceptOn(server)
+  return { connector, relay, unl, ...(server && { server }) }
+}
+
+function nextEvent<T>(emitter: NodeJS.EventEmitter, event: string): Promise<T> {
+  return once(emitter, event, { signal: AbortSignal.timeout(WAIT) }).then(([v]) => v as T)
+}
+
+async function exchange(a: import('@pyp2p/framing').LineSocket, b: import('@pyp2p/framing').LineSocket) {
+  a.sendLine('ping')
+  expect(await b.readLine({ timeout: WAIT })).toBe('ping')
+  b.sendLine('pong')
+  expect(await a.readLine({ timeout: WAIT })).toBe('pong')
+  a.close()
+  b.close()
+}
+
+describe('UnlConnector over loopback', () => {
+  it('connects directly to a passive node and reports the method and duration', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const b = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
+    const incoming = nextEvent<IncomingConnection>(a.connector, 'connection')
+    const result = await b.connector.connectWithReport(a.unl.text, { timeout: WAIT })
+    expect(result.method).toBe('direct')
+    expect(result.durationMs).toBeGreaterThanOrEqual(0)
+    expect(result.attempts[0]).toMatchObject({ method: 'direct', ok: true })
+    const got = await incoming
+    expect(got).toMatchObject({ method: 'direct', nodeId: b.unl.nodeId })
+    await exchange(result.connection, got.connection)
+  })
+
+  it('asks an active node through the relay to connect back (reverse connect)', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const b = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
+    const dialled = nextEvent<IncomingConnection>(b.connector, 'connection')
+    const result = await a.connector.connectWithReport(b.unl, { timeout: WAIT })
+    expect(result.method).toBe('reverse')
+    const other = await dialled
+    expect(other).toMatchObject({ method: 'reverse', nodeId: a.unl.nodeId })
+    expect(other.peer?.equals(a.unl)).toBe(true)
+    await exchange(result.connection, other.connection)
+  })
+
+  it('uses the LAN address when both nodes share a WAN address', async () => {
+    const a = await startNode({ wan: '127.0.0.5', lan: '127.0.0.6' })
+    const b = await startNode({ wan: '127.0.0.5', lan: '127.0.0.7', nodeType: 'active' })
+    const incoming = nextEvent<IncomingConnection>(a.connector, 'connection')
+    const result = await b.connector.connectWithReport(a.unl, { timeout: WAIT })
+    expect(result.method).toBe('lan')
+    expect(result.connection.remoteAddress).toBe('127.0.0.6')
+    await exchange(result.connection, (await incoming).connection)
+  })
+
+  it('hands two simultaneous nodes to the injected Puncher', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const simultaneous = new UNL({ ...a.unl.toFields(), nodeType: 'simultaneous' })
+    a.connector.setUnl(simultaneous)
+    const b = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
+    const requests: PunchRequest[] = []
+    // A loopback "puncher": no NAT in the way, so a plain dial to the peer's listening port stands in
+    // for the simultaneous open @pyp2p/punch will do.
+    const puncher: Puncher = {
+      async punch(request) {
+        requests.push(request)
+        const con = await connectLine({
+          host: request.theirs.wanAddress,
+          port: request.theirs.port,
+          signal: request.signal,
+        })
+        con.sendLine(formatConnectHello(request.nonce, request.ours.nodeId))
+        return con
+      },
+    }
+    const bUnl = new UNL({ ...b.unl.toFields(), nodeType: 'simultaneous', port: 1 })
+    const punching = new UnlConnector({ unl: bUnl, transport: b.relay, puncher })
+    cleanups.push(() => punching.close())
+    const incoming = nextEvent<IncomingConnection>(a.connector, 'connection')
+    const result = await punching.connectWithReport(simultaneous, { timeout: WAIT })
+    expect(result.method).toBe('punch')
+    expect(requests).toHaveLength(1)
+    expect(requests[0]!.nonce).toMatch(/^[0-9a-f]{64}$/)
+    expect(requests[0]!.master).toBe(isMaster(bUnl, simultaneous))
+    await exchange(result.connection, (await incoming).connection)
+  })
+
+  it('supports the original events style', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const b = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
+    const success = new Promise<string>((resolve, reject) => {
+      void b.connector.connect(a.unl, {
+        timeout: WAIT,
+        events: {
+          success: (con, r) => {
+            resolve(`${r.method}:${con.isOpen}`)
+            con.close()
+          },
+          failure: reject,
+        },
+      })
+    })
+    expect(await success).toBe('direct:true')
+    const failure = new Promise<UnlError>((resolve) => {
+      void b.connector.connect(b.unl, { events: { failure: resolve } })
+    })
+    expect((await failure).code).toBe('ERR_CONNECT_SELF')
+  })
+
+  it('closes an incoming connection whose first line is not a connect hello', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const con = await connectLine({ host: '127.0.0.2', port: a.unl.port, timeout: WAIT })
+    con.sendLine('GET / HTTP/1.0')
+    expect((await con.closed).reason).toBe('peer')
+    const raw = createServer()
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.2', resolve))
+    cleanups.push(() => new Promise((resolve) => raw.close(resolve)))
+    const accepted = once(raw, 'connection')
+    const dialer = await connectLine({ host: '127.0.0.2', port: (raw.address() as { port: number }).port })
+    dialer.sendLine(`PYP2P-CONNECT/1 ${'0'.repeat(64)} not-an-id`)
+    const [socket] = await accepted
+    await expect(a.connector.handleIncoming(new LineSocket(socket))).rejects.toMatchObject({
+      code: 'ERR_INVALID_HELLO',
+      message: expect.stringContaining('node id'),
+    })
+    dialer.close()
+  })
+
+  it('requires the UNL to carry the transport’s node id', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const other = new UNL({ ...a.unl.toFields(), nodeId: 'ab'.repeat(20) })
+    expect(() => new UnlConnector({ unl: other, transport: a.relay })).toThrow(/transport's node id/)
+    expect(() => a.connector.setUnl(other)).toThrow(UnlError)
+  })
+
+  it('refuses to connect to itself', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    await expect(a.connector.connect(a.unl)).rejects.toMatchObject({ code: 'ERR_CONNECT_SELF' })
+  })
+
+  it('reports every method tried and why each failed', async () => {
+    const a = await startNode({ wan: '127.0.0.2', relay: false })
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.3', resolve))
+    const deadPort = (closed.address() as { port: number }).port
+    await new Promise((resolve) => closed.close(resolve))
+    const dead = new UNL({
+      ...a.unl.toFields(),
+      nodeId: 'cd'.repeat(20),
+      wanAddress: '127.0.0.3',
+      port: deadPort,
+    })
+    const err = await rejection(a.connector.connect(dead, { timeout: WAIT }))
+    expect(err).toBeInstanceOf(UnlError)
+    expect(err.code).toBe('ERR_CONNECT_FAILED')
+    expect(err.attempts?.map((x) => [x.method, x.ok, x.skipped ?? false])).toEqual([
+      ['direct', false, false],
+      ['reverse', false, true],
+      ['punch', false, true],
+    ])
+    expect(err.message).toMatch(
+      /direct failed after \d+ ms \(Connecting to 127\.0\.0\.3:\d+ failed: .*ECONNREFUSED/,
+    )
+    expect(err.message).toMatch(/reverse skipped \(no message transport/)
+  })
+
+  it('times out a reverse connect the peer never answers, and honours abort', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const ghost = new UNL({
+      ...a.unl.toFields(),
+      nodeId: 'ee'.repeat(20),
+      nodeType: 'active',
+      port: 0,
+      wanAddress: '127.0.0.9',
+    })
+    const err = await rejection(a.connector.connect(ghost, { timeout: 300 }))
+    expect(err.code).toBe('ERR_CONNECT_TIMEOUT')
+    expect(err.attempts?.[0]).toMatchObject({ method: 'reverse', ok: false })
+    const ac = new AbortController()
+    const pending = a.connector.connect(ghost, { signal: ac.signal, timeout: WAIT })
+    ac.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+  })
+
+  it('does not dial for a request whose UNL is not the sender’s, or whose WAN address is not the sender’s', async () => {
+    const victim = await startNode({ wan: '127.0.0.2' })
+    const target = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
+    const mallory = await startNode({ wan: '127.0.0.4', nodeType: 'active' })
+    const refused = (): Promise<{ from: string; error: Error }> => nextEvent(target.connector, 'refused')
+    // Someone else's UNL.
+    let r = refused()
+    await mallory.relay.send(target.unl.nodeId, formatReverseRequest(victim.unl, 'a'.repeat(64)))
+    expect((await r).error.message).toMatch(/not the authenticated sender/)
+    // Mallory's own id, the victim's address.
+    const forged = new UNL({ ...victim.unl.toFields(), nodeId: mallory.unl.nodeId })
+    r = refused()
+    await mallory.relay.send(target.unl.nodeId, formatReverseRequest(forged, 'b'.repeat(64)))
+    expect((await r).error.message).toMatch(/is not where the request came from \(127\.0\.0\.4\)/)
+    // Garbage.
+    r = refused()
+    await mallory.relay.send(target.unl.nodeId, 'REVERSE_CONNECT nonsense 123')
+    expect((await r).error).toMatchObject({ code: 'ERR_INVALID_REVERSE_REQUEST' })
+  })
+
+  it('rate-limits reverse-connect requests per sender', async () => {
+    const relayA = await RelayClient.connect({
+      host: '127.0.0.1',
+      port: relayPort,
+      localAddress: '127.0.0.2',
+    })
+    cleanups.push(() => relayA.close())
+    const srv = createServer((s) => s.destroy())
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.2', resolve))
+    cleanups.push(() => new Promise((resolve) => srv.close(resolve)))
+    const port = (srv.address() as { port: number }).port
+    const aUnl = new UNL({
+      nodeId: relayA.nodeId,
+      nodeType: 'passive',
+      natType: 'preserving',
+      forwarding: 'none',
+      port,
+      wanAddress: '127.0.0.2',
+      lanAddress: '127.0.0.2',
+    })
+    const b = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
+    const limited = new UnlConnector({ unl: b.unl, transport: b.relay, reverseLimits: { perSender: 1 } })
+    cleanups.push(() => limited.close())
+    const refused = nextEvent<{ error: Error }>(limited, 'refused')
+    const answered = nextEvent<IncomingConnection>(limited, 'connection')
+    await relayA.send(b.unl.nodeId, formatReverseRequest(aUnl, '1'.repeat(64)))
+    await relayA.send(b.unl.nodeId, formatReverseRequest(aUnl, '1'.repeat(64))) // a repeat: ignored
+    await relayA.send(b.unl.nodeId, formatReverseRequest(aUnl, '2'.repeat(64))) // over the limit
+    expect((await answered).nodeId).toBe(relayA.nodeId)
+    expect((await refused).error.message).toMatch(/too many requests from this sender: rate limited/)
+  })
+})
+
+/** The rejection of `p` (fails the test if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<UnlError> {
+  try {
+    await p
+  } catch (err) {
+    return err as UnlError
+  }
+  throw new Error('expected a rejection')
+}
