@@ -1,0 +1,57 @@
+/**
+ * Every number `@pyp2p/net` uses, with where it comes from. Options that default to one of these name it.
+ */
+
+/** The original's `passive_port=50500`. */
+export const DEFAULT_PASSIVE_PORT = 50_500
+
+/** The original's `passive_bind="0.0.0.0"`: listen on every IPv4 interface. */
+export const DEFAULT_PASSIVE_BIND = '0.0.0.0'
+
+/** The original's `max_outbound=10`. */
+export const DEFAULT_MAX_OUTBOUND = 10
+
+/** The original's `max_inbound=10`. */
+export const DEFAULT_MAX_INBOUND = 10
+
+/** The rendezvous protocol's default server port (`DEFAULT_PORT` of @pyp2p/rendezvous-protocol). */
+export const DEFAULT_SERVER_PORT = 8000
+
+/** Connecting to one bootstrap server and reading its HELLO, ms (the original's 5 s socket timeout). */
+export const SERVER_CONNECT_TIMEOUT_MS = 5_000
+
+/** One request/reply with the bootstrap server, ms (@pyp2p/punch's `REPLY_TIMEOUT_MS`). */
+export const SERVER_REPLY_TIMEOUT_MS = 10_000
+
+/**
+ * A PING is sent on the rendezvous connection this often, ms, so the server's idle timeout (60 s by
+ * default in @pyp2p/bootstrap-server) never closes it: `stop()` needs it to send `CLEAR`.
+ */
+export const RENDEZVOUS_KEEPALIVE_MS = 25_000
+
+/** One outbound dial to a node from `BOOTSTRAP`, ms (@pyp2p/unl's `DIAL_TIMEOUT_MS`). */
+export const DIAL_TIMEOUT_MS = 15_000
+
+/** Time an inbound connection has to send its first (hello) line, ms (@pyp2p/unl's `HELLO_TIMEOUT_MS`). */
+export const HELLO_TIMEOUT_MS = 10_000
+
+/**
+ * Connections accepted but not yet identified by their hello line, beyond `maxInbound`: a small slack so
+ * a reverse-connect answer (which arrives on the listener too) is not refused while inbound is full.
+ */
+export const PENDING_INBOUND_SLACK = 4
+
+/** Port-mapping discovery bound, ms (@pyp2p/nat's discovery default is 2 s). */
+export const FORWARDING_TIMEOUT_MS = 3_000
+
+/** Lease asked of the router, s: the original's NAT-PMP lifetime of 3600 s (renewed by @pyp2p/nat). */
+export const FORWARDING_TTL_S = 3_600
+
+/** How long `stop()` waits for the bootstrap server to confirm `CLEAR` and close, ms. */
+export const STOP_SERVER_TIMEOUT_MS = 2_000
+
+/** Node ids are 20 bytes (40 hex characters), like the original's DHT ids and @pyp2p/unl's. */
+export const NODE_ID_BYTES = 20
+
+/** Description shown in the router's mapping table (UPnP). */
+export const FORWARDING_DESCRIPTION = 'pyp2p net'

@@ -1,0 +1,346 @@
+/**
+ * `Net`: the original pyp2p facade, composed of small parts: the listening socket (inbound.ts), dialling
+ * listed nodes (outbound.ts), the set of live connections and its rules (connection-set.ts), the
+ * bootstrap-server session (rendezvous-session.ts), the node-type decision (node-type.ts) and
+ * @pyp2p/unl's connector for `net.unl.connect()`.
+ */
+import { EventEmitter } from 'node:events'
+import type { LineSocket } from '@pyp2p/framing'
+import type { UNL } from '@pyp2p/unl'
+import createDebug from 'debug'
+import type { ConnectionMethod, PeerInfo } from './connection-set.js'
+import { ConnectionSet } from './connection-set.js'
+import { NetError } from './errors.js'
+import { NetIterator } from './net-iterator.js'
+import type { UnlConnectOptions } from './net-unl.js'
+import { connectByUnl, NetUnl } from './net-unl.js'
+import { type NetOptions, type ResolvedNetOptions, resolveNetOptions } from './options.js'
+import { dialNode, pickNodes } from './outbound.js'
+import { ChallengeAnswerer } from './puncher.js'
+import type { NodeEntry, RendezvousSession } from './rendezvous-session.js'
+import { type NetResources, type StartReport, startNet } from './start.js'
+
+export interface NetEvents {
+  /** A connection joined the net (inbound, bootstrap dial, or `net.unl.connect()`). */
+  connection: [connection: LineSocket, info: PeerInfo]
+  /** A connection left the net (closed by either side, refused as a duplicate, or at `stop()`). */
+  disconnect: [connection: LineSocket, info: PeerInfo]
+  /** `stop()` finished: everything is released. */
+  close: []
+}
+
+type State = 'new' | 'starting' | 'started' | 'stopped'
+
+export class Net
+  extends EventEmitter<NetEvents>
+  implements Iterable<LineSocket>, AsyncIterable<LineSocket>, AsyncDisposable
+{
+  readonly options: ResolvedNetOptions
+  readonly #log: createDebug.Debugger
+  readonly #closing = new AbortController()
+  readonly #pendingDials = new Set<string>()
+  readonly #iterator = new NetIterator()
+  #state: State = 'new'
+  #res: Partial<NetResources> | undefined
+  #set: ConnectionSet | undefined
+  #unl: NetUnl | undefined
+  #starting: Promise<StartReport> | undefined
+  #stopping: Promise<void> | undefined
+  #challenges: ChallengeAnswerer | undefined
+
+  constructor(options: NetOptions = {}) {
+    super()
+    this.options = resolveNetOptions(options)
+    this.#log = createDebug('pyp2p:net')
+    if (this.options.debug) this.#log.enabled = true
+  }
+
+  /** Our node id (40 hex characters), known after `start()` (and still after `stop()`). */
+  get nodeId(): string {
+    return this.#report('nodeId').nodeId
+  }
+
+  /** Our UNL, and `net.unl.connect(theirs, { success, failure })`. */
+  get unl(): NetUnl {
+    this.#started('unl')
+    return this.#unl!
+  }
+
+  /** What `start()` found and why (still readable after `stop()`). */
+  get startReport(): StartReport {
+    return this.#report('startReport')
+  }
+
+  get nodeType(): StartReport['nodeType'] {
+    return this.startReport.nodeType
+  }
+
+  /** The listening port (the bound one when `passivePort` was 0). */
+  get port(): number {
+    return this.#started('port').listener.address.port
+  }
+
+  get isStarted(): boolean {
+    return this.#state === 'started'
+  }
+
+  get isStopped(): boolean {
+    return this.#state === 'stopped'
+  }
+
+  /**
+   * Binds the listening socket, reaches a bootstrap server, and works out the node type (see
+   * `startReport.reasons`). Throws `ERR_NO_SERVER`, `ERR_LISTEN_FAILED`, `ERR_ABORTED`, `ERR_STOPPED`,
+   * `ERR_ALREADY_STARTED`. A failed start leaves the Net stopped (everything it opened is released).
+   */
+  async start(options: { signal?: AbortSignal } = {}): Promise<StartReport> {
+    if (this.#state === 'stopped') throw NetError.STOPPED('start()')
+    if (this.#state !== 'new') throw NetError.ALREADY_STARTED()
+    this.#state = 'starting'
+    const signal = this.#signal(options.signal)
+    this.#starting = startNet(this.options, this.#log, signal, {
+      adopt: (res) => {
+        this.#res = res
+      },
+      onIncoming: (con, nodeId) => this.#add(con, nodeId, 'inbound', 'incoming'),
+      onReverse: (con, nodeId) => this.#add(con, nodeId, 'outbound', 'reverse'),
+      inboundCount: () => this.#set?.count('inbound') ?? 0,
+    })
+    try {
+      await this.#starting
+      const res = this.#res as NetResources
+      this.#set = new ConnectionSet({
+        netType: this.options.netType,
+        nodeId: res.nodeId,
+        maxInbound: this.options.maxInbound,
+        maxOutbound: this.options.maxOutbound,
+        onAdd: (con, info) => {
+          this.#log('%s %s (%s) %s:%d', info.direction, info.nodeId, info.method, info.host, info.port)
+          this.#iterator.push(con)
+          this.emit('connection', con, info)
+        },
+        onRemove: (con, info) => {
+          this.#log('connection %s closed', info.nodeId)
+          this.#iterator.wake()
+          this.emit('disconnect', con, info)
+        },
+      })
+      this.#unl = new NetUnl(res.unl, (theirs, o) => this.#connectUnl(theirs, o))
+      this.#state = 'started'
+      this.#log('started: %o', res.report.reasons)
+      return res.report
+    } catch (err) {
+      const aborted = options.signal?.aborted === true || this.#closing.signal.aborted
+      await this.stop()
+      if (aborted && !(err instanceof NetError && err.code === 'ERR_ABORTED')) {
+        throw NetError.ABORTED(options.signal?.reason ?? this.#closing.signal.reason)
+      }
+      throw err
+    }
+  }
+
+  /**
+   * Asks the bootstrap server for nodes and connects to them, up to `maxOutbound` in all (never to
+   * ourselves or twice to one node in a `p2p` net). Resolves with the connections made; nodes that
+   * could not be reached are skipped (logged). Throws `ERR_NOT_STARTED`, `ERR_NO_SERVER`, `ERR_ABORTED`.
+   */
+  async bootstrap(options: { signal?: AbortSignal } = {}): Promise<PeerInfo[]> {
+    const res = this.#started('bootstrap()')
+    const session = this.#session(res)
+    const signal = this.#signal(options.signal)
+    const set = this.#set!
+    const want = this.options.maxOutbound - set.count('outbound') - this.#pendingDials.size
+    if (want <= 0) return []
+    const entries = await session.bootstrap(want + 2, signal)
+    const picked = pickNodes(entries, {
+      want,
+      pending: this.#pendingDials,
+      p2p: this.options.netType === 'p2p',
+      nodeId: res.nodeId,
+      ports: [this.port, ...(res.report.externalPort === undefined ? [] : [res.report.externalPort])],
+      connected: (nodeId) => set.hasNode(nodeId),
+    })
+    const added = await Promise.all(picked.map((e) => this.#dial(e, signal)))
+    return added.filter((a): a is PeerInfo => a !== undefined)
+  }
+
+  /**
+   * Registers with the bootstrap server so others find us: passive nodes are listed by `BOOTSTRAP`,
+   * simultaneous nodes answer hole-punch challenges. An active node has nothing to advertise: resolves
+   * false. Throws `ERR_NOT_STARTED`, `ERR_NO_SERVER`, `ERR_ADVERTISE_FAILED`, `ERR_ABORTED`.
+   */
+  async advertise(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const res = this.#started('advertise()')
+    const session = this.#session(res)
+    const signal = this.#signal(options.signal)
+    const { nodeType } = res.report
+    if (nodeType === 'active') {
+      this.#log('advertise: an active node is not listed (nobody can connect to it)')
+      return false
+    }
+    if (nodeType === 'simultaneous' && this.#challenges === undefined) {
+      const onPunched = (con: LineSocket, nodeId: string) => this.#add(con, nodeId, 'inbound', 'punch')
+      this.#challenges = new ChallengeAnswerer(session, res.nat, this.#closing.signal, this.#log, onPunched)
+    }
+    await session.register(nodeType, res.unl.publicPort, this.options.maxInbound, signal)
+    return true
+  }
+
+  /** The live connections (the original's `for con in net`). */
+  connections(): LineSocket[] {
+    return this.#set?.live() ?? []
+  }
+
+  /** Who is at the other end of a connection of this net, and how it was made. */
+  info(connection: LineSocket): PeerInfo | undefined {
+    return this.#set?.info(connection)
+  }
+
+  /** Yields the live connections and returns (never waits): `for (const con of net)`. */
+  [Symbol.iterator](): Iterator<LineSocket> {
+    return this.connections()[Symbol.iterator]()
+  }
+
+  /** Yields every live connection, then each new one as it joins; ends at `stop()`. */
+  [Symbol.asyncIterator](): AsyncIterator<LineSocket> {
+    return this.#iterator.iterate(this.connections(), this.#closing.signal)
+  }
+
+  /**
+   * Waits until something happens: a line arrives on any connection, or a connection joins or leaves.
+   * Resolves true then, false after `timeout` ms. For loops in the original's style:
+   * `for (;;) { for (const con of net) for (const line of con) ...; await net.synchronize() }`.
+   */
+  synchronize(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<boolean> {
+    const cons = this.connections()
+    if (cons.some((c) => c.queuedLines > 0)) return Promise.resolve(true)
+    return this.#iterator.activity(cons, options.signal, this.#closing.signal, options.timeout)
+  }
+
+  /** Sends `line` on every connection but `source` (the original's `broadcast`); returns how many. */
+  broadcast(line: string, source?: LineSocket): number {
+    let n = 0
+    for (const con of this.connections()) {
+      if (con === source) continue
+      try {
+        con.sendLine(line)
+        n++
+      } catch (err) {
+        this.#log('broadcast: %s', (err as Error).message)
+      }
+    }
+    return n
+  }
+
+  /**
+   * Closes the listener and every connection, leaves the bootstrap server (`CLEAR`), removes port
+   * mappings and closes the relay connection it opened. Idempotent; never rejects; safe from signal
+   * handlers. Emits `close` when done.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#closing.abort(NetError.STOPPED('stop()'))
+      await this.#starting?.catch(() => undefined)
+      this.#state = 'stopped'
+      this.#challenges?.stop()
+      const res = this.#res
+      // The listener's close() resolves only once its accepted sockets are gone: close those too.
+      const listening = res?.listener?.close()
+      const closing = this.#set?.closeAll() ?? []
+      res?.connector?.close()
+      await Promise.all([
+        listening,
+        ...closing.map((c) => c.closed),
+        res?.session?.leave(),
+        res?.releaseForwarding?.().catch((err: unknown) => this.#log('removing the port mapping: %s', err)),
+        res?.closeRelay?.().catch((err: unknown) => this.#log('closing the relay client: %s', err)),
+      ])
+      this.#iterator.end()
+      this.#log('stopped')
+      this.emit('close')
+    })()
+    return this.#stopping
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop()
+  }
+
+  async #dial(entry: NodeEntry, signal: AbortSignal): Promise<PeerInfo | undefined> {
+    this.#pendingDials.add(entry.nodeId)
+    try {
+      const con = await dialNode(entry, {
+        nodeId: this.#res!.nodeId!,
+        timeout: this.options.dialTimeout,
+        lineLimits: this.options.lineLimits,
+        signal,
+      })
+      return this.#add(con, entry.nodeId, 'outbound', 'bootstrap')
+    } catch (err) {
+      this.#log(
+        'bootstrap: %s:%d (%s) not reachable: %s',
+        entry.ip,
+        entry.port,
+        entry.nodeId,
+        (err as Error).message,
+      )
+      if (signal.aborted) throw NetError.ABORTED(signal.reason)
+      return undefined
+    } finally {
+      this.#pendingDials.delete(entry.nodeId)
+    }
+  }
+
+  #add(con: LineSocket, nodeId: string, direction: PeerInfo['direction'], method: ConnectionMethod) {
+    const info: PeerInfo = {
+      nodeId,
+      direction,
+      method,
+      host: con.remoteAddress ?? '',
+      port: con.remotePort ?? 0,
+      since: Date.now(),
+    }
+    if (this.#set === undefined) {
+      con.close()
+      return undefined
+    }
+    const refused = this.#set.add(con, info)
+    if (refused !== undefined) {
+      this.#log('%s connection %s refused: %s', direction, nodeId, refused)
+      return undefined
+    }
+    return info
+  }
+
+  #connectUnl(theirs: UNL | string, options: UnlConnectOptions): Promise<LineSocket> {
+    return connectByUnl(theirs, options, {
+      started: () => this.#started('unl.connect()').connector,
+      set: () => this.#set!,
+      netType: this.options.netType,
+      maxOutbound: this.options.maxOutbound,
+      signal: (s) => this.#signal(s),
+      add: (con, nodeId, method) => this.#add(con, nodeId, 'outbound', method),
+    })
+  }
+
+  #started(what: string): NetResources {
+    if (this.#state === 'stopped') throw NetError.STOPPED(what)
+    if (this.#state !== 'started' || this.#res === undefined) throw NetError.NOT_STARTED(what)
+    return this.#res as NetResources
+  }
+
+  #report(what: string): StartReport {
+    const report = this.#res?.report
+    if (report === undefined) throw NetError.NOT_STARTED(what)
+    return report
+  }
+
+  #session(res: NetResources): RendezvousSession {
+    if (res.session === undefined) throw NetError.NO_SERVER([])
+    return res.session
+  }
+
+  #signal(signal: AbortSignal | undefined): AbortSignal {
+    return signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal])
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * What kind of node this is, as the original's `start()` decided it, made explicit: given → as given;
+ * reachable as it is → passive; else a port mapping (UPnP / NAT-PMP) that the probe does not refute →
+ * passive; else a predictable NAT → simultaneous (never in a `p2p` net: it becomes active); else active.
+ * Every step adds a sentence to `reasons`, so users see why.
+ */
+import type { ForwardingType, NatType, NodeType } from '@pyp2p/unl'
+import type { NetType } from './options.js'
+import type { Reachability, ReachabilityProbe } from './reachability.js'
+
+/** What a successful port mapping gave (from @pyp2p/nat). */
+export interface ForwardedPort {
+  method: 'upnp' | 'natpmp'
+  externalAddress: string | null
+  externalPort: number
+}
+
+export interface NodeTypeInput {
+  netType: NetType
+  nodeType: NodeType | undefined
+  natType: NatType | undefined
+  listen: { address: string; port: number }
+  observed: { ip: string; port: number } | undefined
+  probe: ReachabilityProbe
+  /** Tries a port mapping; undefined when forwarding is off or not applicable (the reason says why). */
+  forward: ((signal: AbortSignal) => Promise<ForwardedPort>) | undefined
+  forwardSkipped: string | undefined
+  /** Removes the mapping again (it did not make us reachable). */
+  unforward: () => Promise<void>
+  /** Detects the NAT's behaviour through the bootstrap server; undefined without a server. */
+  detectNat: ((signal: AbortSignal) => Promise<NatType>) | undefined
+  signal: AbortSignal
+}
+
+export interface NodeTypeReport {
+  nodeType: NodeType
+  natType: NatType
+  forwarding: ForwardingType
+  /** The address others dial: the server's view of us, a mapping's external address, or '' when unknown. */
+  wanAddress: string
+  /** The public port when a mapping gave one different from the listening port. */
+  externalPort: number | undefined
+  reachability: Reachability
+  /** One sentence per step taken, in order. */
+  reasons: string[]
+}
+
+const PREDICTABLE: readonly NatType[] = ['preserving', 'delta', 'reuse']
+
+export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeReport> {
+  const reasons: string[] = []
+  const { listen, observed, signal } = input
+  const report: NodeTypeReport = {
+    nodeType: 'active',
+    natType: input.natType ?? 'unknown',
+    forwarding: 'none',
+    wanAddress: observed?.ip ?? '',
+    externalPort: undefined,
+    reachability: 'unknown',
+    reasons,
+  }
+  if (input.nodeType !== undefined) {
+    report.nodeType = input.nodeType
+    reasons.push(`node type ${input.nodeType}: given by the nodeType option`)
+    return finish(input, report)
+  }
+
+  const direct = await input.probe.check({
+    host: report.wanAddress,
+    port: listen.port,
+    listen,
+    observed,
+    mapped: false,
+    signal,
+  })
+  reasons.push(`reachability (${input.probe.name}): ${direct.reachable}: ${direct.reason}`)
+  report.reachability = direct.reachable
+  if (direct.reachable === 'reachable') {
+    report.nodeType = 'passive'
+    return finish(input, report)
+  }
+
+  if (input.forward === undefined) {
+    reasons.push(`port forwarding not tried: ${input.forwardSkipped ?? 'disabled'}`)
+  } else {
+    try {
+      const m = await input.forward(signal)
+      const host = m.externalAddress ?? report.wanAddress
+      const verdict = await input.probe.check({
+        host,
+        port: m.externalPort,
+        listen,
+        observed,
+        mapped: true,
+        signal,
+      })
+      reasons.push(
+        `port forwarding: ${m.method} mapped ${host}:${m.externalPort}; reachability: ${verdict.reachable}: ${verdict.reason}`,
+      )
+      if (verdict.reachable === 'unreachable') {
+        await input.unforward()
+      } else {
+        // `unknown` is trusted: the router says it forwards, and nothing we can run here says otherwise.
+        report.nodeType = 'passive'
+        report.forwarding = m.method
+        report.reachability = verdict.reachable
+        report.wanAddress = host
+        if (m.externalPort !== listen.port) report.externalPort = m.externalPort
+        return finish(input, report)
+      }
+    } catch (err) {
+      signal.throwIfAborted()
+      reasons.push(`port forwarding failed: ${(err as Error).message}`)
+    }
+  }
+
+  if (input.netType === 'p2p') {
+    reasons.push(
+      'node type active: not reachable, and a p2p net never acts as simultaneous (as in the original)',
+    )
+    return finish(input, report)
+  }
+  if (input.natType === undefined && input.detectNat !== undefined) {
+    try {
+      report.natType = await input.detectNat(signal)
+      reasons.push(`NAT type ${report.natType}: detected through the bootstrap server`)
+    } catch (err) {
+      signal.throwIfAborted()
+      reasons.push(`NAT detection failed: ${(err as Error).message}`)
+    }
+  }
+  if (PREDICTABLE.includes(report.natType)) {
+    report.nodeType = 'simultaneous'
+    reasons.push(
+      `node type simultaneous: the NAT is predictable (${report.natType}), so hole punching can work`,
+    )
+  } else {
+    reasons.push(
+      `node type active: the NAT is ${report.natType}, so neither listening nor punching is possible`,
+    )
+  }
+  return finish(input, report)
+}
+
+function finish(input: NodeTypeInput, report: NodeTypeReport): NodeTypeReport {
+  if (input.netType === 'p2p' && report.nodeType === 'simultaneous') {
+    report.nodeType = 'active'
+    report.reasons.push(
+      'simultaneous became active: a p2p net never acts as simultaneous (as in the original)',
+    )
+  }
+  if (report.nodeType === 'passive' && report.reachability !== 'reachable') {
+    report.reasons.push(`node type passive (reachability ${report.reachability})`)
+  } else if (report.nodeType === 'passive' && input.nodeType === undefined) {
+    report.reasons.push('node type passive: others can connect to our listening port')
+  }
+  return report
+}

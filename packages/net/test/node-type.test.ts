@@ -1,0 +1,148 @@
+/**
+ * The node-type decision with its inputs given directly: port forwarding and NAT detection need a
+ * router and a NAT (the NAT lab covers them end to end); here each branch of the decision is checked.
+ */
+import { networkInterfaces } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { determineNodeType, type NodeTypeInput } from '../src/node-type.js'
+import { ObservedAddressProbe, type ReachabilityProbe } from '../src/reachability.js'
+
+const signal = new AbortController().signal
+const probe = new ObservedAddressProbe()
+const listen = { address: '0.0.0.0', port: 5000 }
+// An address that is not this host's: the first documentation range (RFC 5737), never dialled here.
+const natted = { ip: '192.0.2.7', port: 61000 }
+
+function input(over: Partial<NodeTypeInput>): NodeTypeInput {
+  return {
+    netType: 'p2p',
+    nodeType: undefined,
+    natType: undefined,
+    listen,
+    observed: natted,
+    probe,
+    forward: undefined,
+    forwardSkipped: 'disabled (enableForwarding: false)',
+    unforward: async () => {},
+    detectNat: undefined,
+    signal,
+    ...over,
+  }
+}
+
+describe('ObservedAddressProbe', () => {
+  const local = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a?.family === 'IPv4')!.address
+
+  it('reachable when the server saw one of our addresses and we listen there', async () => {
+    const q = { host: local, port: 5000, listen, observed: { ip: local, port: 5000 }, mapped: false, signal }
+    expect((await probe.check(q)).reachable).toBe('reachable')
+    expect((await probe.check({ ...q, observed: { ip: `::ffff:${local}`, port: 1 } })).reachable).toBe(
+      'reachable',
+    )
+  })
+  it('unreachable behind a NAT, or when we listen on another address only', async () => {
+    expect(
+      (await probe.check({ host: natted.ip, port: 5000, listen, observed: natted, mapped: false, signal }))
+        .reachable,
+    ).toBe('unreachable')
+    const q = {
+      host: '127.0.0.1',
+      port: 5000,
+      listen: { address: '127.0.0.2', port: 5000 },
+      mapped: false,
+      signal,
+    }
+    expect((await probe.check({ ...q, observed: { ip: '127.0.0.1', port: 1 } })).reachable).toBe(
+      'unreachable',
+    )
+  })
+  it('unknown without a server, or for a mapped port it cannot test', async () => {
+    expect(
+      (await probe.check({ host: '', port: 5000, listen, observed: undefined, mapped: false, signal }))
+        .reachable,
+    ).toBe('unknown')
+    const q = { host: natted.ip, port: 5000, listen, observed: natted, mapped: true, signal }
+    expect((await probe.check(q)).reachable).toBe('unknown') // even with the same port as the listener
+  })
+})
+
+describe('determineNodeType', () => {
+  it('passive when reachable as it is', async () => {
+    const r = await determineNodeType(input({ observed: { ip: '127.0.0.1', port: 1 } }))
+    expect(r).toMatchObject({
+      nodeType: 'passive',
+      forwarding: 'none',
+      reachability: 'reachable',
+      wanAddress: '127.0.0.1',
+    })
+  })
+
+  it('passive through a mapping the probe cannot refute; the mapping port goes in externalPort', async () => {
+    const r = await determineNodeType(
+      input({
+        forward: async () => ({ method: 'natpmp', externalAddress: '198.51.100.9', externalPort: 7000 }),
+      }),
+    )
+    expect(r).toMatchObject({
+      nodeType: 'passive',
+      forwarding: 'natpmp',
+      wanAddress: '198.51.100.9',
+      externalPort: 7000,
+    })
+    expect(r.reasons.join('\n')).toMatch(/natpmp mapped 198\.51\.100\.9:7000/)
+  })
+
+  it('a mapping the probe refutes is removed, and the node goes on to active', async () => {
+    const refuting: ReachabilityProbe = {
+      name: 'test',
+      check: async () => ({ reachable: 'unreachable', reason: 'no' }),
+    }
+    let removed = 0
+    const r = await determineNodeType(
+      input({
+        probe: refuting,
+        forward: async () => ({ method: 'upnp', externalAddress: null, externalPort: 5000 }),
+        unforward: async () => {
+          removed++
+        },
+      }),
+    )
+    expect(removed).toBe(1)
+    expect(r).toMatchObject({ nodeType: 'active', forwarding: 'none' })
+  })
+
+  it('a failed mapping is reported and the decision goes on', async () => {
+    const r = await determineNodeType(
+      input({
+        forward: async () => {
+          throw new Error('no gateway answered')
+        },
+      }),
+    )
+    expect(r.nodeType).toBe('active')
+    expect(r.reasons.join('\n')).toMatch(/port forwarding failed: no gateway answered/)
+  })
+
+  it('direct nets: simultaneous behind a predictable NAT, active behind a random one', async () => {
+    const sim = await determineNodeType(input({ netType: 'direct', detectNat: async () => 'preserving' }))
+    expect(sim).toMatchObject({ nodeType: 'simultaneous', natType: 'preserving' })
+    const act = await determineNodeType(input({ netType: 'direct', detectNat: async () => 'random' }))
+    expect(act).toMatchObject({ nodeType: 'active', natType: 'random' })
+  })
+
+  it('p2p nets never detect the NAT and are active when not reachable', async () => {
+    let detected = 0
+    const r = await determineNodeType(
+      input({
+        detectNat: async () => {
+          detected++
+          return 'preserving'
+        },
+      }),
+    )
+    expect(detected).toBe(0)
+    expect(r.nodeType).toBe('active')
+  })
+})
