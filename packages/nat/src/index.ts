@@ -1,1 +1,38 @@
-export {}
+/**
+ * @pyp2p/nat: open ports on the home router with UPnP IGD (v1 and v2) or NAT-PMP, keep the leases
+ * renewed, and remove every mapping again on close.
+ *
+ * ```ts
+ * import { NatClient, removeMappingsOnExit } from '@pyp2p/nat'
+ *
+ * const nat = new NatClient({ timeout: 3000 })
+ * removeMappingsOnExit(nat) // opt-in: unmap on SIGINT/SIGTERM, then exit as usual
+ * nat.on('warning', (w) => console.warn(w.message)) // e.g. DOUBLE_NAT
+ * const m = await nat.map({ internalPort: 8080, protocol: 'TCP', ttl: 3600, description: 'my app' })
+ * console.log(`reachable at ${m.externalAddress}:${m.externalPort} via ${m.method}`)
+ * // ... serve ...
+ * await nat.close() // removes the mapping
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+export { isPrivateIPv4, privateRangeOf } from './address.js'
+export * as constants from './constants.js'
+export { type DiscoverOptions, discoverGateways } from './discovery.js'
+export { NatError, type NatErrorCode } from './errors.js'
+export { type MapOptions, NatClient, type NatClientEvents, type NatClientOptions } from './nat-client.js'
+export { type ExitCleanupOptions, removeMappingsOnExit } from './signals.js'
+export type {
+  ExternalAddress,
+  Gateway,
+  GatewayProtocol,
+  Mapping,
+  MappingEntry,
+  MappingMethod,
+  NatPmpGatewayInfo,
+  NatWarning,
+  Protocol,
+  RequestOptions,
+  UpnpGatewayInfo,
+} from './types.js'

@@ -1,0 +1,93 @@
+/** SSDP multicast group and port (UPnP Device Architecture 1.1, section 1.1.2). */
+export const SSDP_ADDRESS = '239.255.255.250'
+export const SSDP_PORT = 1900
+/**
+ * MX of our M-SEARCH: devices answer within a random 0..MX seconds (UDA 1.1 section 1.3.2).
+ * 1 is the smallest value UDA allows and keeps discovery short; miniupnpd honours it.
+ */
+export const SSDP_MX = 1
+/** Search targets: IGD v2 first (miniupnpd's default), then v1 (UDA: v2 devices answer v1 searches too). */
+export const IGD_DEVICE_TYPES = [
+  'urn:schemas-upnp-org:device:InternetGatewayDevice:2',
+  'urn:schemas-upnp-org:device:InternetGatewayDevice:1',
+] as const
+/** WAN connection services we can drive, most capable first (IGD v2 adds AddAnyPortMapping). */
+export const WAN_SERVICE_TYPES = [
+  'urn:schemas-upnp-org:service:WANIPConnection:2',
+  'urn:schemas-upnp-org:service:WANIPConnection:1',
+  'urn:schemas-upnp-org:service:WANPPPConnection:1',
+] as const
+
+/** NAT-PMP server port on the gateway (RFC 6886 section 3). */
+export const NATPMP_PORT = 5351
+/** NAT-PMP first retransmission after 250 ms, doubling (RFC 6886 section 3.1). */
+export const NATPMP_INITIAL_RETRY_MS = 250
+/**
+ * NAT-PMP tries before giving up. RFC 6886 says 9 (about 64 s in all); we stop earlier because
+ * every wait is also bounded by the caller's timeout, and 4 tries (3.75 s) cover a lost datagram.
+ */
+export const NATPMP_MAX_TRIES = 4
+
+/** Bound of the NAT-PMP probe during discovery, ms: the SSDP answer window (MX = 1 s). */
+export const NATPMP_PROBE_MS = 1_000
+/** Default time for discovering gateways, ms: MX (1 s) plus slack for the description fetch. */
+export const DEFAULT_DISCOVERY_TIMEOUT_MS = 2_000
+/** Once a usable gateway answered, wait this long for others before ending discovery early, ms. */
+export const DEFAULT_DISCOVERY_SETTLE_MS = 250
+/** Default bound for one request to a gateway (HTTP/SOAP or NAT-PMP), ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 3_000
+/** Default lease we ask for, seconds: 2 hours, the lifetime RFC 6886 section 3.3 recommends. */
+export const DEFAULT_TTL_S = 7_200
+/** Shortest lease we ask for, seconds: shorter ones would be renewed in a busy loop. */
+export const MIN_TTL_S = 2
+/** Renew when this fraction of the lease has passed (RFC 6886 section 3.3: "halfway to expiry"). */
+export const RENEW_AT_FRACTION = 0.5
+/** After a failed renewal, try again after this many ms (or sooner, at half the remaining lease). */
+export const RENEW_RETRY_MS = 5_000
+/** ...but not sooner than this, ms, so a gateway that fails at once is not hammered. */
+export const RENEW_RETRY_MIN_MS = 500
+/** Permanent (lease 0) UPnP mappings are checked, and put back if gone, this often, ms. */
+export const PERMANENT_CHECK_MS = 60_000
+/** Default description shown in the router's mapping table. */
+export const DEFAULT_DESCRIPTION = 'pyp2p'
+/** Ports tried after a conflict (UPnP 718/729) before giving up. */
+export const MAX_PORT_ATTEMPTS = 8
+/** Lowest port we pick at random after a conflict (below are well-known ports, RFC 6335). */
+export const RANDOM_PORT_MIN = 1_024
+/** Largest HTTP body we read from a gateway: descriptions are a few kB; this bounds a hostile one. */
+export const MAX_HTTP_BODY_BYTES = 256 * 1024
+/** Deepest XML nesting we accept (IGD descriptions nest about 8 deep). */
+export const MAX_XML_DEPTH = 32
+/** Largest SSDP datagram we parse (they are a few hundred bytes). */
+export const MAX_SSDP_BYTES = 8 * 1024
+/**
+ * NAT-PMP epoch check (RFC 6886 section 3.6): the gateway restarted when its new epoch is less than
+ * the old one plus 7/8 of the time that passed, minus 2 s of slack.
+ */
+export const EPOCH_SLACK_S = 2
+
+/** UPnP IGD error codes we act on (WANIPConnection:2 service spec, section 2.5). */
+export const UPNP_ERROR = {
+  INVALID_ACTION: 401,
+  INVALID_ARGS: 402,
+  NOT_AUTHORIZED: 606,
+  ARRAY_INDEX_INVALID: 713,
+  NO_SUCH_ENTRY: 714,
+  CONFLICT: 718,
+  SAME_PORT_REQUIRED: 724,
+  ONLY_PERMANENT_LEASES: 725,
+  NO_PORT_MAPS_AVAILABLE: 728,
+  CONFLICT_WITH_OTHER_MECHANISMS: 729,
+} as const
+/** Longest lease IGD v2 accepts, seconds (WANIPConnection:2, NewLeaseDuration range). */
+export const UPNP_MAX_LEASE_S = 604_800
+/** Bound on GetGenericPortMappingEntry calls in list(). */
+export const MAX_LIST_ENTRIES = 1_024
+/** NAT-PMP result codes (RFC 6886 section 3.5). */
+export const NATPMP_RESULT = {
+  UNSUPPORTED_VERSION: 1,
+  NOT_AUTHORIZED: 2,
+  NETWORK_FAILURE: 3,
+  OUT_OF_RESOURCES: 4,
+  UNSUPPORTED_OPCODE: 5,
+} as const
