@@ -1,0 +1,396 @@
+/**
+ * The bootstrap server under load, on loopback: how many registered nodes it holds, reply latency at that
+ * load, RSS per connection, and punch coordinations per second.
+ *
+ * The server is the built CLI (`packages/bootstrap-server/dist/bin.js`, plain Node, no tsx) in its own
+ * process with `ulimit -n 20000`. Client workers (this file with `--worker`, several processes so no
+ * single client holds every socket) open the connections from several loopback source addresses
+ * (127.0.0.2 ...), each registering `SIMULTANEOUS READY` and answering the server's PINGs. Then:
+ *   1. RSS: /proc/<server pid>/status VmRSS after the ramp, minus VmRSS of the idle server, / nodes held.
+ *   2. Latency: one worker sends PING / SOURCE TCP / BOOTSTRAP 10 (in turn) on random connections of its
+ *      own, one at a time, and times request to reply (client clock); p50/p99 over all samples.
+ *   3. Coordinations: each worker keeps `concurrency` punches going between pairs of its connections
+ *      (CANDIDATE -> CHALLENGE -> ACCEPT -> FIGHT to both) for a fixed time; FIGHT pairs per second.
+ *
+ *   npm run bench:bootstrap -- [--nodes 19000] [--workers 4] [--requests 5000] [--punch-seconds 3]
+ *                              [--concurrency 32] [--node-flags=--max-semi-space-size=1] [--calibrate]
+ *
+ * Writes bench/results/bootstrap.json.
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { printTable, writeResults } from './report.js'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const SERVER_BIN = join(HERE, '..', '..', 'packages', 'bootstrap-server', 'dist', 'bin.js')
+const FD_LIMIT = 20_000
+const BATCH = 500
+const STEP_TIMEOUT_MS = 120_000
+
+/**
+ * `--calibrate`: the floor, a bare Node `net` server with shared listeners that greets and answers every
+ * line with `OK SIMULTANEOUS` (no parsing, no state), measured the same way.
+ */
+const BARE_SERVER = `
+const net = require('node:net')
+function onData() { this.write('OK SIMULTANEOUS\\r\\n') }
+function noop() {}
+const server = net.createServer({ noDelay: true }, (s) => {
+  s.on('data', onData); s.on('error', noop); s.setKeepAlive(true, 60000); s.write('HELLO PYP2P/1 127.0.0.1 1\\r\\n')
+})
+server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => console.log('listening on 127.0.0.1:' + server.address().port))
+process.on('SIGTERM', () => process.exit(0))
+`
+
+type Cmd =
+  | { cmd: 'open'; port: number; count: number; worker: number; addresses: string[]; passive: number }
+  | { cmd: 'latency'; requests: number }
+  | { cmd: 'punch'; ms: number; concurrency: number }
+
+// ------------------------------------------------------------------------------------------ worker
+interface Conn {
+  s: Socket
+  id: string
+  buf: string
+  waiters: ((line: string) => void)[]
+}
+
+function workerMain(): void {
+  const conns: Conn[] = []
+  let onPush: (conn: Conn, line: string) => void = () => {}
+  const send = (m: unknown): void => {
+    process.send?.(m)
+  }
+
+  function attach(s: Socket, id: string): Conn {
+    const c: Conn = { s, id, buf: '', waiters: [] }
+    s.setEncoding('latin1')
+    s.on('error', () => {})
+    s.on('data', (d: string) => {
+      c.buf += d
+      let i = c.buf.indexOf('\r\n')
+      while (i !== -1) {
+        const line = c.buf.slice(0, i)
+        c.buf = c.buf.slice(i + 2)
+        if (line.startsWith('PING ')) s.write(`PONG ${line.slice(5)}\r\n`)
+        else if (line.startsWith('CHALLENGE') || line.startsWith('FIGHT') || line.includes(' punch='))
+          onPush(c, line)
+        else c.waiters.shift()?.(line)
+        i = c.buf.indexOf('\r\n')
+      }
+    })
+    return c
+  }
+
+  const next = (c: Conn): Promise<string> => new Promise((resolve) => c.waiters.push(resolve))
+
+  async function openOne(
+    port: number,
+    localAddress: string,
+    id: string,
+    passiveId?: string,
+  ): Promise<boolean> {
+    const s = connect({ host: '127.0.0.1', port, localAddress })
+    const c = attach(s, id)
+    const hello = next(c)
+    const ok = await Promise.race([
+      (async () => {
+        if (!(await hello).startsWith('HELLO ')) return false
+        s.write(`SIMULTANEOUS READY 7000 8 ${id}\r\n`)
+        if ((await next(c)) !== 'OK SIMULTANEOUS') return false
+        if (passiveId !== undefined) {
+          s.write(`PASSIVE READY 7001 8 ${passiveId}\r\n`)
+          if ((await next(c)) !== 'OK PASSIVE') return false
+        }
+        return true
+      })(),
+      new Promise<boolean>((resolve) => {
+        s.once('close', () => resolve(false))
+        setTimeout(() => resolve(false), 30_000).unref()
+      }),
+    ])
+    if (ok) conns.push(c)
+    else s.destroy()
+    return ok
+  }
+
+  async function open(m: Extract<Cmd, { cmd: 'open' }>): Promise<void> {
+    let opened = 0
+    let failed = 0
+    for (let start = 0; start < m.count; start += BATCH) {
+      const batch: Promise<boolean>[] = []
+      for (let i = start; i < Math.min(m.count, start + BATCH); i++) {
+        const id = (m.worker * 1_000_000 + i).toString(16).padStart(40, '0')
+        const passive =
+          i < m.passive ? (0xf0000000 + m.worker * 1_000_000 + i).toString(16).padStart(40, '0') : undefined
+        batch.push(openOne(m.port, m.addresses[i % m.addresses.length] as string, id, passive))
+      }
+      for (const ok of await Promise.all(batch)) ok ? opened++ : failed++
+    }
+    send({ opened, failed })
+  }
+
+  async function latency(requests: number): Promise<void> {
+    const samples: number[] = []
+    const kinds = ['PING t', 'SOURCE TCP 5000', 'BOOTSTRAP 10']
+    for (let r = 0; r < requests && conns.length > 0; r++) {
+      const c = conns[Math.floor(Math.random() * conns.length)] as Conn
+      const reply = next(c)
+      const t0 = process.hrtime.bigint()
+      c.s.write(`${kinds[r % kinds.length]}\r\n`)
+      await reply
+      samples.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    }
+    send({ samples })
+  }
+
+  async function punch(ms: number, concurrency: number): Promise<void> {
+    const pairs = Math.floor(conns.length / 2)
+    if (pairs === 0) return send({ completed: 0, errors: 0 })
+    const pending = new Map<string, number>() // punch id -> FIGHT lines still to come
+    let completed = 0
+    let errors = 0
+    let k = 0
+    let stopping = false
+    let inFlight = 0
+    let done: () => void = () => {}
+    const finished = new Promise<void>((resolve) => {
+      done = resolve
+    })
+    const start = (): void => {
+      if (stopping) {
+        if (inFlight === 0) done()
+        return
+      }
+      const cand = conns[(2 * k) % (2 * pairs)] as Conn
+      const target = conns[(2 * k + 1) % (2 * pairs)] as Conn
+      k++
+      inFlight++
+      const reply = next(cand)
+      cand.s.write(`CANDIDATE ${target.id} ${cand.id} TCP 40001 40002\r\n`)
+      reply.then((line) => {
+        if (line.startsWith('PREDICTION SET ')) pending.set(line.slice(15), 2)
+        else end(false)
+      })
+    }
+    const end = (ok: boolean): void => {
+      inFlight--
+      ok ? completed++ : errors++
+      start()
+    }
+    onPush = (c, line) => {
+      const w = line.split(' ')
+      if (w[0] === 'CHALLENGE') c.s.write(`ACCEPT ${w[1]} TCP 50001 50002\r\n`)
+      else if (w[0] === 'FIGHT') {
+        const left = (pending.get(w[1] as string) ?? 1) - 1
+        if (left > 0) pending.set(w[1] as string, left)
+        else if (pending.delete(w[1] as string)) end(true)
+      } else if (w[0] === 'ERROR') {
+        const id = w.find((x) => x.startsWith('punch='))?.slice(6)
+        if (id !== undefined && pending.delete(id)) end(false)
+      }
+    }
+    const t0 = performance.now()
+    for (let i = 0; i < concurrency; i++) start()
+    setTimeout(() => {
+      stopping = true
+      if (inFlight === 0) done()
+    }, ms)
+    await finished
+    send({ completed, errors, seconds: (performance.now() - t0) / 1000 })
+  }
+
+  process.on('message', (m: Cmd) => {
+    if (m.cmd === 'open') void open(m)
+    else if (m.cmd === 'latency') void latency(m.requests)
+    else if (m.cmd === 'punch') void punch(m.ms, m.concurrency)
+  })
+  process.on('disconnect', () => process.exit(0))
+}
+
+// ------------------------------------------------------------------------------------------ parent
+function ask<T>(child: ChildProcess, m: Cmd): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not answer ${m.cmd}`)), STEP_TIMEOUT_MS)
+    child.once('message', (r) => {
+      clearTimeout(timer)
+      resolve(r as T)
+    })
+    child.send(m)
+  })
+}
+
+function vmRssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m === null ? Number.NaN : Number(m[1]) * 1024
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
+}
+
+async function startServer(
+  nodes: number,
+  nodeFlags: string,
+  bare: boolean,
+): Promise<{ server: ChildProcess; port: number }> {
+  const flags = [
+    '--host 127.0.0.1 --port 0 --json',
+    `--max-connections ${nodes + 1000} --max-connections-per-ip ${nodes} --max-nodes-per-ip ${nodes}`,
+    `--max-nodes ${nodes * 2} --idle-timeout 600000`,
+  ].join(' ')
+  const script = bare ? '-e "$BARE_SERVER"' : `"${SERVER_BIN}" ${flags}`
+  // `exec` keeps the pid: /proc/<pid> is the server's own.
+  const server = spawn(
+    'sh',
+    ['-c', `ulimit -n ${FD_LIMIT} && exec "${process.execPath}" ${nodeFlags} ${script}`],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BARE_SERVER },
+    },
+  )
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000)
+    server.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out)
+      if (m !== null) {
+        clearTimeout(timer)
+        resolve(Number(m[1]))
+      }
+    })
+    server.once('exit', (code) => reject(new Error(`server exited (${code}):\n${out}`)))
+  })
+  return { server, port }
+}
+
+async function runOnce(opts: {
+  nodes: number
+  workers: number
+  requests: number
+  punchMs: number
+  concurrency: number
+  nodeFlags: string
+  bare: boolean
+}): Promise<Record<string, unknown>> {
+  const { server, port } = await startServer(opts.nodes, opts.nodeFlags, opts.bare)
+  const pid = server.pid as number
+  await sleep(500)
+  const rssIdle = vmRssBytes(pid)
+  const workers = Array.from({ length: opts.workers }, () =>
+    fork(fileURLToPath(import.meta.url), ['--worker'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' }),
+  )
+  try {
+    const per = Math.ceil(opts.nodes / opts.workers)
+    const t0 = performance.now()
+    const opened = await Promise.all(
+      workers.map((w, i) =>
+        ask<{ opened: number; failed: number }>(w, {
+          cmd: 'open',
+          port,
+          count: Math.min(per, opts.nodes - i * per),
+          worker: i,
+          // Four source addresses per worker: 127.0.0.(2 + 4i) ...
+          addresses: [0, 1, 2, 3].map((a) => `127.0.0.${2 + i * 4 + a}`),
+          passive: opts.bare ? 0 : 50,
+        }),
+      ),
+    )
+    const rampSeconds = (performance.now() - t0) / 1000
+    const held = opened.reduce((n, o) => n + o.opened, 0)
+    const failed = opened.reduce((n, o) => n + o.failed, 0)
+    await sleep(2000)
+    const rssHeld = vmRssBytes(pid)
+    // One prober, one request at a time (as a node would), while every connection stays registered.
+    const lat = await ask<{ samples: number[] }>(workers[0] as ChildProcess, {
+      cmd: 'latency',
+      requests: opts.requests,
+    })
+    const samples = lat.samples.sort((a, b) => a - b)
+    const punches = await Promise.all(
+      (opts.bare ? [] : workers).map((w) =>
+        ask<{ completed: number; errors: number; seconds: number }>(w, {
+          cmd: 'punch',
+          ms: opts.punchMs,
+          concurrency: opts.concurrency,
+        }),
+      ),
+    )
+    const completed = punches.reduce((n, p) => n + p.completed, 0)
+    const seconds = Math.max(1e-9, ...punches.map((p) => p.seconds))
+    return {
+      server: opts.bare ? 'bare net (floor)' : 'bootstrap-server',
+      serverNodeFlags: opts.nodeFlags || '(none)',
+      target: opts.nodes,
+      held,
+      failed,
+      rampSeconds: Number(rampSeconds.toFixed(1)),
+      p50Ms: percentile(samples, 50),
+      p99Ms: percentile(samples, 99),
+      requests: samples.length,
+      rssIdleMB: rssIdle / 2 ** 20,
+      rssHeldMB: rssHeld / 2 ** 20,
+      rssPerConnBytes: Math.round((rssHeld - rssIdle) / Math.max(1, held)),
+      coordinationsPerSec: opts.bare ? undefined : Math.round(completed / seconds),
+      punchErrors: punches.reduce((n, p) => n + p.errors, 0),
+      rssAfterPunchMB: vmRssBytes(pid) / 2 ** 20,
+    }
+  } finally {
+    for (const w of workers) w.kill()
+    server.kill('SIGTERM')
+    await new Promise((resolve) => server.once('exit', resolve))
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: 'string', default: '19000' },
+      workers: { type: 'string', default: '4' },
+      requests: { type: 'string', default: '5000' },
+      'punch-seconds': { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '32' },
+      // Repeatable: one run per value ('' = Node defaults).
+      'node-flags': { type: 'string', multiple: true },
+      // Also measure a bare net server (the floor) with the same flags.
+      calibrate: { type: 'boolean', default: false },
+    },
+  })
+  const variants = values['node-flags'] ?? ['', '--max-semi-space-size=1']
+  const rows: Record<string, unknown>[] = []
+  const servers = values.calibrate ? [false, true] : [false]
+  for (const nodeFlags of variants) {
+    for (const bare of servers)
+      rows.push(
+        await runOnce({
+          bare,
+          nodes: Number(values.nodes),
+          workers: Number(values.workers),
+          requests: Number(values.requests),
+          punchMs: Number(values['punch-seconds']) * 1000,
+          concurrency: Number(values.concurrency),
+          nodeFlags,
+        }),
+      )
+  }
+  printTable(
+    'bootstrap server on loopback (RSS of the server process; latency measured by the clients)',
+    rows,
+  )
+  const file = await writeResults('bootstrap', rows)
+  console.log(`\nwrote ${file}`)
+}
+
+if (process.argv.includes('--worker')) workerMain()
+else
+  main().catch((error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  })

@@ -1,0 +1,108 @@
+/**
+ * Every default of the bootstrap server, with where it comes from. Each is also an option of
+ * `BootstrapServer` (see options.ts) and, where it makes sense, a CLI flag.
+ */
+import { MAX_CLIENT_LINE_LENGTH, DEFAULT_PORT as PROTOCOL_DEFAULT_PORT } from '@pyp2p/rendezvous-protocol'
+
+/** Listen on every IPv4 interface, as pyp2p's server did (`reactor.listenTCP(8000, ...)`). */
+export const DEFAULT_HOST = '0.0.0.0'
+
+/** pyp2p's rendezvous port. */
+export const DEFAULT_PORT = PROTOCOL_DEFAULT_PORT
+
+/**
+ * Connections held at once. 20,000 is what one process may open here (`ulimit -n` 20,000) and what the
+ * benchmark targets (19,000 registered nodes). Raise it together with the fd limit.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 20_000
+
+/**
+ * Connections from one IP. A NAT of a few hundred hosts, each running a node with a simultaneous
+ * connection plus some NAT tests, fits; one host cannot take the whole server.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 256
+
+/** Registered nodes in total (passive ones outlive their connection). */
+export const DEFAULT_MAX_NODES = 100_000
+
+/** Registered nodes per IP: many nodes behind one NAT work (pyp2p allowed one), but not unboundedly. */
+export const DEFAULT_MAX_NODES_PER_IP = 256
+
+/** Pending punches (candidates) for one target node. pyp2p: at most 100 candidates per node. */
+export const DEFAULT_MAX_CANDIDATES_PER_NODE = 100
+
+/** Pending punches one connection may have started as candidate. */
+export const DEFAULT_MAX_PUNCHES_PER_CONNECTION = 16
+
+/** Longest line accepted from a client (the protocol's limit). */
+export const DEFAULT_MAX_LINE_LENGTH = MAX_CLIENT_LINE_LENGTH
+
+/**
+ * Lines past `maxLineLength` but below this many times it are answered with `ERROR ERR_LINE_TOO_LONG`
+ * before closing; longer ones are cut off by the framing layer without a reply (it never buffers them).
+ */
+export const HARD_LINE_LIMIT_FACTOR = 4
+
+/**
+ * Unsent bytes held for a client that does not read. 64 KiB is seven full `NODES` replies; a client
+ * that lets more pile up is closed (`@pyp2p/framing`'s `ERR_SEND_BUFFER_FULL`).
+ */
+export const DEFAULT_MAX_SEND_BUFFER = 64 * 1024
+
+/**
+ * A connection that is not a simultaneous node and not in a punch is closed after this long without a
+ * complete line. pyp2p had none; 60 s is ample for BOOTSTRAP/SOURCE/PASSIVE exchanges.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+
+/**
+ * How long a target has to answer a CHALLENGE (ACCEPT/REJECT). pyp2p's client waited 10 s for FIGHT, so
+ * the server's verdict reaches a client written the original way before it gives up.
+ */
+export const DEFAULT_CHALLENGE_TIMEOUT_MS = 10_000
+
+/** How long a registration lives. pyp2p: `node_lifetime = 60 * 60 * 24` (24 h). */
+export const DEFAULT_NODE_LIFETIME_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Period of the one sweep timer (idle connections, punch timeouts, node lifetime). pyp2p cleaned up every
+ * 5 min and only on disconnects; 1 s keeps every timeout accurate to a second at a cost of walking only
+ * the expired entries (each table is kept in expiry order).
+ */
+export const DEFAULT_SWEEP_INTERVAL_MS = 1_000
+
+/** Sustained lines per second one connection may send; more is a flood and closes it. */
+export const DEFAULT_LINE_RATE = 50
+
+/** Lines a connection may send in one burst before the rate applies. */
+export const DEFAULT_LINE_BURST = 100
+
+/**
+ * Added to both FIGHT delays: time for the clients to read the line and start connecting. It does not
+ * affect how close together the SYNs leave, only how late.
+ */
+export const DEFAULT_FIGHT_MARGIN_MS = 10
+
+/** Round-trip time assumed for a side the server has no PING/PONG measurement of yet. */
+export const DEFAULT_RTT_MS = 100
+
+/** Weight of a new RTT sample in the smoothed RTT (TCP's SRTT uses 1/8; fewer samples here, so 1/4). */
+export const RTT_SMOOTHING = 0.25
+
+/**
+ * TCP keep-alive idle time on client connections. The framing default (5 s) would make 19,000 idle
+ * connections send ~4,000 probes a second; 60 s still finds dead simultaneous nodes within minutes.
+ */
+export const DEFAULT_KEEPALIVE_DELAY_MS = 60_000
+
+/** Extra accepts beyond `maxConnections` that still get an `ERROR ERR_TOO_MANY_CONNECTIONS` line. */
+export const CONNECTION_OVERFLOW_SLACK = 256
+
+/** How long `close()` waits for connections to flush their last line before destroying them. */
+export const SHUTDOWN_GRACE_MS = 2_000
+
+/**
+ * Accept backlog. Node's default (511) overflows when a few thousand nodes reconnect at once (a server
+ * restart); Linux caps it at `net.core.somaxconn` (4,096 since kernel 5.4).
+ */
+export const DEFAULT_BACKLOG = 4096

@@ -1,0 +1,140 @@
+/** The server's options, their defaults (constants.ts) and their validation. */
+import * as C from './constants.js'
+import { BootstrapServerError } from './errors.js'
+import { createDebugLogger, type Logger } from './logger.js'
+import type { RendezvousService } from './service.js'
+
+export interface BootstrapServerOptions {
+  /** Address to listen on. Default `0.0.0.0`. */
+  readonly host?: string
+  /** Port to listen on; 0 picks a free one. Default 8000. */
+  readonly port?: number
+  /** Accept backlog (capped by the kernel's somaxconn). Default 4,096. */
+  readonly backlog?: number
+  /** Connections at once. Default 20,000. */
+  readonly maxConnections?: number
+  /** Connections from one IP. Default 256. */
+  readonly maxConnectionsPerIp?: number
+  /** Registered nodes in total. Default 100,000. */
+  readonly maxNodes?: number
+  /** Registered nodes per IP. Default 256. */
+  readonly maxNodesPerIp?: number
+  /** Pending punches per target node. Default 100 (pyp2p). */
+  readonly maxCandidatesPerNode?: number
+  /** Pending punches one connection may start. Default 16. */
+  readonly maxPunchesPerConnection?: number
+  /** Longest client line. Default 1,024. */
+  readonly maxLineLength?: number
+  /** Unsent bytes held for a client that does not read. Default 64 KiB. */
+  readonly maxSendBuffer?: number
+  /** Close non-simultaneous connections silent for this long (ms). Default 60,000. */
+  readonly idleTimeoutMs?: number
+  /** Time a target has to ACCEPT/REJECT a CHALLENGE (ms). Default 10,000. */
+  readonly challengeTimeoutMs?: number
+  /** How long a registration lives (ms). Default 24 h (pyp2p). */
+  readonly nodeLifetimeMs?: number
+  /** Period of the sweep timer (ms). Default 1,000. */
+  readonly sweepIntervalMs?: number
+  /** Sustained lines per second per connection. Default 50. */
+  readonly lineRate?: number
+  /** Burst of lines per connection. Default 100. */
+  readonly lineBurst?: number
+  /** Added to both FIGHT delays (ms). Default 10. */
+  readonly fightMarginMs?: number
+  /** RTT assumed for a side not measured yet (ms). Default 100. */
+  readonly defaultRttMs?: number
+  /** TCP keep-alive idle time on client connections (ms). Default 60,000. */
+  readonly keepAliveDelayMs?: number
+  /**
+   * Hand out loopback addresses in NODES. Default: only when the server itself listens on a loopback
+   * address (tests, local demos); never on a public server.
+   */
+  readonly allowLoopback?: boolean
+  /** Where logs go. Default: the `pyp2p:bootstrap-server` debug namespace. */
+  readonly logger?: Logger
+  /** Extra command families handled on the same connections (e.g. a dht-msg relay). */
+  readonly services?: readonly RendezvousService[]
+}
+
+export type ResolvedOptions = Required<Omit<BootstrapServerOptions, 'allowLoopback'>> & {
+  readonly allowLoopback: boolean | undefined
+}
+
+function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback
+  if (!Number.isSafeInteger(v) || v < min || v > max) {
+    throw BootstrapServerError.INVALID_OPTION(name, v, `an integer ${min}..${max}`)
+  }
+  return v
+}
+
+const DAY = 24 * 60 * 60 * 1000
+
+/** Fills in defaults and checks every value; throws `ERR_INVALID_OPTION`. */
+export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions {
+  const host = o.host ?? C.DEFAULT_HOST
+  if (typeof host !== 'string' || host === '')
+    throw BootstrapServerError.INVALID_OPTION('host', host, 'an address')
+  const services = o.services ?? []
+  for (const s of services) {
+    if (typeof s?.handleLine !== 'function' || !Array.isArray(s.commands)) {
+      throw BootstrapServerError.INVALID_OPTION('services', s?.name, 'objects with commands and handleLine')
+    }
+    int(`services[${s.name}].maxLineLength`, s.maxLineLength, 1, 1, 16 * 1024 * 1024)
+  }
+  return {
+    host,
+    port: int('port', o.port, C.DEFAULT_PORT, 0, 65_535),
+    backlog: int('backlog', o.backlog, C.DEFAULT_BACKLOG, 1, 1_000_000),
+    maxConnections: int('maxConnections', o.maxConnections, C.DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
+    maxConnectionsPerIp: int(
+      'maxConnectionsPerIp',
+      o.maxConnectionsPerIp,
+      C.DEFAULT_MAX_CONNECTIONS_PER_IP,
+      1,
+      10_000_000,
+    ),
+    maxNodes: int('maxNodes', o.maxNodes, C.DEFAULT_MAX_NODES, 1, 100_000_000),
+    maxNodesPerIp: int('maxNodesPerIp', o.maxNodesPerIp, C.DEFAULT_MAX_NODES_PER_IP, 1, 100_000_000),
+    maxCandidatesPerNode: int(
+      'maxCandidatesPerNode',
+      o.maxCandidatesPerNode,
+      C.DEFAULT_MAX_CANDIDATES_PER_NODE,
+      1,
+      100_000,
+    ),
+    maxPunchesPerConnection: int(
+      'maxPunchesPerConnection',
+      o.maxPunchesPerConnection,
+      C.DEFAULT_MAX_PUNCHES_PER_CONNECTION,
+      1,
+      100_000,
+    ),
+    maxLineLength: int('maxLineLength', o.maxLineLength, C.DEFAULT_MAX_LINE_LENGTH, 64, 1024 * 1024),
+    maxSendBuffer: int('maxSendBuffer', o.maxSendBuffer, C.DEFAULT_MAX_SEND_BUFFER, 16 * 1024, 1 << 30),
+    idleTimeoutMs: int('idleTimeoutMs', o.idleTimeoutMs, C.DEFAULT_IDLE_TIMEOUT_MS, 1, DAY),
+    challengeTimeoutMs: int(
+      'challengeTimeoutMs',
+      o.challengeTimeoutMs,
+      C.DEFAULT_CHALLENGE_TIMEOUT_MS,
+      1,
+      DAY,
+    ),
+    nodeLifetimeMs: int('nodeLifetimeMs', o.nodeLifetimeMs, C.DEFAULT_NODE_LIFETIME_MS, 1, 365 * DAY),
+    sweepIntervalMs: int(
+      'sweepIntervalMs',
+      o.sweepIntervalMs,
+      C.DEFAULT_SWEEP_INTERVAL_MS,
+      1,
+      60 * 60 * 1000,
+    ),
+    lineRate: int('lineRate', o.lineRate, C.DEFAULT_LINE_RATE, 1, 1_000_000),
+    lineBurst: int('lineBurst', o.lineBurst, C.DEFAULT_LINE_BURST, 1, 1_000_000),
+    fightMarginMs: int('fightMarginMs', o.fightMarginMs, C.DEFAULT_FIGHT_MARGIN_MS, 0, 10_000),
+    defaultRttMs: int('defaultRttMs', o.defaultRttMs, C.DEFAULT_RTT_MS, 0, 10_000),
+    keepAliveDelayMs: int('keepAliveDelayMs', o.keepAliveDelayMs, C.DEFAULT_KEEPALIVE_DELAY_MS, 0, DAY),
+    allowLoopback: o.allowLoopback,
+    logger: o.logger ?? createDebugLogger(),
+    services,
+  }
+}

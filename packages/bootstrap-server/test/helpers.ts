@@ -1,0 +1,103 @@
+/** Test tooling: a server on loopback and a client that reads parsed server messages. */
+import { connectLine, type LineSocket } from '@pyp2p/framing'
+import {
+  type ClientMessage,
+  formatClientMessage,
+  MAX_SERVER_LINE_LENGTH,
+  parseServerMessage,
+  type ServerMessage,
+} from '@pyp2p/rendezvous-protocol'
+import { BootstrapServer, type BootstrapServerOptions } from '../src/index.js'
+
+/** Generous bound for every wait: a test fails instead of hanging. */
+export const WAIT_MS = 10_000
+
+export async function startServer(
+  options: BootstrapServerOptions = {},
+): Promise<{ server: BootstrapServer; port: number }> {
+  const server = new BootstrapServer({ host: '127.0.0.1', port: 0, ...options })
+  const { port } = await server.listen()
+  return { server, port }
+}
+
+/** A 40-hex node id from a small number, readable in failures. */
+export function nodeId(n: number): string {
+  return n.toString(16).padStart(40, '0')
+}
+
+export class TestClient {
+  readonly con: LineSocket
+  /** Answer server PINGs automatically (on by default, as a real client would). */
+  autoPong = true
+  pings = 0
+
+  private constructor(con: LineSocket) {
+    this.con = con
+  }
+
+  static async connect(port: number, localAddress = '127.0.0.1'): Promise<TestClient> {
+    const con = await connectLine({
+      host: '127.0.0.1',
+      port,
+      localAddress,
+      maxLineLength: MAX_SERVER_LINE_LENGTH,
+    })
+    const client = new TestClient(con)
+    const hello = await client.next()
+    if (hello.type !== 'HELLO') throw new Error(`expected HELLO, got ${hello.type}`)
+    return client
+  }
+
+  get localPort(): number {
+    return this.con.localPort as number
+  }
+
+  send(msg: ClientMessage | string): void {
+    this.con.sendLine(typeof msg === 'string' ? msg : formatClientMessage(msg))
+  }
+
+  /** The next raw line. */
+  line(): Promise<string> {
+    return this.con.readLine({ timeout: WAIT_MS })
+  }
+
+  /** The next message that is not a PING (PINGs are answered when `autoPong`). */
+  async next(): Promise<ServerMessage> {
+    for (;;) {
+      const msg = parseServerMessage(await this.line())
+      if (msg.type !== 'PING') return msg
+      this.pings++
+      if (this.autoPong) this.send({ type: 'PONG', token: msg.token })
+    }
+  }
+
+  /** Sends `msg` and returns the next non-PING message. */
+  async request(msg: ClientMessage | string): Promise<ServerMessage> {
+    this.send(msg)
+    return this.next()
+  }
+
+  /** Resolves with the close reason; fails the test if it does not close in time. */
+  async closed(): Promise<string> {
+    const info = await Promise.race([
+      this.con.closed,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('connection did not close')), WAIT_MS).unref(),
+      ),
+    ])
+    return info.reason
+  }
+
+  close(): void {
+    this.con.close()
+  }
+}
+
+/** Waits until `predicate()` holds, checking on every event-loop turn; fails after WAIT_MS. */
+export async function until(predicate: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}

@@ -1,0 +1,93 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { Connection } from '../src/connection.js'
+import { fightDelays } from '../src/fight-delay.js'
+import { type NodeRecord, NodeTable } from '../src/node-table.js'
+import { nodeId } from './helpers.js'
+
+const conn = {} as Connection
+
+function rec(i: number, ip = '198.51.100.1', registeredAt = 0): NodeRecord {
+  return {
+    nodeId: nodeId(i),
+    nodeType: 'passive',
+    ip,
+    port: 1000 + i,
+    maxInbound: 1,
+    registeredAt,
+    conn,
+    slot: -1,
+  }
+}
+
+describe('fightDelays', () => {
+  it('makes both sides fire at the same moment after the server sends FIGHT', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.01, max: 5000, noNaN: true }),
+        fc.double({ min: 0.01, max: 5000, noNaN: true }),
+        (a, b) => {
+          const d = fightDelays(a, b, 10, 100)
+          // Fire time after the server sent = one-way time + delay; equal up to rounding.
+          expect(Math.abs(a / 2 + d.candidateMs - (b / 2 + d.targetMs))).toBeLessThanOrEqual(1)
+          expect(Math.min(d.candidateMs, d.targetMs)).toBe(10)
+        },
+      ),
+    )
+  })
+
+  it('uses the default RTT for an unmeasured side and clamps to the protocol limit', () => {
+    expect(fightDelays(0, 0, 5, 100)).toEqual({ candidateMs: 5, targetMs: 5 })
+    expect(fightDelays(0, 20, 0, 100)).toEqual({ candidateMs: 0, targetMs: 40 })
+    expect(fightDelays(1, 1_000_000, 0, 100).candidateMs).toBe(30_000)
+  })
+})
+
+describe('NodeTable', () => {
+  it('samples distinct nodes, never excluded ones, from small and large tables', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 100 }), (size, n) => {
+        const t = new NodeTable(1000, 1000)
+        for (let i = 1; i <= size; i++) t.add(rec(i))
+        const exclude = [nodeId(1), nodeId(2)]
+        const got = t.sample(n, exclude, false)
+        const ids = got.map((r) => r.nodeId)
+        expect(new Set(ids).size).toBe(ids.length)
+        expect(ids.some((id) => exclude.includes(id))).toBe(false)
+        expect(ids.length).toBeLessThanOrEqual(n)
+        // Small tables are covered exhaustively: as many as qualify, up to n.
+        if (size <= n * 2) expect(ids.length).toBe(Math.min(n, Math.max(0, size - 2)))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('keeps per-IP and total bounds through add, replace, remove and expire', () => {
+    const t = new NodeTable(3, 2)
+    expect(t.add(rec(1, '10.0.0.1', 1)).ok).toBe(true)
+    expect(t.add(rec(2, '10.0.0.1', 2)).ok).toBe(true)
+    expect(t.add(rec(3, '10.0.0.1', 3))).toEqual({ ok: false, reason: 'per-ip' })
+    expect(t.add(rec(3, '10.0.0.2', 3)).ok).toBe(true)
+    expect(t.add(rec(4, '10.0.0.3', 4))).toEqual({ ok: false, reason: 'total' })
+    // Replacing moves the node to the end of the expiry order.
+    const again = rec(1, '10.0.0.1', 10)
+    expect(t.add(again)).toMatchObject({ ok: true, replaced: { nodeId: nodeId(1) } })
+    const expired: string[] = []
+    t.expire(5, (r) => expired.push(r.nodeId))
+    expect(expired).toEqual([nodeId(2), nodeId(3)])
+    expect(t.size).toBe(1)
+    expect(t.sample(5, undefined, true).map((r) => r.nodeId)).toEqual([nodeId(1)])
+    expect(t.remove(again)).toBe(true)
+    expect(t.remove(again)).toBe(false)
+    expect(t.passiveCount).toBe(0)
+  })
+
+  it('never hands out loopback nodes unless allowed', () => {
+    const t = new NodeTable(10, 10)
+    t.add(rec(1, '127.0.0.1'))
+    t.add(rec(2, '::1'))
+    t.add(rec(3, '203.0.113.5'))
+    expect(t.sample(10, undefined, false).map((r) => r.ip)).toEqual(['203.0.113.5'])
+    expect(t.sample(10, undefined, true)).toHaveLength(3)
+  })
+})

@@ -1,0 +1,229 @@
+/**
+ * The messages of rendezvous protocol version 1, as typed values. Each has a `type` that is its command
+ * word (plus a discriminating field where one word has several shapes). PROTOCOL.md documents the wire
+ * form of each one.
+ */
+
+/** The node types pyp2p knows that a server stores. */
+export type NodeType = 'passive' | 'simultaneous'
+
+/** IPv4 dotted quad or IPv6 text (no brackets, no zone), as `net.isIPv4`/`net.isIPv6` accept. */
+export type IpAddress = string
+
+/** 40 lower-case hex characters (20 bytes). */
+export type NodeId = string
+
+// ---------------------------------------------------------------- client -> server
+
+/** `BOOTSTRAP <n>`: ask for up to n (1..100) known passive nodes. Reply: `NODES`. */
+export interface BootstrapMessage {
+  readonly type: 'BOOTSTRAP'
+  readonly count: number
+}
+
+/**
+ * `PASSIVE READY <port> <max-inbound> <node-id>` / `SIMULTANEOUS READY ...`: register this node.
+ * Reply: `OK PASSIVE` / `OK SIMULTANEOUS`.
+ */
+export interface ReadyMessage {
+  readonly type: 'READY'
+  readonly nodeType: NodeType
+  readonly port: number
+  readonly maxInbound: number
+  readonly nodeId: NodeId
+}
+
+/** `SOURCE TCP <local-port>`: ask which source port the server sees. Reply: `REMOTE TCP <port>`. */
+export interface SourceMessage {
+  readonly type: 'SOURCE'
+  readonly localPort: number
+}
+
+/** `CANDIDATE <target-node-id> <own-node-id> TCP <p1> [p2 ...]`. Reply: `PREDICTION SET <punch-id>`. */
+export interface CandidateMessage {
+  readonly type: 'CANDIDATE'
+  readonly targetNodeId: NodeId
+  readonly nodeId: NodeId
+  readonly ports: readonly number[]
+}
+
+/** `ACCEPT <punch-id> TCP <q1> [q2 ...]`: the target agrees. Reply: `FIGHT` (sent to both sides). */
+export interface AcceptMessage {
+  readonly type: 'ACCEPT'
+  readonly punchId: string
+  readonly ports: readonly number[]
+}
+
+/** `REJECT <punch-id> <reason...>`: the target declines. Reply: `OK REJECT`. */
+export interface RejectMessage {
+  readonly type: 'REJECT'
+  readonly punchId: string
+  readonly reason: string
+}
+
+/** `CLEAR`: forget every node this connection registered. Reply: `OK CLEAR`. */
+export interface ClearMessage {
+  readonly type: 'CLEAR'
+}
+
+/** `QUIT`: the server closes the connection (no reply line). */
+export interface QuitMessage {
+  readonly type: 'QUIT'
+}
+
+/** `PING <token>`: valid in both directions; the receiver answers `PONG <token>` at once. */
+export interface PingMessage {
+  readonly type: 'PING'
+  readonly token: string
+}
+
+/** `PONG <token>`: the answer to a `PING`; never answered itself. */
+export interface PongMessage {
+  readonly type: 'PONG'
+  readonly token: string
+}
+
+export type ClientMessage =
+  | BootstrapMessage
+  | ReadyMessage
+  | SourceMessage
+  | CandidateMessage
+  | AcceptMessage
+  | RejectMessage
+  | ClearMessage
+  | QuitMessage
+  | PingMessage
+  | PongMessage
+
+// ---------------------------------------------------------------- server -> client
+
+/**
+ * `HELLO PYP2P/<version> <observed-ip> <observed-port> [extension ...]`: the greeting, sent first on every
+ * connection. Extensions are tokens a later version may add; a v1 client ignores them.
+ */
+export interface HelloMessage {
+  readonly type: 'HELLO'
+  readonly version: number
+  readonly ip: IpAddress
+  readonly port: number
+  readonly extensions: readonly string[]
+}
+
+/** One entry of a `NODES` reply: `<type>:<node-id>:<ip>:<port>` (IPv6 in brackets). */
+export interface NodeEntry {
+  readonly nodeType: NodeType
+  readonly nodeId: NodeId
+  readonly ip: IpAddress
+  readonly port: number
+}
+
+/** `NODES <entry> ...` or `NODES EMPTY` (then `nodes` is empty). */
+export interface NodesMessage {
+  readonly type: 'NODES'
+  readonly nodes: readonly NodeEntry[]
+}
+
+/** `OK PASSIVE` / `OK SIMULTANEOUS` / `OK CLEAR` / `OK REJECT`. */
+export interface OkMessage {
+  readonly type: 'OK'
+  readonly what: 'PASSIVE' | 'SIMULTANEOUS' | 'CLEAR' | 'REJECT'
+}
+
+/** `REMOTE TCP <observed-port>`: the source port the server saw on this connection. */
+export interface RemoteMessage {
+  readonly type: 'REMOTE'
+  readonly port: number
+}
+
+/** `PREDICTION SET <punch-id>`: the server stored the candidate and challenged the target. */
+export interface PredictionSetMessage {
+  readonly type: 'PREDICTION_SET'
+  readonly punchId: string
+}
+
+/** `CHALLENGE <punch-id> <candidate-node-id> <candidate-ip> TCP <p1> ...`, to the target of a punch. */
+export interface ChallengeMessage {
+  readonly type: 'CHALLENGE'
+  readonly punchId: string
+  readonly nodeId: NodeId
+  readonly ip: IpAddress
+  readonly ports: readonly number[]
+}
+
+/** `FIGHT <punch-id> <peer-ip> TCP <peer-ports...> <delay-ms>`: connect to the peer after delay-ms. */
+export interface FightMessage {
+  readonly type: 'FIGHT'
+  readonly punchId: string
+  readonly ip: IpAddress
+  readonly ports: readonly number[]
+  readonly delayMs: number
+}
+
+/** `RECONNECT`: open a new connection and register again (same node id); see PROTOCOL.md. */
+export interface ReconnectMessage {
+  readonly type: 'RECONNECT'
+}
+
+/**
+ * `ERROR <CODE> [punch=<punch-id>] <text>`. `punchId` is set when the error ends a punch (the line then
+ * carries `punch=<id>` as the first word of the text).
+ */
+export interface ErrorMessage {
+  readonly type: 'ERROR'
+  readonly code: WireErrorCode | (string & {})
+  readonly punchId?: string | undefined
+  readonly text: string
+}
+
+export type ServerMessage =
+  | HelloMessage
+  | NodesMessage
+  | OkMessage
+  | RemoteMessage
+  | PredictionSetMessage
+  | ChallengeMessage
+  | FightMessage
+  | ReconnectMessage
+  | ErrorMessage
+  | PingMessage
+  | PongMessage
+
+/** The codes a v1 server sends in `ERROR` lines. A client must accept other `ERR_*` codes too. */
+export const WIRE_ERROR_CODES = [
+  /** The first word is not a command. The connection stays open. */
+  'ERR_UNKNOWN_COMMAND',
+  /** A known command with bad arguments. The connection stays open. */
+  'ERR_MALFORMED',
+  /** The line was over the limit; the server closes the connection after this. */
+  'ERR_LINE_TOO_LONG',
+  /** Too many lines too fast; the server closes the connection after this. */
+  'ERR_FLOOD',
+  /** The server or this IP has too many connections; closed after this. */
+  'ERR_TOO_MANY_CONNECTIONS',
+  /** Registering would exceed the nodes allowed per IP or in total. */
+  'ERR_TOO_MANY_NODES',
+  /** The target has too many pending candidates. */
+  'ERR_TOO_MANY_CANDIDATES',
+  /** `CANDIDATE` names a node that is not registered as simultaneous (or is the sender itself). */
+  'ERR_NO_SUCH_NODE',
+  /** `ACCEPT`/`REJECT` names a punch that does not exist (any more) or is not this connection's. */
+  'ERR_NO_SUCH_PUNCH',
+  /** The target sent `REJECT`. Carries `punch=<id>`. */
+  'ERR_PUNCH_REJECTED',
+  /** The target did not answer a `CHALLENGE` in time. Carries `punch=<id>`. */
+  'ERR_PUNCH_TIMEOUT',
+  /** The other side of a punch disconnected before `FIGHT`. Carries `punch=<id>`. */
+  'ERR_PEER_GONE',
+  /** The connection sent nothing for too long; closed after this. */
+  'ERR_IDLE_TIMEOUT',
+  /** The node's registration outlived the node lifetime; closed after this. */
+  'ERR_NODE_EXPIRED',
+  /** Another connection registered the same node id; this one is no longer registered. */
+  'ERR_REPLACED',
+  /** The server is shutting down; closed after this. */
+  'ERR_SHUTTING_DOWN',
+  /** A bug in the server; the connection stays open. */
+  'ERR_INTERNAL',
+] as const
+
+export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number]

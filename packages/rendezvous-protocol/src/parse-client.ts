@@ -1,0 +1,113 @@
+/**
+ * `parseClientMessage`: what a server calls on every line a client sends. Validates every field and
+ * returns a typed {@link ClientMessage}, or throws a {@link RendezvousProtocolError}
+ * (`ERR_UNKNOWN_COMMAND`, `ERR_MALFORMED`, `ERR_LINE_TOO_LONG`) and nothing else.
+ */
+import { MAX_BOOTSTRAP_NODES, MAX_CLIENT_LINE_LENGTH, MAX_INBOUND_LIMIT, PROTOCOL_TCP } from './constants.js'
+import { RendezvousProtocolError } from './errors.js'
+import { isText, isToken, parseDecimal, parseNodeId, parsePortList } from './fields.js'
+import type { ClientMessage } from './messages.js'
+import { checkLine, splitWords } from './split.js'
+
+export interface ParseOptions {
+  /** Longest accepted line. Default: {@link MAX_CLIENT_LINE_LENGTH} (client lines). */
+  readonly maxLineLength?: number
+}
+
+/** The command words a client may send, as a set for dispatchers that route other families elsewhere. */
+export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
+  'BOOTSTRAP',
+  'PASSIVE',
+  'SIMULTANEOUS',
+  'SOURCE',
+  'CANDIDATE',
+  'ACCEPT',
+  'REJECT',
+  'CLEAR',
+  'QUIT',
+  'PING',
+  'PONG',
+])
+
+export function parseClientMessage(line: string, options: ParseOptions = {}): ClientMessage {
+  checkLine(line, options.maxLineLength ?? MAX_CLIENT_LINE_LENGTH)
+  const words = splitWords(line)
+  const command = words[0]
+  const bad = (what: string): RendezvousProtocolError =>
+    RendezvousProtocolError.MALFORMED(command ?? '', what, line)
+  const arity = (n: number): void => {
+    if (words.length !== n)
+      throw bad(`expected ${n - 1} argument${n === 2 ? '' : 's'}, got ${words.length - 1}`)
+  }
+  switch (command) {
+    case 'BOOTSTRAP': {
+      arity(2)
+      const count = parseDecimal(words[1], 1, MAX_BOOTSTRAP_NODES)
+      if (count === undefined) throw bad(`n must be an integer 1..${MAX_BOOTSTRAP_NODES}`)
+      return { type: 'BOOTSTRAP', count }
+    }
+    case 'PASSIVE':
+    case 'SIMULTANEOUS': {
+      arity(5)
+      if (words[1] !== 'READY') throw bad('expected READY after the node type')
+      const port = parseDecimal(words[2], 1, 65_535)
+      if (port === undefined) throw bad('port must be 1..65535')
+      const maxInbound = parseDecimal(words[3], 0, MAX_INBOUND_LIMIT)
+      if (maxInbound === undefined) throw bad(`max-inbound must be 0..${MAX_INBOUND_LIMIT}`)
+      const nodeId = parseNodeId(words[4])
+      if (nodeId === undefined) throw bad('node id must be 40 hex characters')
+      const nodeType = command === 'PASSIVE' ? 'passive' : 'simultaneous'
+      return { type: 'READY', nodeType, port, maxInbound, nodeId }
+    }
+    case 'SOURCE': {
+      arity(3)
+      if (words[1] !== PROTOCOL_TCP) throw bad('only TCP is supported')
+      const localPort = parseDecimal(words[2], 1, 65_535)
+      if (localPort === undefined) throw bad('local port must be 1..65535')
+      return { type: 'SOURCE', localPort }
+    }
+    case 'CANDIDATE': {
+      if (words.length < 5) throw bad('expected <target-node-id> <own-node-id> TCP <port> [port ...]')
+      const targetNodeId = parseNodeId(words[1])
+      if (targetNodeId === undefined) throw bad('target node id must be 40 hex characters')
+      const nodeId = parseNodeId(words[2])
+      if (nodeId === undefined) throw bad('own node id must be 40 hex characters')
+      if (words[3] !== PROTOCOL_TCP) throw bad('only TCP is supported')
+      const ports = parsePortList(words.slice(4))
+      if (ports === undefined) throw bad('ports must be 1..32 numbers 1..65535')
+      return { type: 'CANDIDATE', targetNodeId, nodeId, ports }
+    }
+    case 'ACCEPT': {
+      if (words.length < 4) throw bad('expected <punch-id> TCP <port> [port ...]')
+      const punchId = words[1]
+      if (!isToken(punchId)) throw bad('punch id must be 1..64 of [A-Za-z0-9_-]')
+      if (words[2] !== PROTOCOL_TCP) throw bad('only TCP is supported')
+      const ports = parsePortList(words.slice(3))
+      if (ports === undefined) throw bad('ports must be 1..32 numbers 1..65535')
+      return { type: 'ACCEPT', punchId, ports }
+    }
+    case 'REJECT': {
+      if (words.length < 3) throw bad('expected <punch-id> <reason>')
+      const punchId = words[1]
+      if (!isToken(punchId)) throw bad('punch id must be 1..64 of [A-Za-z0-9_-]')
+      const reason = words.slice(2).join(' ')
+      if (!isText(reason, false)) throw bad('reason must be 1..256 printable ASCII characters')
+      return { type: 'REJECT', punchId, reason }
+    }
+    case 'CLEAR':
+      arity(1)
+      return { type: 'CLEAR' }
+    case 'QUIT':
+      arity(1)
+      return { type: 'QUIT' }
+    case 'PING':
+    case 'PONG': {
+      arity(2)
+      const token = words[1]
+      if (!isToken(token)) throw bad('token must be 1..64 of [A-Za-z0-9_-]')
+      return { type: command, token }
+    }
+    default:
+      throw RendezvousProtocolError.UNKNOWN_COMMAND(line)
+  }
+}

@@ -1,0 +1,165 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  formatClientMessage,
+  formatError,
+  formatServerMessage,
+  isRendezvousProtocolError,
+  parseClientMessage,
+  parseServerMessage,
+} from '../src/index.js'
+import { clientMessage, serverMessage } from './arbitraries.js'
+
+/** Runs `fn`; passes when it returns or throws a RendezvousProtocolError, fails on anything else. */
+function onlyTypedErrors(fn: () => unknown): boolean {
+  try {
+    fn()
+    return true
+  } catch (error) {
+    if (isRendezvousProtocolError(error)) return true
+    throw error
+  }
+}
+
+/** Random lines built from protocol words, so the parsers get past the command word often. */
+const wordy = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        'BOOTSTRAP',
+        'PASSIVE',
+        'SIMULTANEOUS',
+        'READY',
+        'SOURCE',
+        'TCP',
+        'CANDIDATE',
+        'ACCEPT',
+        'REJECT',
+        'CLEAR',
+        'QUIT',
+        'PING',
+        'PONG',
+        'HELLO',
+        'PYP2P/1',
+        'NODES',
+        'EMPTY',
+        'OK',
+        'REMOTE',
+        'PREDICTION',
+        'SET',
+        'CHALLENGE',
+        'FIGHT',
+        'RECONNECT',
+        'ERROR',
+        'ERR_X',
+        'punch=a',
+        '0',
+        '1',
+        '65535',
+        '65536',
+        '100',
+        '101',
+        '-1',
+        '08',
+        '1.2.3.4',
+        '::1',
+        '[::1]',
+        'ab'.repeat(20),
+        'AB'.repeat(20),
+        `p:${'ab'.repeat(20)}:1.2.3.4:80`,
+        `p:${'ab'.repeat(20)}:[::1]:80`,
+        `p:${'ab'.repeat(20)}:::1:80`,
+      ),
+      fc.string({ maxLength: 12 }),
+    ),
+    { maxLength: 12 },
+  )
+  .chain((words) => fc.constantFrom(' ', '  ', '\t').map((sep) => words.join(sep)))
+
+describe('round trip', () => {
+  it('parseClientMessage(formatClientMessage(m)) equals m', () => {
+    fc.assert(
+      fc.property(clientMessage, (m) => {
+        expect(parseClientMessage(formatClientMessage(m))).toEqual(m)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('parseServerMessage(formatServerMessage(m)) equals m', () => {
+    fc.assert(
+      fc.property(serverMessage, (m) => {
+        const expected = m.type === 'ERROR' && m.punchId === undefined ? { ...m } : m
+        expect(parseServerMessage(formatServerMessage(m))).toEqual(expected)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('formatted lines fit the line limits and never contain CR or LF', () => {
+    fc.assert(
+      fc.property(clientMessage, serverMessage, (c, s) => {
+        const cl = formatClientMessage(c)
+        const sl = formatServerMessage(s)
+        expect(cl.length).toBeLessThanOrEqual(1024)
+        expect(sl.length).toBeLessThanOrEqual(16 * 1024)
+        expect(/[\r\n]/.test(cl + sl)).toBe(false)
+      }),
+    )
+  })
+})
+
+describe('random input throws only typed errors', () => {
+  it('arbitrary strings', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300, unit: 'binary' }), (s) => {
+        expect(onlyTypedErrors(() => parseClientMessage(s))).toBe(true)
+        expect(onlyTypedErrors(() => parseServerMessage(s))).toBe(true)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('lines made of protocol words', () => {
+    fc.assert(
+      fc.property(wordy, (s) => {
+        expect(onlyTypedErrors(() => parseClientMessage(s))).toBe(true)
+        expect(onlyTypedErrors(() => parseServerMessage(s))).toBe(true)
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  it('random bytes decoded as latin1 and utf8', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const b = Buffer.from(bytes)
+        for (const s of [b.toString('latin1'), b.toString('utf8')]) {
+          expect(onlyTypedErrors(() => parseClientMessage(s))).toBe(true)
+          expect(onlyTypedErrors(() => parseServerMessage(s))).toBe(true)
+        }
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('formatters given random objects throw only typed errors', () => {
+    fc.assert(
+      fc.property(fc.anything(), (value) => {
+        expect(onlyTypedErrors(() => formatClientMessage(value as never))).toBe(true)
+        expect(onlyTypedErrors(() => formatServerMessage(value as never))).toBe(true)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('formatError makes a valid ERROR line from any text', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 600, unit: 'binary' }), (s) => {
+        const line = formatError('ERR_MALFORMED', s)
+        const parsed = parseServerMessage(line)
+        expect(parsed.type).toBe('ERROR')
+      }),
+    )
+  })
+})
