@@ -1,0 +1,189 @@
+/**
+ * TCP hole punching in the NAT lab (@pyp2p/netlab): for each ordered pair of NAT kinds (candidate ->
+ * target) a candidate node punches `--trials` times to a simultaneous node through the rendezvous
+ * server (@pyp2p/bootstrap-server), sends a line and reads the target's line. Kinds: `cone-drop` and
+ * `cone-rst` (port-preserving routers that drop / reset unsolicited SYNs), `public` (no NAT), plus
+ * `symmetric` (random ports: expected to fail, with a typed error) and `sequential` (delta prediction).
+ *
+ *   npm run bench:punch -- [--trials 50] [--only cone-rst]
+ *
+ * Per cell: success rate; attempts per success (connect() calls on the busier side of each punch, in
+ * its last round: the SYNs it took); the share of successes where both sides' first connect() of the
+ * first round connected; how many needed a second round (fresh ports); and the time
+ * from the candidate's `punch()` call to the first line received from the target (p50, p95). NAT
+ * detection runs once per node before the trials and is not in those times. Cells run one after the
+ * other so they do not share the CPU. Writes bench/results/punch.json.
+ */
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { createLab, type LabProcess } from '@pyp2p/netlab'
+import { printTable, writeResults } from './report.js'
+
+const { values } = parseArgs({
+  options: { trials: { type: 'string', default: '50' }, only: { type: 'string' } },
+})
+const TRIALS = Number(values.trials)
+const NODE = fileURLToPath(new URL('../../packages/punch/test/fixtures/punch-node.ts', import.meta.url))
+const SERVER = fileURLToPath(
+  new URL('../../packages/punch/test/fixtures/rendezvous-server.ts', import.meta.url),
+)
+const START_TIMEOUT = 60_000
+
+type Kind = 'cone-drop' | 'cone-rst' | 'public' | 'symmetric' | 'sequential'
+/** Two hosts of each kind (behind different routers), so every pair can be punched. */
+const HOSTS: Record<Kind, [string, string]> = {
+  'cone-drop': ['hd1', 'hd2'],
+  'cone-rst': ['hr1', 'hr2'],
+  public: ['p1', 'p2'],
+  symmetric: ['hsy', 'hsy'],
+  sequential: ['hsq', 'hsq'],
+}
+const MAIN: Kind[] = ['cone-drop', 'cone-rst', 'public']
+const CELLS: Array<[Kind, Kind]> = [
+  ...MAIN.flatMap((a) => MAIN.map((b): [Kind, Kind] => [a, b])),
+  ['cone-drop', 'sequential'],
+  ['symmetric', 'cone-drop'],
+  ['cone-drop', 'symmetric'],
+].filter(([a, b]) => values.only === undefined || a === values.only || b === values.only) as Array<
+  [Kind, Kind]
+>
+
+type Event = Record<string, unknown> & { event: string }
+const events = (p: LabProcess): Event[] =>
+  p
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Event)
+
+function percentile(sorted: number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+const lab = await createLab({
+  publicHosts: { srv: {}, p1: {}, p2: {} },
+  routers: {
+    d1: { nat: 'cone', inbound: 'drop' },
+    d2: { nat: 'cone', inbound: 'drop' },
+    r1: { nat: 'cone', inbound: 'rst' },
+    r2: { nat: 'cone', inbound: 'rst' },
+    sy: { nat: 'symmetric', inbound: 'drop' },
+    sq: { nat: 'sequential', inbound: 'rst' },
+  },
+  hosts: {
+    hd1: { router: 'd1' },
+    hd2: { router: 'd2' },
+    hr1: { router: 'r1' },
+    hr2: { router: 'r2' },
+    hsy: { router: 'sy' },
+    hsq: { router: 'sq' },
+  },
+})
+const rows: Array<Record<string, unknown>> = []
+const details: unknown[] = []
+try {
+  const server = lab.spawnNode('srv', SERVER, ['--port', '8000'])
+  await server.waitForLine(/^listening on /, { timeout: START_TIMEOUT })
+  const rendezvous = `${lab.host('srv').ip}:8000`
+  let n = 0
+  const newId = (): string => (++n).toString(16).padStart(40, '0')
+
+  for (const [from, to] of CELLS) {
+    const candidateHost = HOSTS[from][0]
+    const targetHost = from === to ? HOSTS[to][1] : HOSTS[to][to === 'public' && from === 'public' ? 1 : 0]
+    const targetId = newId()
+    const candidateId = newId()
+    const target = lab.spawnNode(targetHost, NODE, [
+      '--role',
+      'target',
+      '--server',
+      rendezvous,
+      '--node-id',
+      targetId,
+    ])
+    await target.waitForLine(/"registered"/, { timeout: START_TIMEOUT })
+    const candidate = lab.spawnNode(candidateHost, NODE, [
+      ...['--role', 'candidate', '--server', rendezvous, '--node-id', candidateId],
+      ...['--targets', targetId, '--trials', String(TRIALS)],
+    ])
+    await candidate.waitForLine(/"done"/, { timeout: TRIALS * 20_000 })
+    // the target's side of the last punch may still be reading the candidate's line
+    const last = events(candidate).findLast((e) => e.event === 'connected')
+    if (last !== undefined) {
+      await target
+        .waitForLine((l) => l.includes(String(last.punchId)), { timeout: START_TIMEOUT })
+        .catch(() => undefined)
+    }
+    target.kill('SIGTERM')
+    await target.exited
+
+    const byPunch = new Map(
+      events(target)
+        .filter((e) => e.event === 'connected')
+        .map((e) => [e.punchId, e]),
+    )
+    const tries = events(candidate).filter(
+      (e) => e.event === 'connected' || (e.event === 'error' && 'trial' in e),
+    )
+    const ok = tries.filter((e) => e.event === 'connected')
+    const attempts = ok.map((e) =>
+      Math.max(Number(e.attempts), Number(byPunch.get(e.punchId)?.attempts ?? 0)),
+    )
+    const skews = ok
+      .map((e) => Math.abs(Number(e.firedAt) - Number(byPunch.get(e.punchId)?.firedAt ?? Number.NaN)))
+      .filter((x) => Number.isFinite(x))
+      .sort((a, b) => a - b)
+    const times = ok.map((e) => Number(e.firstLineMs)).sort((a, b) => a - b)
+    const failures: Record<string, number> = {}
+    for (const e of tries)
+      if (e.event === 'error') failures[`${e.stage}/${e.code}`] = (failures[`${e.stage}/${e.code}`] ?? 0) + 1
+    const failMs = tries
+      .filter((e) => e.event === 'error')
+      .map((e) => Number(e.ms))
+      .sort((a, b) => a - b)
+    const methods = [...new Set(ok.flatMap((e) => [e.method, byPunch.get(e.punchId)?.method]))].filter(
+      Boolean,
+    )
+    const row = {
+      candidate: from,
+      target: to,
+      trials: tries.length,
+      successPct: tries.length === 0 ? 0 : (100 * ok.length) / tries.length,
+      firstAttemptPct:
+        ok.length === 0
+          ? undefined
+          : (100 * ok.filter((e, i) => Number(e.rounds) === 1 && (attempts[i] ?? 0) <= 1).length) / ok.length,
+      secondRound: ok.filter((e) => Number(e.rounds) > 1).length,
+      attemptsPerSuccess: ok.length === 0 ? undefined : attempts.reduce((a, b) => a + b, 0) / ok.length,
+      maxAttempts: ok.length === 0 ? undefined : Math.max(...attempts),
+      p50Ms: percentile(times, 50),
+      p95Ms: percentile(times, 95),
+      failP95Ms: percentile(failMs, 95),
+      skewP50Ms: percentile(skews, 50),
+      skewP95Ms: percentile(skews, 95),
+      methods: methods.join('+'),
+      failures: Object.entries(failures)
+        .map(([k, v]) => `${k} x${v}`)
+        .join(', '),
+    }
+    rows.push(row)
+    details.push({
+      ...row,
+      attempts,
+      times,
+      skews,
+      errors: tries.filter((e) => e.event === 'error').map((e) => e.message),
+      targetErrors: events(target)
+        .filter((e) => e.event === 'error')
+        .map((e) => e.message),
+    })
+    console.error(`${from} -> ${to}: ${ok.length}/${tries.length}`)
+  }
+  server.kill('SIGTERM')
+} finally {
+  await lab.close()
+}
+printTable(`punch in the NAT lab: ${TRIALS} trials per cell (candidate -> target)`, rows)
+const file = await writeResults('punch', { trials: TRIALS, date: new Date().toISOString(), rows, details })
+console.log(`\nwrote ${file}`)

@@ -1,0 +1,104 @@
+/**
+ * Every number of `@pyp2p/punch`, with where it comes from. Options that default to one of these name it.
+ */
+
+/**
+ * Connections opened to the rendezvous server to classify the NAT. pyp2p: `nat_tests = 5`
+ * (`../shared/spec/rendezvous.md`, "NAT type detection").
+ */
+export const NAT_TESTS = 5
+
+/** Samples that may disagree with a verdict and still count for it. pyp2p: `port_collisions = 1`. */
+export const PORT_COLLISIONS = 1
+
+/**
+ * Reconnections from an already sampled local port for the `reuse` test. Two give the same 4-of-5 style
+ * margin as pyp2p for a behaviour that is rarely partial, at two extra round trips.
+ */
+export const REUSE_TESTS = 2
+
+/**
+ * Predicted ports sent for a `delta` NAT: the next mapping, and the ones after it in case another
+ * connection took a port between the observation and the punch. pyp2p opened `mapping_no = 4` mappings.
+ */
+export const DELTA_PREDICTIONS = 3
+
+/**
+ * Connect attempts (SYNs sent by `connect()`) per predicted port in one punch: a bound, not a target.
+ * Behind two routers that answer unsolicited SYNs with RST, the SYNs must cross within about one
+ * router-to-router delay, which in the NAT lab (tens of microseconds) takes tens to thousands of
+ * attempts at one attempt per ~0.5 ms (measured, README); {@link PUNCH_TIMEOUT_MS} is the real limit
+ * there. Over real paths (RTT of milliseconds) one or two attempts do.
+ */
+export const MAX_PUNCH_ATTEMPTS = 10_000
+
+/**
+ * Time one round's simultaneous open may take, from firing to the connection, in ms. The server's
+ * coordination keeps the two sides within milliseconds (measured skew p50 < 1 ms, p95 ~ 3 ms, stalls of
+ * 50 ms), and a SYN nobody answers is re-sent every {@link SYN_RETRANSMIT_MS}, so drop routers need
+ * far less. Behind two RST routers 45 of 49 lab punches met within 300 ms, the rest took 0.9-2.4 s or
+ * never met within 5 s (heavy tail: a fresh round does better than waiting), hence 2 s per round and
+ * {@link PUNCH_ROUNDS} rounds.
+ */
+export const PUNCH_TIMEOUT_MS = 2_000
+
+/**
+ * Pause between connect attempts after an RST/ECONNREFUSED, in ms. 0 retries as soon as the RST has
+ * arrived (one SYN per round trip): behind two RST routers the SYNs only meet when they cross within
+ * one one-way delay of each other, and retrying at once gives the most crossings per second (measured
+ * in the lab: see README). A 10 ms gap (`../shared/LAB.md`) needed ~300 SYNs.
+ */
+export const RETRY_GAP_MS = 0
+
+/**
+ * Pause after the first refusal (RST) of a punch, in ms. An RST that early means our SYN reached the
+ * peer's router before the peer's own SYN had left; the peer fires within the coordination skew (about
+ * a millisecond in the lab with the precise wait, measured), so one pause of that order lets the second
+ * SYN through instead of drawing more RSTs. Later refusals retry at once ({@link RETRY_GAP_MS}).
+ */
+export const FIRST_RETRY_GAP_MS = 3
+
+/**
+ * An attempt that is neither refused nor connected after this long gets a fresh SYN (in ms). Linux
+ * retransmits a SYN only after 1 s (RFC 6298 initial RTO), but a SYN dropped as INVALID by a router whose
+ * state the other side's earlier SYN or RST changed is never answered; 250 ms is above any round trip
+ * this library expects between two peers.
+ */
+export const SYN_RETRANSMIT_MS = 250
+
+/**
+ * The last part of the server's `FIGHT` delay is waited by yielding to the event loop rather than by a
+ * timer (1 ms resolution, often late by another ms under load), so both sides fire within tens of
+ * microseconds of the moment the server chose, not within milliseconds.
+ */
+export const PRECISE_WAIT_MS = 3
+
+/**
+ * Punch rounds a candidate runs before it reports `ERR_PUNCH_FAILED` (each with fresh ports on both
+ * sides). In the lab about 1 punch in 50-100 involving an RST router never met within a 5 s round
+ * (observed once: all 10,000 SYNs of the early side reset in 1.7 s; probably the peer's router had given
+ * the peer's SYN another port, not verified). A new round costs nothing when the first succeeds; three
+ * rounds of {@link PUNCH_TIMEOUT_MS} bound a failing punch to about 6 s plus coordination.
+ */
+export const PUNCH_ROUNDS = 3
+
+/** Pause after a local bind error (`EADDRINUSE`/`EADDRNOTAVAIL`) before retrying, in ms. */
+export const BIND_RETRY_GAP_MS = 5
+
+/** Connecting to the rendezvous server, in ms. pyp2p's socket timeout: 5 s. */
+export const CONNECT_TIMEOUT_MS = 5_000
+
+/** One request/reply exchange with the rendezvous server, in ms. pyp2p waited 10 s for `PREDICTION SET`. */
+export const REPLY_TIMEOUT_MS = 10_000
+
+/**
+ * How long a candidate waits for `FIGHT` after `PREDICTION SET`, in ms: a little longer than the
+ * server's challenge timeout (10 s by default, PROTOCOL.md "A punch") so it hears the server's verdict.
+ */
+export const FIGHT_TIMEOUT_MS = 12_000
+
+/** Longest line accepted from a rendezvous server (`MAX_SERVER_LINE_LENGTH` of the protocol, 16 KiB). */
+export const SERVER_LINE_LIMIT = 16 * 1024
+
+/** Default `<max-inbound>` announced with `SIMULTANEOUS READY`/`PASSIVE READY`. pyp2p: `max_inbound = 10`. */
+export const DEFAULT_MAX_INBOUND = 10

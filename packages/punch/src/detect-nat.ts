@@ -1,0 +1,65 @@
+/**
+ * NAT behaviour detection through the rendezvous server, as pyp2p did: connections from several fresh
+ * local ports (kept open, so each is a new mapping), then reconnections from some of the same ports,
+ * comparing the ports the server saw (its `HELLO`). {@link classifyNat} gives the verdict.
+ */
+import { NAT_TESTS, PORT_COLLISIONS, REUSE_TESTS } from './constants.js'
+import { PunchError } from './errors.js'
+import { classifyNat, type NatBehaviour, type NatSample } from './nat-type.js'
+import { RendezvousClient, type ServerAddress } from './rendezvous-client.js'
+
+export interface DetectNatOptions {
+  server: ServerAddress
+  /** Node id sent nowhere but checked like every client's; any 40 hex characters. */
+  nodeId: string
+  /** New mappings to observe. Default {@link NAT_TESTS}. */
+  tests?: number
+  /** Reconnections from an already observed port. Default {@link REUSE_TESTS}. */
+  reuseTests?: number
+  /** Default {@link PORT_COLLISIONS}. */
+  collisions?: number
+  localAddress?: string
+  signal?: AbortSignal
+}
+
+/**
+ * Observes the NAT in front of this host. Throws `PunchError` with stage `detection`
+ * (`ERR_SERVER_UNREACHABLE`, `ERR_PROTOCOL`, `ERR_ABORTED`, ...). Opens `tests` connections at once (a
+ * server's per-IP connection limit must allow that many from one node).
+ */
+export async function detectNat(options: DetectNatOptions): Promise<NatBehaviour> {
+  const { server, nodeId, signal, tests = NAT_TESTS, reuseTests = REUSE_TESTS } = options
+  const collisions = options.collisions ?? PORT_COLLISIONS
+  if (!Number.isInteger(tests) || tests < 1) throw PunchError.INVALID_ARGUMENT(`tests ${tests}`)
+  if (!Number.isInteger(reuseTests) || reuseTests < 0 || reuseTests > tests) {
+    throw PunchError.INVALID_ARGUMENT(`reuseTests ${reuseTests} (0..tests)`)
+  }
+  const base = {
+    server,
+    nodeId,
+    stage: 'detection' as const,
+    ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+    ...(signal !== undefined && { signal }),
+  }
+  const open: RendezvousClient[] = []
+  const samples: NatSample[] = []
+  try {
+    // New mappings, one after the other so a sequential NAT hands out consecutive ports.
+    for (let i = 0; i < tests; i++) {
+      const client = await RendezvousClient.connect({ ...base, localPort: 0 })
+      open.push(client)
+      samples.push({ localPort: client.localPort, externalPort: client.observed.port })
+    }
+    // Reuse: close (server first, so no TIME_WAIT here), then connect again from the same port.
+    for (let i = 0; i < reuseTests; i++) {
+      const earlier = open[i]!
+      await earlier.quit()
+      const again = await RendezvousClient.connect({ ...base, localPort: earlier.localPort })
+      open.push(again)
+      samples.push({ localPort: again.localPort, externalPort: again.observed.port })
+    }
+  } finally {
+    await Promise.all(open.map((c) => c.quit({ timeout: 1000 }).catch(() => undefined)))
+  }
+  return classifyNat(samples, { collisions })
+}

@@ -1,0 +1,355 @@
+/**
+ * A client of the rendezvous (bootstrap) server: one `@pyp2p/framing` connection speaking
+ * `@pyp2p/rendezvous-protocol`. It answers the server's `PING`s by itself, matches replies to requests
+ * in order (the protocol gives every command exactly one reply), and emits what arrives unasked:
+ * `challenge` (someone wants to punch to this simultaneous node), `fight` and `punch-end` (a candidate's
+ * punch started or ended), `reconnect`, and `close`.
+ */
+import { EventEmitter } from 'node:events'
+import type { CloseInfo, LineSocket } from '@pyp2p/framing'
+import {
+  type ChallengeMessage,
+  type ClientMessage,
+  type ErrorMessage,
+  type FightMessage,
+  formatClientMessage,
+  type NodeEntry,
+  parseServerMessage,
+  type ServerMessage,
+} from '@pyp2p/rendezvous-protocol'
+import createDebug from 'debug'
+import { DEFAULT_MAX_INBOUND, REPLY_TIMEOUT_MS } from './constants.js'
+import { PunchError, type PunchStage } from './errors.js'
+import { openRendezvous, type RendezvousConnectOptions } from './rendezvous-connect.js'
+import { errorFromServer, REPLY_TYPES } from './server-reply.js'
+
+export type { RendezvousConnectOptions, ServerAddress } from './rendezvous-connect.js'
+export { errorFromServer } from './server-reply.js'
+
+const log = createDebug('pyp2p:punch:rendezvous')
+
+export interface RequestOptions {
+  signal?: AbortSignal
+  /** Default {@link REPLY_TIMEOUT_MS}. */
+  timeout?: number
+}
+
+export interface RendezvousClientEvents {
+  challenge: [challenge: ChallengeMessage]
+  fight: [fight: FightMessage]
+  /** An `ERROR ... punch=<id>` that is not a reply: that punch is over on the server. */
+  'punch-end': [error: ErrorMessage]
+  reconnect: []
+  close: [info: CloseInfo]
+}
+
+interface Pending {
+  request: ClientMessage
+  resolve(msg: ServerMessage): void
+  reject(err: Error): void
+}
+
+/** Unsolicited `FIGHT`/punch `ERROR`s kept until someone waits for them (oldest dropped first). */
+const MAX_REMEMBERED_PUNCHES = 32
+
+export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
+  readonly connection: LineSocket
+  readonly nodeId: string
+  /** The address and port the server saw this connection come from (its `HELLO`). */
+  readonly observed: { readonly ip: string; readonly port: number }
+  readonly localPort: number
+  readonly stage: PunchStage
+  readonly #pending: Pending[] = []
+  readonly #where: string
+  /**
+   * Unsolicited punch messages kept for {@link waitForFight}: `FIGHT` can arrive in the same read as
+   * `PREDICTION SET`, before the caller has had a chance to start waiting for it.
+   */
+  readonly #punchNews = new Map<string, FightMessage | ErrorMessage>()
+
+  private constructor(
+    connection: LineSocket,
+    nodeId: string,
+    hello: { ip: string; port: number },
+    stage: PunchStage,
+    where: string,
+  ) {
+    super()
+    this.connection = connection
+    this.nodeId = nodeId
+    this.observed = hello
+    this.localPort = connection.localPort ?? 0
+    this.stage = stage
+    this.#where = where
+    connection.on('line', (line) => this.#onLine(line))
+    void connection.closed.then((info) => {
+      const err = PunchError.SERVER_UNREACHABLE(this.stage, this.#where, info.error)
+      for (const p of this.#pending.splice(0)) p.reject(err)
+      this.emit('close', info)
+    })
+  }
+
+  /** Connects, reads the server's `HELLO` and returns the client. */
+  static async connect(options: RendezvousConnectOptions): Promise<RendezvousClient> {
+    const { connection, hello, where, stage } = await openRendezvous(options)
+    return new RendezvousClient(connection, options.nodeId.toLowerCase(), hello, stage, where)
+  }
+
+  get isOpen(): boolean {
+    return this.connection.isOpen
+  }
+
+  #send(msg: ClientMessage): void {
+    try {
+      this.connection.sendLine(formatClientMessage(msg))
+    } catch (err) {
+      throw PunchError.SERVER_UNREACHABLE(this.stage, this.#where, err)
+    }
+  }
+
+  #onLine(line: string): void {
+    let msg: ServerMessage
+    try {
+      msg = parseServerMessage(line)
+    } catch (err) {
+      // Not fatal by itself, but the reply order is lost: fail the request it was meant for.
+      log('unparsable line from server: %o', line.slice(0, 80))
+      this.#pending
+        .shift()
+        ?.reject(PunchError.PROTOCOL(this.stage, `unparsable line ${JSON.stringify(line.slice(0, 80))}`, err))
+      return
+    }
+    const head = this.#pending[0]
+    switch (msg.type) {
+      case 'PING':
+        if (this.connection.isOpen) this.#send({ type: 'PONG', token: msg.token })
+        return
+      case 'CHALLENGE':
+        this.emit('challenge', msg)
+        return
+      case 'RECONNECT':
+        this.emit('reconnect')
+        return
+      case 'FIGHT':
+        if (head?.request.type === 'ACCEPT' && head.request.punchId === msg.punchId) break
+        this.#remember(msg.punchId, msg)
+        this.emit('fight', msg)
+        return
+      case 'ERROR':
+        if (msg.punchId !== undefined) {
+          const req = head?.request
+          const mine = (req?.type === 'ACCEPT' || req?.type === 'REJECT') && req.punchId === msg.punchId
+          if (!mine) {
+            this.#remember(msg.punchId, msg)
+            this.emit('punch-end', msg)
+            return
+          }
+        }
+        break
+    }
+    const pending = this.#pending.shift()
+    if (pending === undefined) {
+      log('unexpected %s from server (no request pending)', msg.type)
+      return
+    }
+    pending.resolve(msg)
+  }
+
+  #remember(punchId: string, msg: FightMessage | ErrorMessage): void {
+    this.#punchNews.set(punchId, msg)
+    if (this.#punchNews.size > MAX_REMEMBERED_PUNCHES) {
+      const oldest = this.#punchNews.keys().next().value
+      if (oldest !== undefined) this.#punchNews.delete(oldest)
+    }
+  }
+
+  /**
+   * Sends one command and resolves with its reply (`ERROR` replies become `ERR_SERVER_ERROR`, or the
+   * punch verdict codes). Rejects on timeout, abort, or when the connection closes.
+   */
+  request(msg: ClientMessage, options: RequestOptions = {}): Promise<ServerMessage> {
+    const { signal, timeout = REPLY_TIMEOUT_MS } = options
+    if (signal?.aborted) return Promise.reject(PunchError.ABORTED(this.stage, signal.reason))
+    const expected = REPLY_TYPES[msg.type]
+    return new Promise<ServerMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        settle()
+        // The reply may still come: keep the slot so later replies stay matched, but ignore it.
+        reject(PunchError.TIMEOUT(this.stage, `reply to ${msg.type}`, timeout))
+      }, timeout)
+      const onAbort = (): void => {
+        settle()
+        reject(PunchError.ABORTED(this.stage, signal?.reason))
+      }
+      let done = false
+      const settle = (): void => {
+        done = true
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#pending.push({
+        request: msg,
+        resolve: (reply) => {
+          if (done) return
+          settle()
+          if (reply.type === 'ERROR') return reject(errorFromServer(this.stage, reply))
+          if (reply.type !== expected) {
+            return reject(
+              PunchError.PROTOCOL(this.stage, `expected ${expected} after ${msg.type}, got ${reply.type}`),
+            )
+          }
+          resolve(reply)
+        },
+        reject: (err) => {
+          if (done) return
+          settle()
+          reject(err)
+        },
+      })
+      try {
+        this.#send(msg)
+      } catch (err) {
+        this.#pending.pop()
+        settle()
+        reject(err)
+      }
+    })
+  }
+
+  /** `SOURCE TCP <local port>` → the source port the server saw on this connection. */
+  async source(options?: RequestOptions): Promise<number> {
+    const reply = await this.request({ type: 'SOURCE', localPort: this.localPort }, options)
+    return (reply as Extract<ServerMessage, { type: 'REMOTE' }>).port
+  }
+
+  /** `BOOTSTRAP <n>` → up to n passive nodes the server knows (never this client's own). */
+  async bootstrap(count: number, options?: RequestOptions): Promise<readonly NodeEntry[]> {
+    const reply = await this.request({ type: 'BOOTSTRAP', count }, options)
+    return (reply as Extract<ServerMessage, { type: 'NODES' }>).nodes
+  }
+
+  /** `PASSIVE READY`: listed by `BOOTSTRAP` at this connection's address and `port`. */
+  async registerPassive(
+    port: number,
+    maxInbound = DEFAULT_MAX_INBOUND,
+    options?: RequestOptions,
+  ): Promise<void> {
+    await this.request({ type: 'READY', nodeType: 'passive', port, maxInbound, nodeId: this.nodeId }, options)
+  }
+
+  /** `SIMULTANEOUS READY`: challenges arrive on this connection (`challenge` events) while it is open. */
+  async registerSimultaneous(
+    port: number,
+    maxInbound = DEFAULT_MAX_INBOUND,
+    options?: RequestOptions,
+  ): Promise<void> {
+    await this.request(
+      { type: 'READY', nodeType: 'simultaneous', port, maxInbound, nodeId: this.nodeId },
+      options,
+    )
+  }
+
+  /** `CANDIDATE <target> <own> TCP <ports>` → the punch id. `FIGHT` follows as a `fight` event. */
+  async candidate(targetNodeId: string, ports: readonly number[], options?: RequestOptions): Promise<string> {
+    const reply = await this.request(
+      { type: 'CANDIDATE', targetNodeId: targetNodeId.toLowerCase(), nodeId: this.nodeId, ports },
+      options,
+    )
+    return (reply as Extract<ServerMessage, { type: 'PREDICTION_SET' }>).punchId
+  }
+
+  /** `ACCEPT <punch-id> TCP <ports>` → the `FIGHT` (peer address, ports, delay). */
+  async accept(punchId: string, ports: readonly number[], options?: RequestOptions): Promise<FightMessage> {
+    return (await this.request({ type: 'ACCEPT', punchId, ports }, options)) as FightMessage
+  }
+
+  /** `REJECT <punch-id> <reason>`: the candidate gets `ERR_PUNCH_REJECTED`. */
+  async reject(punchId: string, reason: string, options?: RequestOptions): Promise<void> {
+    await this.request({ type: 'REJECT', punchId, reason }, options)
+  }
+
+  /** `CLEAR`: the server forgets every node this connection registered. */
+  async clear(options?: RequestOptions): Promise<void> {
+    await this.request({ type: 'CLEAR' }, options)
+  }
+
+  /**
+   * Waits for the `FIGHT` of `punchId` (candidate side), or throws the server's verdict on it
+   * (`ERR_PUNCH_REJECTED`, `ERR_PEER_GONE`, `ERR_TIMEOUT`), or `ERR_SERVER_UNREACHABLE` on close.
+   */
+  waitForFight(punchId: string, options: RequestOptions = {}): Promise<FightMessage> {
+    const { signal, timeout = REPLY_TIMEOUT_MS } = options
+    if (signal?.aborted) return Promise.reject(PunchError.ABORTED(this.stage, signal.reason))
+    const news = this.#punchNews.get(punchId)
+    if (news !== undefined) {
+      this.#punchNews.delete(punchId)
+      return news.type === 'FIGHT' ? Promise.resolve(news) : Promise.reject(errorFromServer(this.stage, news))
+    }
+    if (!this.connection.isOpen) return Promise.reject(PunchError.SERVER_UNREACHABLE(this.stage, this.#where))
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        this.off('fight', onFight)
+        this.off('punch-end', onEnd)
+        this.off('close', onClose)
+      }
+      const onFight = (fight: FightMessage): void => {
+        if (fight.punchId !== punchId) return
+        this.#punchNews.delete(punchId)
+        cleanup()
+        resolve(fight)
+      }
+      const onEnd = (err: ErrorMessage): void => {
+        if (err.punchId !== punchId) return
+        this.#punchNews.delete(punchId)
+        cleanup()
+        reject(errorFromServer(this.stage, err))
+      }
+      const onClose = (info: CloseInfo): void => {
+        cleanup()
+        reject(PunchError.SERVER_UNREACHABLE(this.stage, this.#where, info.error))
+      }
+      const onAbort = (): void => {
+        cleanup()
+        reject(PunchError.ABORTED(this.stage, signal?.reason))
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(PunchError.TIMEOUT(this.stage, `FIGHT for punch ${punchId}`, timeout))
+      }, timeout)
+      this.on('fight', onFight)
+      this.on('punch-end', onEnd)
+      this.on('close', onClose)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /**
+   * Sends `QUIT` and waits (bounded) until the server has closed: the server closes first, so the
+   * TIME_WAIT of this connection stays on the server and the local port is free at once.
+   */
+  async quit(options: { timeout?: number } = {}): Promise<void> {
+    if (this.connection.isOpen) {
+      try {
+        this.#send({ type: 'QUIT' })
+      } catch {
+        // already closing: nothing to say goodbye on
+      }
+      const timer = setTimeout(() => this.connection.close(), options.timeout ?? REPLY_TIMEOUT_MS)
+      await this.connection.closed
+      clearTimeout(timer)
+    }
+  }
+
+  /** Closes the connection at once (idempotent). A simultaneous registration ends with it. */
+  close(): void {
+    this.connection.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+    await this.connection.closed
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Opening a connection to the rendezvous server: TCP through `@pyp2p/framing` (optionally from a chosen
+ * local port, bound so it can be reused for a punch), then the server's `HELLO`, which says how the
+ * server sees this connection.
+ */
+import { isIPv6 } from 'node:net'
+import { connectLine, type LineSocket } from '@pyp2p/framing'
+import { DEFAULT_PORT, isNodeId, parseServerMessage, type ServerMessage } from '@pyp2p/rendezvous-protocol'
+import createDebug from 'debug'
+import { CONNECT_TIMEOUT_MS, SERVER_LINE_LIMIT } from './constants.js'
+import { PunchError, type PunchStage } from './errors.js'
+
+const log = createDebug('pyp2p:punch:rendezvous')
+
+export interface ServerAddress {
+  host: string
+  /** Default 8000 (`DEFAULT_PORT` of the protocol). */
+  port?: number
+}
+
+export interface RendezvousConnectOptions {
+  server: ServerAddress
+  /** This node's id: 40 hex characters. */
+  nodeId: string
+  /**
+   * Local port to connect from. `0` binds a fresh port chosen by the kernel *with SO_REUSEADDR*, so the
+   * same port can then be used for a punch (a port the kernel picks without an explicit bind cannot be
+   * bound again while the connection lives or lingers in TIME_WAIT). Default: not bound (any port).
+   */
+  localPort?: number
+  /** Local address for the bind; default `0.0.0.0` (`::` for an IPv6 server) when `localPort` is set. */
+  localAddress?: string
+  /** Stage named by errors of this client. Default `coordination`. */
+  stage?: PunchStage
+  /** Connect and greeting timeout in ms. Default {@link CONNECT_TIMEOUT_MS}. */
+  timeout?: number
+  signal?: AbortSignal
+}
+
+export interface OpenedRendezvous {
+  connection: LineSocket
+  /** The address and port the server saw (its `HELLO`). */
+  hello: { ip: string; port: number }
+  /** `host:port`, for messages. */
+  where: string
+  stage: PunchStage
+}
+
+/** Connects and reads the greeting. Throws `PunchError` (stage from the options); never leaks the socket. */
+export async function openRendezvous(options: RendezvousConnectOptions): Promise<OpenedRendezvous> {
+  const { server, nodeId, signal, timeout = CONNECT_TIMEOUT_MS, stage = 'coordination' } = options
+  const port = server.port ?? DEFAULT_PORT
+  const where = `${server.host}:${port}`
+  if (!isNodeId(nodeId.toLowerCase())) {
+    throw PunchError.INVALID_ARGUMENT(`node id ${JSON.stringify(nodeId)} is not 40 hex characters`)
+  }
+  const bind =
+    options.localPort === undefined
+      ? {}
+      : {
+          localPort: options.localPort,
+          localAddress: options.localAddress ?? (isIPv6(server.host) ? '::' : '0.0.0.0'),
+        }
+  let connection: LineSocket
+  try {
+    connection = await connectLine({
+      host: server.host,
+      port,
+      ...bind,
+      timeout,
+      maxLineLength: SERVER_LINE_LIMIT,
+      ...(signal !== undefined && { signal }),
+    })
+  } catch (err) {
+    if (signal?.aborted) throw PunchError.ABORTED(stage, signal.reason)
+    throw PunchError.SERVER_UNREACHABLE(stage, where, err)
+  }
+  let line: string
+  try {
+    line = await connection.readLine({ timeout, ...(signal !== undefined && { signal }) })
+  } catch (err) {
+    connection.close()
+    if (signal?.aborted) throw PunchError.ABORTED(stage, signal.reason)
+    throw PunchError.SERVER_UNREACHABLE(stage, where, err)
+  }
+  let hello: ServerMessage
+  try {
+    hello = parseServerMessage(line)
+  } catch (err) {
+    connection.close()
+    throw PunchError.PROTOCOL(stage, `greeting ${JSON.stringify(line.slice(0, 80))}`, err)
+  }
+  if (hello.type !== 'HELLO') {
+    connection.close()
+    if (hello.type === 'ERROR') throw PunchError.SERVER_ERROR(stage, hello.code, hello.text)
+    throw PunchError.PROTOCOL(stage, `expected HELLO, got ${hello.type}`)
+  }
+  log('connected to %s from %d, seen as %s:%d', where, connection.localPort, hello.ip, hello.port)
+  return { connection, hello: { ip: hello.ip, port: hello.port }, where, stage }
+}
