@@ -52,6 +52,15 @@ const NUMERIC = [
   ['line-rate', 'lineRate', C.DEFAULT_LINE_RATE, 'sustained lines per second per connection'],
   ['line-burst', 'lineBurst', C.DEFAULT_LINE_BURST, 'burst of lines per connection'],
   ['fight-margin', 'fightMarginMs', C.DEFAULT_FIGHT_MARGIN_MS, 'ms added to both FIGHT delays'],
+  ['dial-back-timeout', 'dialBackTimeoutMs', C.DEFAULT_DIAL_BACK_TIMEOUT_MS, 'ms a CHECK dial-back may take'],
+  ['check-burst', 'checkBurst', C.DEFAULT_CHECK_BURST, 'CHECKs one IP may start in a burst'],
+  [
+    'check-interval',
+    'checkIntervalMs',
+    C.DEFAULT_CHECK_INTERVAL_MS,
+    'ms per further CHECK from one IP after the burst',
+  ],
+  ['max-pending-checks', 'maxPendingChecks', C.DEFAULT_MAX_PENDING_CHECKS, 'dial-backs running at once'],
   [
     'keepalive-delay',
     'keepAliveDelayMs',
@@ -66,8 +75,10 @@ function row(flag: string, what: string): string {
 
 export const HELP = `Usage: pyp2p-bootstrap-server [options]
 
-The pyp2p rendezvous (bootstrap) server: node lists, NAT source-port checks and TCP hole-punch
-coordination (protocol PYP2P/1).
+The pyp2p rendezvous (bootstrap) server: node lists, NAT source-port checks, dial-back reachability
+checks and TCP hole-punch coordination (protocol PYP2P/1). It also serves the @pyp2p/dht-msg message
+relay (PYP2P-MSG/1, for reverse connect) on the same port, unless --no-relay is given: point a node's
+relay (dhtNode) at this server's address.
 
 Options:
 ${row('--host <addr>', `address to listen on (default ${C.DEFAULT_HOST})`)}
@@ -75,6 +86,7 @@ ${row('--port <n>', `port to listen on, 0 = any free port (default ${C.DEFAULT_P
 ${row('--json', 'log JSON lines instead of human-readable lines')}
 ${row('--log-level <level>', 'debug | info | warn | error (default info)')}
 ${row('--allow-loopback', 'hand out 127.0.0.0/8 and ::1 nodes (default: only when listening on loopback)')}
+${row('--no-relay', 'do not serve the embedded dht-msg relay (default: served on the same port)')}
 ${NUMERIC.map(([flag, , def, what]) => row(`--${flag} <n>`, `${what} (default ${def})`)).join('\n')}
 ${row('-h, --help', 'show this help')}
 
@@ -105,6 +117,7 @@ export function parseCliArgs(argv: readonly string[]): {
         json: { type: 'boolean' },
         'log-level': { type: 'string' },
         'allow-loopback': { type: 'boolean' },
+        'no-relay': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         ...numeric,
       },
@@ -130,6 +143,7 @@ export function parseCliArgs(argv: readonly string[]): {
   const port = toInt('port')
   if (port !== undefined) options.port = port
   if (v['allow-loopback'] === true) options.allowLoopback = true
+  if (v['no-relay'] === true) options.relay = false
   for (const [flag, key] of NUMERIC) {
     const n = toInt(flag)
     if (n !== undefined) options[key] = n

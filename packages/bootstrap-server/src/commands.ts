@@ -2,6 +2,7 @@
  * The rendezvous commands: one handler per client message, each sending exactly one reply (PROTOCOL.md
  * of @pyp2p/rendezvous-protocol). Kept apart from the socket handling in server.ts.
  */
+import { timingSafeEqual } from 'node:crypto'
 import { type ClientMessage, formatServerMessage, type NodeEntry } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 import { RTT_SMOOTHING } from './constants.js'
@@ -17,6 +18,8 @@ export interface CommandContext {
   readonly punches: PunchTable
   readonly allowLoopback: boolean
   now(): number
+  /** `CHECK`: dial back to the connection's IP at `port` (see dial-back.ts); replies when done. */
+  check(conn: Connection, port: number, nonce: string): void
   refreshIdle(conn: Connection): void
   ping(conn: Connection): void
   /** Counts a FIGHT pair sent. */
@@ -37,7 +40,10 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       return
     }
     case 'READY':
-      register(ctx, conn, msg.nodeType, msg.nodeId, msg.port, msg.maxInbound)
+      register(ctx, conn, msg.nodeType, msg.nodeId, msg.port, msg.maxInbound, msg.clearToken)
+      return
+    case 'CHECK':
+      ctx.check(conn, msg.port, msg.nonce)
       return
     case 'SOURCE':
       conn.send(formatServerMessage({ type: 'REMOTE', port: conn.port }))
@@ -86,7 +92,14 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       return
     }
     case 'CLEAR':
-      clearNodes(ctx, conn)
+      if (msg.nodeId !== undefined && msg.clearToken !== undefined) {
+        if (!clearByToken(ctx, msg.nodeId, msg.clearToken)) {
+          conn.sendError('ERR_NO_SUCH_NODE', `no registration of ${msg.nodeId} with this clear token`)
+          return
+        }
+      } else {
+        clearNodes(ctx, conn)
+      }
       conn.send(formatServerMessage({ type: 'OK', what: 'CLEAR' }))
       return
     case 'QUIT':
@@ -111,6 +124,7 @@ function register(
   nodeId: string,
   port: number,
   maxInbound: number,
+  clearToken: string | undefined,
 ): void {
   const rec: NodeRecord = {
     // A parsed id is a slice of its line; a copy lets the line be collected (about 130 bytes per node).
@@ -120,6 +134,7 @@ function register(
     port,
     maxInbound,
     registeredAt: ctx.now(),
+    clearToken: clearToken === undefined ? undefined : Buffer.from(clearToken, 'latin1').toString('latin1'),
     conn,
     slot: -1,
   }
@@ -255,6 +270,35 @@ function refreshBoth(ctx: CommandContext, p: Punch): void {
   ctx.refreshIdle(p.target)
 }
 
+/**
+ * `CLEAR <node-id> <clear-token>`: forgets that registration, whichever connection made it (open or
+ * gone), if it was made with this token. The comparison takes the same time for every wrong token.
+ */
+function clearByToken(ctx: CommandContext, nodeId: string, token: string): boolean {
+  const rec = ctx.nodes.get(nodeId)
+  if (rec?.clearToken === undefined) return false
+  const a = Buffer.from(rec.clearToken, 'latin1')
+  const b = Buffer.from(token, 'latin1')
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return false
+  const owner = rec.conn
+  if (!ctx.nodes.remove(rec)) return false
+  detach(ctx, rec, undefined)
+  rec.conn = undefined
+  if (owner !== undefined) endChallenges(ctx, owner, nodeId)
+  return true
+}
+
+/** The pending challenges of `nodeId` on its connection end for their candidates (the node left). */
+function endChallenges(ctx: CommandContext, conn: Connection, nodeId?: string): void {
+  if (conn.punches === undefined) return
+  for (const p of [...conn.punches]) {
+    if (p.target !== conn || (nodeId !== undefined && p.targetNodeId !== nodeId)) continue
+    ctx.punches.delete(p)
+    refreshBoth(ctx, p)
+    p.candidate.sendError('ERR_PEER_GONE', 'the target cleared its registration', p.id)
+  }
+}
+
 /** CLEAR: forget the nodes this connection registered; its pending challenges end for their candidates. */
 export function clearNodes(ctx: CommandContext, conn: Connection): void {
   for (const nodeId of [...(conn.nodes ?? [])]) {
@@ -262,11 +306,5 @@ export function clearNodes(ctx: CommandContext, conn: Connection): void {
     if (rec !== undefined && rec.conn === conn && ctx.nodes.remove(rec)) detach(ctx, rec, undefined)
   }
   conn.nodes = undefined
-  if (conn.punches === undefined) return
-  for (const p of [...conn.punches]) {
-    if (p.target !== conn) continue
-    ctx.punches.delete(p)
-    refreshBoth(ctx, p)
-    p.candidate.sendError('ERR_PEER_GONE', 'the target cleared its registration', p.id)
-  }
+  endChallenges(ctx, conn)
 }

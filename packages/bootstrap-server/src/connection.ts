@@ -50,6 +50,11 @@ export class Connection implements ServiceConnection {
   pingAt = 0
   held = false
   closing = false
+  /**
+   * Lines received while a `CHECK` of this connection runs: handled once its reply is out, so every
+   * reply stays in order. The socket is paused meanwhile, so these are at most one read's worth.
+   */
+  deferred: string[] | undefined = undefined
 
   constructor(
     id: number,

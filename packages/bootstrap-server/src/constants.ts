@@ -106,3 +106,22 @@ export const SHUTDOWN_GRACE_MS = 2_000
  * restart); Linux caps it at `net.core.somaxconn` (4,096 since kernel 5.4).
  */
 export const DEFAULT_BACKLOG = 4096
+
+/**
+ * How long a dial-back (`CHECK`) may take to connect and hand over its line, ms. A reachable port
+ * answers within one round trip; pyp2p's forwarding check used a few seconds. Short, so a check cannot
+ * hold a socket long.
+ */
+export const DEFAULT_DIAL_BACK_TIMEOUT_MS = 3_000
+
+/** `CHECK`s one IP may start in a burst: a node checks its port, then maybe a mapping, a few times. */
+export const DEFAULT_CHECK_BURST = 5
+
+/** After the burst, one more `CHECK` per IP per this many ms, so the server is no port scanner. */
+export const DEFAULT_CHECK_INTERVAL_MS = 10_000
+
+/** Dial-backs running at once on the whole server (each holds one outgoing socket for at most 3 s). */
+export const DEFAULT_MAX_PENDING_CHECKS = 256
+
+/** Per-IP `CHECK` rate buckets kept at most (the oldest is forgotten first). */
+export const MAX_CHECK_BUCKETS = 100_000

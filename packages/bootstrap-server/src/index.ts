@@ -2,8 +2,9 @@
  * The pyp2p rendezvous (bootstrap) server: nodes ask it for other nodes (`BOOTSTRAP`), register as
  * passive or simultaneous nodes, learn the source port it sees (`SOURCE TCP`), and coordinate TCP hole
  * punches (`CANDIDATE` / `CHALLENGE` / `ACCEPT` / `FIGHT`) with delays computed from measured round-trip
- * times. Nodes are keyed by node id, every table is bounded, every wait has a timeout. Run it with
- * `npx @pyp2p/bootstrap-server --port 8000`, or embed it:
+ * times, and dials back to check a node's port (`CHECK`). Nodes are keyed by node id, every table is
+ * bounded, every wait has a timeout. The @pyp2p/dht-msg relay runs on the same port by default
+ * (`relay: false` turns it off). Run it with `npx @pyp2p/bootstrap-server --port 8000`, or embed it:
  *
  * @example
  * ```ts

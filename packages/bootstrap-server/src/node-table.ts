@@ -14,6 +14,8 @@ export interface NodeRecord {
   readonly port: number
   readonly maxInbound: number
   readonly registeredAt: number
+  /** The node's secret for `CLEAR <node-id> <clear-token>` from another connection, if it gave one. */
+  readonly clearToken: string | undefined
   /**
    * The connection that registered it while it is open. A passive node outlives its connection; the
    * reference is dropped then so a closed socket is not kept for the node's lifetime.

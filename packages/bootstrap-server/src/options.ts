@@ -1,4 +1,5 @@
 /** The server's options, their defaults (constants.ts) and their validation. */
+import type { RelayServerOptions } from '@pyp2p/dht-msg/server'
 import * as C from './constants.js'
 import { BootstrapServerError } from './errors.js'
 import { createDebugLogger, type Logger } from './logger.js'
@@ -52,8 +53,21 @@ export interface BootstrapServerOptions {
   readonly allowLoopback?: boolean
   /** Where logs go. Default: the `pyp2p:bootstrap-server` debug namespace. */
   readonly logger?: Logger
-  /** Extra command families handled on the same connections (e.g. a dht-msg relay). */
+  /** Extra command families handled on the same connections (besides the embedded relay). */
   readonly services?: readonly RendezvousService[]
+  /**
+   * The embedded @pyp2p/dht-msg relay on the same port: `true` (default) with its default limits, an
+   * object of `RelayServerOptions` to tune it, or `false` for none.
+   */
+  readonly relay?: boolean | RelayServerOptions
+  /** Connect timeout of a dial-back (`CHECK`), ms. Default 3,000. */
+  readonly dialBackTimeoutMs?: number
+  /** `CHECK`s one IP may start in a burst. Default 5. */
+  readonly checkBurst?: number
+  /** After the burst, one `CHECK` per IP per this many ms. Default 10,000. */
+  readonly checkIntervalMs?: number
+  /** Dial-backs running at once on the whole server. Default 256. */
+  readonly maxPendingChecks?: number
 }
 
 export type ResolvedOptions = Required<Omit<BootstrapServerOptions, 'allowLoopback'>> & {
@@ -69,6 +83,12 @@ function int(name: string, value: number | undefined, fallback: number, min: num
 }
 
 const DAY = 24 * 60 * 60 * 1000
+
+function relayOption(relay: BootstrapServerOptions['relay']): boolean | RelayServerOptions {
+  if (relay === undefined) return true
+  if (typeof relay === 'boolean' || (typeof relay === 'object' && relay !== null)) return relay
+  throw BootstrapServerError.INVALID_OPTION('relay', relay, 'a boolean or RelayServerOptions')
+}
 
 /** Fills in defaults and checks every value; throws `ERR_INVALID_OPTION`. */
 export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions {
@@ -136,5 +156,16 @@ export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions 
     allowLoopback: o.allowLoopback,
     logger: o.logger ?? createDebugLogger(),
     services,
+    relay: relayOption(o.relay),
+    dialBackTimeoutMs: int(
+      'dialBackTimeoutMs',
+      o.dialBackTimeoutMs,
+      C.DEFAULT_DIAL_BACK_TIMEOUT_MS,
+      1,
+      60_000,
+    ),
+    checkBurst: int('checkBurst', o.checkBurst, C.DEFAULT_CHECK_BURST, 1, 1_000_000),
+    checkIntervalMs: int('checkIntervalMs', o.checkIntervalMs, C.DEFAULT_CHECK_INTERVAL_MS, 1, DAY),
+    maxPendingChecks: int('maxPendingChecks', o.maxPendingChecks, C.DEFAULT_MAX_PENDING_CHECKS, 1, 1_000_000),
   }
 }

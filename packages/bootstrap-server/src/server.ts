@@ -3,6 +3,7 @@
  * rendezvous commands (commands.ts) or to a service, and runs one sweep timer for every timeout.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
+import { RelayServer } from '@pyp2p/dht-msg/server'
 import { FramingError, LineDecoder } from '@pyp2p/framing'
 import {
   formatError,
@@ -13,6 +14,7 @@ import {
 import { type CommandContext, handleCommand } from './commands.js'
 import { Connection } from './connection.js'
 import { CONNECTION_OVERFLOW_SLACK, HARD_LINE_LIMIT_FACTOR, SHUTDOWN_GRACE_MS } from './constants.js'
+import { DialBack } from './dial-back.js'
 import { BootstrapServerError } from './errors.js'
 import type { Logger } from './logger.js'
 import { isLoopback, NodeTable } from './node-table.js'
@@ -30,6 +32,12 @@ export interface BootstrapServerStats {
   readonly pendingPunches: number
   /** FIGHT pairs sent since start. */
   readonly coordinations: number
+  /** Dial-backs (`CHECK`) running now. */
+  readonly pendingChecks: number
+  /** Nodes authenticated with the embedded relay now (0 without one). */
+  readonly relaySessions: number
+  /** Messages waiting in the embedded relay for their recipients (0 without one). */
+  readonly relayQueued: number
 }
 
 export class BootstrapServer implements CommandContext {
@@ -37,6 +45,9 @@ export class BootstrapServer implements CommandContext {
   readonly log: Logger
   readonly nodes: NodeTable
   readonly punches = new PunchTable()
+  readonly dialBack: DialBack
+  /** The embedded @pyp2p/dht-msg relay (same port), unless the `relay` option is false. */
+  readonly relay: RelayServer | undefined
   allowLoopback = false
   readonly #server: Server
   readonly #connections = new Set<Connection>()
@@ -63,15 +74,36 @@ export class BootstrapServer implements CommandContext {
     this.log = this.opts.logger
     this.nodes = new NodeTable(this.opts.maxNodes, this.opts.maxNodesPerIp)
     this.maxSendBuffer = this.opts.maxSendBuffer
+    this.dialBack = new DialBack({
+      timeoutMs: this.opts.dialBackTimeoutMs,
+      burst: this.opts.checkBurst,
+      intervalMs: this.opts.checkIntervalMs,
+      maxPending: this.opts.maxPendingChecks,
+    })
+    const { relay } = this.opts
+    this.relay = relay === false ? undefined : new RelayServer(relay === true ? {} : relay)
+    const services =
+      this.relay === undefined ? this.opts.services : [this.relay.service(), ...this.opts.services]
     const ext: string[] = []
-    for (const service of this.opts.services) {
-      for (const word of service.commands) this.#services.set(word, service)
+    for (const service of services) {
+      for (const word of service.commands) {
+        const other = this.#services.get(word)
+        if (other !== undefined) {
+          void this.relay?.close()
+          throw BootstrapServerError.INVALID_OPTION(
+            'services',
+            service.name,
+            `services whose commands do not overlap (${word} is also ${other.name}'s; relay: false turns the embedded relay off)`,
+          )
+        }
+        this.#services.set(word, service)
+      }
       ext.push(...(service.helloExtensions ?? []))
     }
     this.#helloSuffix = ext.length > 0 ? ` ${ext.join(' ')}` : ''
     this.#hardLineLimit = Math.max(
       this.opts.maxLineLength * HARD_LINE_LIMIT_FACTOR,
-      ...this.opts.services.map((s) => s.maxLineLength ?? 0),
+      ...services.map((s) => s.maxLineLength ?? 0),
     )
     this.#server = createServer({ noDelay: true }, this.#onConnection)
     this.#server.maxConnections = this.opts.maxConnections + CONNECTION_OVERFLOW_SLACK
@@ -113,6 +145,7 @@ export class BootstrapServer implements CommandContext {
       host: address.address,
       port: address.port,
       version: PROTOCOL_VERSION,
+      relay: this.relay !== undefined,
     })
     return address
   }
@@ -131,6 +164,9 @@ export class BootstrapServer implements CommandContext {
       simultaneousNodes: this.nodes.simultaneousCount,
       pendingPunches: this.punches.size,
       coordinations: this.#coordinations,
+      pendingChecks: this.dialBack.pendingCount,
+      relaySessions: this.relay?.sessionCount ?? 0,
+      relayQueued: this.relay?.queuedCount ?? 0,
     }
   }
 
@@ -151,6 +187,7 @@ export class BootstrapServer implements CommandContext {
     const wasListening = this.#state === 'listening'
     this.#state = 'closed'
     clearInterval(this.#sweepTimer)
+    this.dialBack.close()
     const stopped = wasListening
       ? new Promise<void>((resolve) => this.#server.close(() => resolve()))
       : Promise.resolve()
@@ -168,6 +205,8 @@ export class BootstrapServer implements CommandContext {
     clearTimeout(grace)
     await stopped
     for (const service of new Set(this.#services.values())) await service.close?.()
+    // A relay that was never handed a connection still has its sweep timer: close() is idempotent.
+    await this.relay?.close()
     this.nodes.clear()
     if (wasListening) this.log.info('closed')
   }
@@ -218,6 +257,7 @@ export class BootstrapServer implements CommandContext {
       conn.close('ERR_IDLE_TIMEOUT', `no command for ${this.opts.idleTimeoutMs} ms`)
     }
     expireTables(this, now)
+    this.dialBack.sweep(now)
   }
 
   #onConnection = (socket: Socket): void => {
@@ -274,6 +314,30 @@ export class BootstrapServer implements CommandContext {
     }
   }
 
+  /** `CHECK`: reads nothing more from `conn` until the dial-back's reply is sent (replies stay in order). */
+  check(conn: Connection, port: number, nonce: string): void {
+    const started = this.dialBack.check(conn, port, nonce, this.now(), (reply) => {
+      conn.send(reply)
+      const lines = conn.deferred ?? []
+      conn.deferred = undefined
+      for (let i = 0; i < lines.length; i++) {
+        if (conn.closing) return
+        this.#dispatch(conn, lines[i] as string)
+        // (#dispatch may have started another CHECK, setting conn.deferred again.)
+        const waiting = conn.deferred as string[] | undefined
+        if (waiting !== undefined) {
+          // Another CHECK among them: the rest waits for its reply in turn.
+          waiting.push(...lines.slice(i + 1))
+          return
+        }
+      }
+      if (!conn.closing) conn.socket.resume()
+    })
+    if (!started) return
+    conn.deferred = []
+    conn.socket.pause()
+  }
+
   #onLine(conn: Connection, line: string): void {
     if (conn.closing) return
     const now = this.now()
@@ -284,6 +348,13 @@ export class BootstrapServer implements CommandContext {
     }
     conn.lastSeen = now
     if (this.#idle.delete(conn)) this.#idle.add(conn)
+    // Counted against the flood limit now; handled once the running CHECK has its reply out.
+    if (conn.deferred !== undefined) conn.deferred.push(line)
+    else this.#dispatch(conn, line)
+  }
+
+  /** One line that passed the flood check: to a service, or parsed as a rendezvous command. */
+  #dispatch(conn: Connection, line: string): void {
     if (this.#services.size > 0) {
       const space = line.indexOf(' ')
       const service = this.#services.get(space === -1 ? line : line.slice(0, space))
@@ -328,6 +399,7 @@ export class BootstrapServer implements CommandContext {
     if (n === 0) this.#perIp.delete(conn.ip)
     else this.#perIp.set(conn.ip, n)
     forgetConnection(this, conn)
+    this.dialBack.forget(conn)
     for (const service of new Set(this.#services.values())) {
       this.#guard(conn, () => service.connectionClosed?.(conn))
     }

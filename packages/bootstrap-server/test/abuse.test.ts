@@ -152,7 +152,10 @@ describe('bad input and load', () => {
     s.destroy()
     await until(() => closedIds.length === 1, 'connectionClosed')
     const raw = await import('@pyp2p/framing').then((m) => m.connectLine({ host: '127.0.0.1', port }))
-    expect(await raw.readLine({ timeout: WAIT_MS })).toMatch(/^HELLO PYP2P\/1 127\.0\.0\.1 \d+ ECHO\/1$/)
+    // The embedded relay's word comes first, then the services' own.
+    expect(await raw.readLine({ timeout: WAIT_MS })).toMatch(
+      /^HELLO PYP2P\/1 127\.0\.0\.1 \d+ PYP2P-MSG\/1 ECHO\/1$/,
+    )
     raw.close()
   })
 })

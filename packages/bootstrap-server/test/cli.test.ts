@@ -72,6 +72,9 @@ describe('CLI', () => {
     expect(await help.exited).toBe(0)
     expect(help.output()).toMatch(/Usage: pyp2p-bootstrap-server/)
     expect(help.output()).toMatch(/--max-nodes-per-ip <n>/)
+    expect(help.output()).toMatch(/dht-msg message\s+relay/)
+    expect(help.output()).toMatch(/--no-relay +do not serve the embedded dht-msg relay/)
+    expect(help.output()).toMatch(/--dial-back-timeout <n>/)
     const bad = run(['--port', 'eighty'])
     expect(await bad.exited).toBe(2)
     expect(bad.output()).toMatch(/--port must be/)
@@ -84,6 +87,10 @@ describe('CLI', () => {
       maxNodes: 5,
       challengeTimeoutMs: 100,
       allowLoopback: true,
+    })
+    expect(parseCliArgs(['--no-relay', '--check-burst', '3']).options).toEqual({
+      relay: false,
+      checkBurst: 3,
     })
     expect(() => parseCliArgs(['--nope'])).toThrow(/Unknown option/)
     expect(() => parseCliArgs(['--log-level', 'loud'])).toThrow(/--log-level/)

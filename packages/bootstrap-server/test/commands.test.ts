@@ -23,8 +23,13 @@ describe('rendezvous commands', () => {
     ;({ server, port } = await startServer())
     const raw = await connectLine({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
     const hello = await raw.readLine({ timeout: WAIT_MS })
-    expect(hello).toBe(`HELLO PYP2P/1 127.0.0.2 ${raw.localPort}`)
+    expect(hello).toBe(`HELLO PYP2P/1 127.0.0.2 ${raw.localPort} PYP2P-MSG/1`)
     raw.close()
+    await server.close()
+    ;({ server, port } = await startServer({ relay: false }))
+    const plain = await connectLine({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
+    expect(await plain.readLine({ timeout: WAIT_MS })).toBe(`HELLO PYP2P/1 127.0.0.2 ${plain.localPort}`)
+    plain.close()
   })
 
   it('BOOTSTRAP returns NODES EMPTY, then registered passive nodes, never the asker itself', async () => {
@@ -100,6 +105,60 @@ describe('rendezvous commands', () => {
     expect(await a.closed()).toBe('peer')
   })
 
+  it('CLEAR <node-id> <clear-token> forgets a registration from another connection, only with its token', async () => {
+    ;({ server, port } = await startServer())
+    const token = 'Tok3n_of-the-owner-x'
+    const a = await client('127.0.0.1')
+    expect(await a.request(`PASSIVE READY 5000 1 ${nodeId(1)} ${token}`)).toEqual({
+      type: 'OK',
+      what: 'PASSIVE',
+    })
+    a.close()
+    await a.closed()
+    expect(server.stats().passiveNodes).toBe(1)
+    // Another node, even behind the same IP, cannot clear it: a wrong token or no token do nothing.
+    const mallory = await client('127.0.0.1')
+    const wrong = await mallory.request(`CLEAR ${nodeId(1)} ${'x'.repeat(token.length)}`)
+    expect(wrong.type === 'ERROR' && wrong.code).toBe('ERR_NO_SUCH_NODE')
+    expect(await mallory.request('CLEAR')).toEqual({ type: 'OK', what: 'CLEAR' })
+    expect(server.stats().passiveNodes).toBe(1)
+    // The owner, on a new connection from another address, clears it with its token.
+    const owner = await client('127.0.0.2')
+    expect(await owner.request(`CLEAR ${nodeId(1)} ${token}`)).toEqual({ type: 'OK', what: 'CLEAR' })
+    expect(server.stats()).toMatchObject({ nodes: 0, passiveNodes: 0 })
+    const again = await owner.request(`CLEAR ${nodeId(1)} ${token}`)
+    expect(again.type === 'ERROR' && again.code).toBe('ERR_NO_SUCH_NODE')
+    // A registration without a token cannot be cleared by token; re-registering replaces the token.
+    await owner.request(`PASSIVE READY 5001 1 ${nodeId(2)}`)
+    const none = await mallory.request(`CLEAR ${nodeId(2)} ${token}`)
+    expect(none.type === 'ERROR' && none.code).toBe('ERR_NO_SUCH_NODE')
+    await owner.request(`PASSIVE READY 5001 1 ${nodeId(2)} ${token}`)
+    await owner.request(`PASSIVE READY 5001 1 ${nodeId(2)} second-token-0123456`)
+    expect((await mallory.request(`CLEAR ${nodeId(2)} ${token}`)).type).toBe('ERROR')
+    expect(await mallory.request(`CLEAR ${nodeId(2)} second-token-0123456`)).toEqual({
+      type: 'OK',
+      what: 'CLEAR',
+    })
+    expect(server.stats().nodes).toBe(0)
+  })
+
+  it('CLEAR by token of a simultaneous node ends its pending challenges for their candidates', async () => {
+    ;({ server, port } = await startServer())
+    const target = await client()
+    await target.request(`SIMULTANEOUS READY 6000 1 ${nodeId(3)} target-token-0123456`)
+    const cand = await client()
+    const set = await cand.request(`CANDIDATE ${nodeId(3)} ${nodeId(4)} TCP 7000`)
+    expect(set.type).toBe('PREDICTION_SET')
+    expect((await target.next()).type).toBe('CHALLENGE')
+    const other = await client()
+    expect(await other.request(`CLEAR ${nodeId(3)} target-token-0123456`)).toEqual({
+      type: 'OK',
+      what: 'CLEAR',
+    })
+    expect(await cand.next()).toMatchObject({ type: 'ERROR', code: 'ERR_PEER_GONE' })
+    expect(server.stats()).toMatchObject({ nodes: 0, pendingPunches: 0 })
+  })
+
   it('a simultaneous registration ends with its connection and is measured with PING', async () => {
     ;({ server, port } = await startServer())
     const a = await client()
@@ -170,7 +229,7 @@ describe('rendezvous commands', () => {
     const cons = await Promise.all([1, 2].map(() => connectLine({ host: '::1', port })))
     const [a, b] = cons as [(typeof cons)[0], (typeof cons)[0]]
     try {
-      expect(await a.readLine({ timeout: WAIT_MS })).toBe(`HELLO PYP2P/1 ::1 ${a.localPort}`)
+      expect(await a.readLine({ timeout: WAIT_MS })).toBe(`HELLO PYP2P/1 ::1 ${a.localPort} PYP2P-MSG/1`)
       a.sendLine(`PASSIVE READY 9000 1 ${nodeId(6)}`)
       expect(await a.readLine({ timeout: WAIT_MS })).toBe('OK PASSIVE')
       await b.readLine({ timeout: WAIT_MS })

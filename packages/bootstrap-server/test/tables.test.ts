@@ -15,6 +15,7 @@ function rec(i: number, ip = '198.51.100.1', registeredAt = 0): NodeRecord {
     port: 1000 + i,
     maxInbound: 1,
     registeredAt,
+    clearToken: undefined,
     conn,
     slot: -1,
   }

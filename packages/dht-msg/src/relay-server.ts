@@ -77,6 +77,12 @@ export const SERVICE_COMMANDS: readonly string[] = ['RELAY', 'AUTH', 'SEND', 'AC
 export interface RelayService {
   readonly name: string
   readonly commands: readonly string[]
+  /**
+   * Longest relay line (the relay's `maxLineLength`, 8192 by default). The host must accept lines this
+   * long for these commands: a `SEND` of a 4 KiB message is about 5.5 KB, far over bootstrap-server's
+   * 1,024-character limit for its own lines.
+   */
+  readonly maxLineLength: number
   readonly helloExtensions: readonly string[]
   handleLine(connection: SharedConnection, line: string): void
   connectionClosed(connection: SharedConnection): void
@@ -220,6 +226,7 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     return {
       name: 'dht-msg',
       commands: SERVICE_COMMANDS,
+      maxLineLength: this.#maxLineLength,
       helloExtensions: [RELAY_PROTOCOL],
       handleLine: (conn, line) => {
         let session = sessions.get(conn)

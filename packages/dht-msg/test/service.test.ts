@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { createServer, type Socket } from 'node:net'
 import { LineSocket } from '@pyp2p/framing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { NodeIdentity, type TransportMessage } from '../src/index.js'
+import { MAX_RELAY_LINE_LENGTH, NodeIdentity, type TransportMessage } from '../src/index.js'
 import { RelayServer, type RelayService, type SharedConnection } from '../src/server.js'
 import { client, HOST, next, WAIT, within } from './helpers.js'
 
@@ -62,6 +62,15 @@ async function hostServer(service: RelayService) {
 }
 
 describe('RelayServer.service() on a shared server', () => {
+  it('declares its line limit so the host accepts relay lines past its own limit', async () => {
+    const relay = new RelayServer()
+    cleanups.push(() => relay.close())
+    expect(relay.service().maxLineLength).toBe(MAX_RELAY_LINE_LENGTH)
+    const small = new RelayServer({ maxLineLength: 2000 })
+    cleanups.push(() => small.close())
+    expect(small.service().maxLineLength).toBe(2000)
+  })
+
   it('authenticates, delivers, holds the connection and answers through the host', async () => {
     const relay = new RelayServer()
     cleanups.push(() => relay.close())

@@ -55,3 +55,21 @@ export const NODE_ID_BYTES = 20
 
 /** Description shown in the router's mapping table (UPnP). */
 export const FORWARDING_DESCRIPTION = 'pyp2p net'
+
+/**
+ * Bound on one dial-back check (`ServerDialBackProbe`), ms: connect to the server, ask, and get the
+ * answer. The server's own dial-back gives up after 3 s (@pyp2p/bootstrap-server), so 10 s is ample.
+ */
+export const DIAL_BACK_PROBE_TIMEOUT_MS = 10_000
+
+/**
+ * After the server said it connected back, how long to wait for its nonce to show up on our listener,
+ * ms. The server sends the line before it answers, so it is normally there already.
+ */
+export const DIAL_BACK_ARRIVAL_MS = 5_000
+
+/** Random bytes of a dial-back nonce (22 characters of base64url). */
+export const DIAL_BACK_NONCE_BYTES = 16
+
+/** Random bytes of our clear token for the bootstrap server (`CLEAR <node-id> <clear-token>`). */
+export const CLEAR_TOKEN_BYTES = 16

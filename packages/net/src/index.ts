@@ -37,11 +37,15 @@ export type { ConnectEvents, NetUnl, UnlConnectOptions } from './net-unl.js'
 export type { ForwardedPort, NodeTypeReport } from './node-type.js'
 export { type NetOptions, type NetType, parseServerAddress, type ServerAddress } from './options.js'
 export {
+  DialBackListener,
+  type DialBackServer,
   ObservedAddressProbe,
   type Reachability,
   type ReachabilityProbe,
   type ReachabilityQuery,
   type ReachabilityVerdict,
+  ServerDialBackProbe,
+  type ServerDialBackProbeOptions,
 } from './reachability.js'
 export { type StopOnSignalsOptions, stopOnSignals } from './signals.js'
 export type { StartReport } from './start.js'

@@ -1,11 +1,13 @@
 /**
  * Our connection to a bootstrap (rendezvous) server: tried in the order of `servers`, kept open with a
  * PING so the server's idle timeout does not close it, reopened (and our registration repeated) when
- * it dropped, and left cleanly with `CLEAR` + `QUIT` so the server forgets us.
+ * it dropped, and left cleanly with `CLEAR <node-id> <clear-token>` + `QUIT` so the server forgets us.
  */
+import { randomBytes } from 'node:crypto'
 import { RendezvousClient } from '@pyp2p/punch'
 import type createDebug from 'debug'
 import {
+  CLEAR_TOKEN_BYTES,
   RENDEZVOUS_KEEPALIVE_MS,
   SERVER_CONNECT_TIMEOUT_MS,
   SERVER_REPLY_TIMEOUT_MS,
@@ -33,6 +35,8 @@ export class RendezvousSession {
   #keepAlive: NodeJS.Timeout | undefined
   #pings = 0
   #onClient: ((client: RendezvousClient) => void) | undefined
+  /** Our secret for `CLEAR <node-id> <clear-token>`, sent with every registration. */
+  readonly #clearToken = randomBytes(CLEAR_TOKEN_BYTES).toString('base64url')
 
   constructor(servers: Required<ServerAddress>[], nodeId: string, log: createDebug.Debugger) {
     this.#servers = servers
@@ -113,27 +117,26 @@ export class RendezvousSession {
   }
 
   /**
-   * Leaves the server: `CLEAR` (it forgets our registration) then `QUIT`, bounded. The server keeps a
-   * passive registration after its connection closed and `CLEAR` only forgets what *this* connection
-   * registered, so when the connection had dropped we reconnect, register again and clear.
+   * Leaves the server: `CLEAR <node-id> <clear-token>` (it forgets our registration, whichever
+   * connection made it) then `QUIT`, bounded. When our connection had dropped, the CLEAR goes on a new
+   * one; the token makes that work without registering again.
    */
   async leave(): Promise<void> {
     this.#stopKeepAlive()
     const signal = AbortSignal.timeout(STOP_SERVER_TIMEOUT_MS)
-    const opts = { signal, timeout: STOP_SERVER_TIMEOUT_MS }
-    const reg = this.#registration
+    const registered = this.#registration !== undefined
     this.#registration = undefined
     try {
-      if (reg !== undefined) {
+      if (registered) {
         try {
-          if (this.#client === undefined || !this.#client.isOpen) throw new Error('the session had closed')
-          await this.#client.clear(opts)
+          await this.#clear(signal)
         } catch (err) {
-          // Closed, or closing under us (the server's idle timeout races us): a fresh connection.
-          this.#log('CLEAR on the session failed (%s): clearing on a new connection', (err as Error).message)
-          const client = await this.open(signal)
-          await this.#register(client, reg, signal)
-          await client.clear(opts)
+          // A server verdict (e.g. ERR_NO_SUCH_NODE: the registration had expired) is final. Otherwise
+          // the connection closed under us (the server's idle timeout races us): once more, on a new one.
+          if ((err as { serverCode?: unknown }).serverCode !== undefined) throw err
+          this.#log('CLEAR failed (%s): clearing on a new connection', (err as Error).message)
+          this.#client?.close()
+          await this.#clear(signal)
         }
       }
       await this.#client?.quit({ timeout: STOP_SERVER_TIMEOUT_MS })
@@ -144,6 +147,12 @@ export class RendezvousSession {
     }
   }
 
+  async #clear(signal: AbortSignal): Promise<void> {
+    const client = await this.open(signal)
+    const clear = { type: 'CLEAR', nodeId: this.#nodeId, clearToken: this.#clearToken } as const
+    await client.request(clear, { signal, timeout: STOP_SERVER_TIMEOUT_MS })
+  }
+
   /** Closes the connection at once (idempotent). */
   close(): void {
     this.#stopKeepAlive()
@@ -151,9 +160,17 @@ export class RendezvousSession {
   }
 
   async #register(client: RendezvousClient, reg: Registration, signal: AbortSignal): Promise<void> {
-    const opts = { signal, timeout: SERVER_REPLY_TIMEOUT_MS }
-    if (reg.kind === 'passive') await client.registerPassive(reg.port, reg.maxInbound, opts)
-    else await client.registerSimultaneous(reg.port, reg.maxInbound, opts)
+    await client.request(
+      {
+        type: 'READY',
+        nodeType: reg.kind,
+        port: reg.port,
+        maxInbound: reg.maxInbound,
+        nodeId: this.#nodeId,
+        clearToken: this.#clearToken,
+      },
+      { signal, timeout: SERVER_REPLY_TIMEOUT_MS },
+    )
   }
 
   #adopt(client: RendezvousClient, server: Required<ServerAddress>): void {

@@ -29,7 +29,7 @@ import {
 import { determineNodeType, type ForwardedPort, type NodeTypeReport } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
 import { RendezvousPuncher } from './puncher.js'
-import { ObservedAddressProbe } from './reachability.js'
+import { DialBackListener, ServerDialBackProbe } from './reachability.js'
 import { RendezvousSession } from './rendezvous-session.js'
 
 export interface StartReport extends NodeTypeReport {
@@ -106,8 +106,28 @@ export async function startNet(
     throw NetError.NO_SERVER([])
   }
 
-  // 3. The listening socket.
+  // 3. The listening socket. Every accepted connection is screened for the bootstrap server's
+  // dial-back probe (dropped quietly, never a peer); the rest wait for the connector (step 6), which
+  // reads their hello. A peer that connects while start() still runs is served once it is done.
   let connector: UnlConnector | undefined
+  const connectorWaiters = new Set<(c: UnlConnector) => void>()
+  const whenConnector = (s: AbortSignal): Promise<UnlConnector> =>
+    connector !== undefined
+      ? Promise.resolve(connector)
+      : new Promise((resolve, reject) => {
+          const onAbort = (): void => {
+            connectorWaiters.delete(ready)
+            reject(s.reason)
+          }
+          const ready = (c: UnlConnector): void => {
+            s.removeEventListener('abort', onAbort)
+            resolve(c)
+          }
+          if (s.aborted) return reject(s.reason)
+          connectorWaiters.add(ready)
+          s.addEventListener('abort', onAbort, { once: true })
+        })
+  const dialBacks = new DialBackListener()
   const listener = await InboundListener.listen(
     {
       host: o.passiveBind,
@@ -116,9 +136,9 @@ export async function startNet(
       maxInbound: o.maxInbound,
       inboundCount: hooks.inboundCount,
       handle: (con, s) =>
-        connector === undefined
-          ? Promise.reject(new Error('not started yet'))
-          : connector.handleIncoming(con, s),
+        dialBacks.screen(con, s.signal, async (signal) =>
+          (await whenConnector(signal)).handleIncoming(con, { signal }),
+        ),
       onIncoming: (incoming) => hooks.onIncoming(incoming.connection, incoming.nodeId),
       log,
     },
@@ -157,7 +177,12 @@ export async function startNet(
       natType: o.natType,
       listen,
       observed: session.observed,
-      probe: o.reachability ?? new ObservedAddressProbe(),
+      probe:
+        o.reachability ??
+        new ServerDialBackProbe({
+          server: () => session?.server,
+          listener: dialBacks,
+        }),
       forward:
         forwardSkipped === undefined
           ? async (s): Promise<ForwardedPort> => {
@@ -222,6 +247,8 @@ export async function startNet(
     helloTimeout: o.helloTimeout,
     lineLimits: o.lineLimits,
   })
+  for (const ready of connectorWaiters) ready(connector)
+  connectorWaiters.clear()
   connector.on('connection', (incoming) => hooks.onReverse(incoming.connection, incoming.nodeId))
   connector.on('refused', ({ from, error }) =>
     log('reverse-connect request from %s refused: %s', from, error.message),

@@ -64,3 +64,19 @@ export const NODE_TYPE_LETTERS = { passive: 'p', simultaneous: 's' } as const
 
 /** The only transport v1 knows; the field is kept so a later version can add `UDP`. */
 export const PROTOCOL_TCP = 'TCP'
+
+/**
+ * Shortest `<clear-token>` a node may register with (`PASSIVE READY ... <clear-token>`): 16 characters of
+ * `[A-Za-z0-9_-]` are at least 95 bits when random, so nobody can guess another node's token to `CLEAR` it.
+ * Clients here send 22 characters (16 random bytes, base64url).
+ */
+export const MIN_CLEAR_TOKEN_LENGTH = 16
+
+/**
+ * The word that starts the one line a server sends on a dial-back connection (`CHECK`):
+ * `PYP2P-DIALBACK/1 <nonce>`. A listener recognises the probe by it and drops the connection.
+ */
+export const DIAL_BACK_PROTOCOL = 'PYP2P-DIALBACK/1'
+
+/** Longest dial-back line (`PYP2P-DIALBACK/1 <nonce>`), so a listener reads no more than this to tell. */
+export const MAX_DIAL_BACK_LINE_LENGTH = DIAL_BACK_PROTOCOL.length + 1 + MAX_TOKEN_LENGTH

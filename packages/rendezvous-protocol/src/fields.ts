@@ -10,6 +10,7 @@ import {
   MAX_PREDICTIONS,
   MAX_TEXT_LENGTH,
   MAX_TOKEN_LENGTH,
+  MIN_CLEAR_TOKEN_LENGTH,
   NODE_ID_HEX_LENGTH,
 } from './constants.js'
 
@@ -62,6 +63,11 @@ export function parseNodeId(word: string | undefined): string | undefined {
 /** Punch ids and ping tokens: 1..64 of `[A-Za-z0-9_-]`. */
 export function isToken(s: unknown): s is string {
   return typeof s === 'string' && TOKEN_RE.test(s)
+}
+
+/** A `<clear-token>`: {@link MIN_CLEAR_TOKEN_LENGTH}..64 of `[A-Za-z0-9_-]`. */
+export function isClearToken(s: unknown): s is string {
+  return isToken(s) && s.length >= MIN_CLEAR_TOKEN_LENGTH
 }
 
 /** An IPv4 dotted quad or an IPv6 address without brackets or zone id. */

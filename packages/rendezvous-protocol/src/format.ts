@@ -4,10 +4,17 @@
  * `ERR_INVALID_MESSAGE` rather than put something on the wire the other side would reject, so
  * `parse(format(m))` deep-equals `m` for every message they accept.
  */
-import { MAX_BOOTSTRAP_NODES, MAX_TEXT_LENGTH, PROTOCOL_NAME, PROTOCOL_TCP } from './constants.js'
+import {
+  DIAL_BACK_PROTOCOL,
+  MAX_BOOTSTRAP_NODES,
+  MAX_TEXT_LENGTH,
+  PROTOCOL_NAME,
+  PROTOCOL_TCP,
+} from './constants.js'
 import { RendezvousProtocolError } from './errors.js'
 import {
   isBootstrapCount,
+  isClearToken,
   isDelayMs,
   isErrorCode,
   isExtension,
@@ -30,6 +37,7 @@ function check(ok: boolean, type: string, what: string): void {
 const TOKEN_RULE = 'must be 1..64 of [A-Za-z0-9_-]'
 const NODE_ID_RULE = 'must be 40 lower-case hex characters'
 const PORTS_RULE = 'must be 1..32 ports 1..65535'
+const CLEAR_TOKEN_RULE = 'must be 16..64 of [A-Za-z0-9_-]'
 
 /**
  * Formats a client message. Throws `ERR_INVALID_MESSAGE` when any field is invalid (also for values that
@@ -75,7 +83,10 @@ function formatClient(msg: ClientMessage): string {
       check(isMaxInbound(msg.maxInbound), t, 'maxInbound must be 0..65535')
       check(isNodeId(msg.nodeId), t, `nodeId ${NODE_ID_RULE}`)
       const word = msg.nodeType === 'passive' ? 'PASSIVE' : 'SIMULTANEOUS'
-      return `${word} READY ${msg.port} ${msg.maxInbound} ${msg.nodeId}`
+      const line = `${word} READY ${msg.port} ${msg.maxInbound} ${msg.nodeId}`
+      if (msg.clearToken === undefined) return line
+      check(isClearToken(msg.clearToken), t, `clearToken ${CLEAR_TOKEN_RULE}`)
+      return `${line} ${msg.clearToken}`
     }
     case 'SOURCE':
       check(isPort(msg.localPort), t, 'localPort must be 1..65535')
@@ -94,6 +105,14 @@ function formatClient(msg: ClientMessage): string {
       check(isText(msg.reason, false), t, 'reason must be 1..256 printable ASCII, single-spaced, not padded')
       return `REJECT ${msg.punchId} ${msg.reason}`
     case 'CLEAR':
+      if (msg.nodeId === undefined && msg.clearToken === undefined) return 'CLEAR'
+      check(isNodeId(msg.nodeId), t, `nodeId ${NODE_ID_RULE} (nodeId and clearToken go together)`)
+      check(isClearToken(msg.clearToken), t, `clearToken ${CLEAR_TOKEN_RULE}`)
+      return `CLEAR ${msg.nodeId} ${msg.clearToken}`
+    case 'CHECK':
+      check(isPort(msg.port), t, 'port must be 1..65535')
+      check(isToken(msg.nonce), t, `nonce ${TOKEN_RULE}`)
+      return `CHECK ${PROTOCOL_TCP} ${msg.port} ${msg.nonce}`
     case 'QUIT':
       return msg.type
     case 'PING':
@@ -133,6 +152,16 @@ function formatServer(msg: ServerMessage): string {
     case 'REMOTE':
       check(isPort(msg.port), t, 'port must be 1..65535')
       return `REMOTE ${PROTOCOL_TCP} ${msg.port}`
+    case 'REACHABLE': {
+      check(isPort(msg.port), t, 'port must be 1..65535')
+      check(typeof msg.reachable === 'boolean', t, 'reachable must be a boolean')
+      if (msg.reachable) {
+        check(msg.reason === undefined, t, 'a YES has no reason')
+        return `REACHABLE ${PROTOCOL_TCP} ${msg.port} YES`
+      }
+      check(isText(msg.reason, false), t, 'a NO needs a reason of 1..256 printable ASCII, single-spaced')
+      return `REACHABLE ${PROTOCOL_TCP} ${msg.port} NO ${msg.reason}`
+    }
     case 'PREDICTION_SET':
       check(isToken(msg.punchId), t, `punchId ${TOKEN_RULE}`)
       return `PREDICTION SET ${msg.punchId}`
@@ -187,4 +216,13 @@ export function formatError(code: string, text: string, punchId?: string): strin
       ? { type: 'ERROR', code, text: clean }
       : { type: 'ERROR', code, punchId, text: clean },
   )
+}
+
+/**
+ * The one line a server sends on a dial-back connection (`CHECK`): `PYP2P-DIALBACK/<v> <nonce>`, without
+ * terminator. Throws `ERR_INVALID_MESSAGE` for a nonce that is not 1..64 of `[A-Za-z0-9_-]`.
+ */
+export function formatDialBackLine(nonce: string): string {
+  check(isToken(nonce), 'DIALBACK', `nonce ${TOKEN_RULE}`)
+  return `${DIAL_BACK_PROTOCOL} ${nonce}`
 }

@@ -19,18 +19,20 @@
  * @packageDocumentation
  */
 export * from './constants.js'
+export { DIAL_BACK_PREFIX, formatDialBackLine, mayBeDialBack, parseDialBackLine } from './dial-back.js'
 export {
   isRendezvousProtocolError,
   RendezvousProtocolError,
   type RendezvousProtocolErrorCode,
 } from './errors.js'
-export { isIp, isNodeId, isPort, isToken } from './fields.js'
+export { isClearToken, isIp, isNodeId, isPort, isToken } from './fields.js'
 export { formatClientMessage, formatError, formatServerMessage } from './format.js'
 export type {
   AcceptMessage,
   BootstrapMessage,
   CandidateMessage,
   ChallengeMessage,
+  CheckMessage,
   ClearMessage,
   ClientMessage,
   ErrorMessage,
@@ -46,6 +48,7 @@ export type {
   PongMessage,
   PredictionSetMessage,
   QuitMessage,
+  ReachableMessage,
   ReadyMessage,
   ReconnectMessage,
   RejectMessage,

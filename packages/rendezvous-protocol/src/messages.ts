@@ -22,8 +22,10 @@ export interface BootstrapMessage {
 }
 
 /**
- * `PASSIVE READY <port> <max-inbound> <node-id>` / `SIMULTANEOUS READY ...`: register this node.
- * Reply: `OK PASSIVE` / `OK SIMULTANEOUS`.
+ * `PASSIVE READY <port> <max-inbound> <node-id> [<clear-token>]` / `SIMULTANEOUS READY ...`: register
+ * this node. Reply: `OK PASSIVE` / `OK SIMULTANEOUS`. With a `clearToken` (a secret the node chose,
+ * 16..64 of `[A-Za-z0-9_-]`), `CLEAR <node-id> <clear-token>` forgets the registration from any
+ * connection later.
  */
 export interface ReadyMessage {
   readonly type: 'READY'
@@ -31,6 +33,7 @@ export interface ReadyMessage {
   readonly port: number
   readonly maxInbound: number
   readonly nodeId: NodeId
+  readonly clearToken?: string
 }
 
 /** `SOURCE TCP <local-port>`: ask which source port the server sees. Reply: `REMOTE TCP <port>`. */
@@ -61,9 +64,26 @@ export interface RejectMessage {
   readonly reason: string
 }
 
-/** `CLEAR`: forget every node this connection registered. Reply: `OK CLEAR`. */
+/**
+ * `CLEAR`: forget every node this connection registered. `CLEAR <node-id> <clear-token>`: forget that
+ * node's registration, from any connection, if it was registered with this token. Reply: `OK CLEAR`
+ * (or `ERROR ERR_NO_SUCH_NODE` when no registration matches the id and token).
+ */
 export interface ClearMessage {
   readonly type: 'CLEAR'
+  /** With `clearToken`: the registration to forget. Both or neither. */
+  readonly nodeId?: NodeId
+  readonly clearToken?: string
+}
+
+/**
+ * `CHECK TCP <port> <nonce>`: ask the server to connect back to this connection's observed IP at
+ * `port` and send `PYP2P-DIALBACK/1 <nonce>` there. Reply: `REACHABLE TCP <port> YES|NO ...`.
+ */
+export interface CheckMessage {
+  readonly type: 'CHECK'
+  readonly port: number
+  readonly nonce: string
 }
 
 /** `QUIT`: the server closes the connection (no reply line). */
@@ -91,6 +111,7 @@ export type ClientMessage =
   | AcceptMessage
   | RejectMessage
   | ClearMessage
+  | CheckMessage
   | QuitMessage
   | PingMessage
   | PongMessage
@@ -133,6 +154,19 @@ export interface OkMessage {
 export interface RemoteMessage {
   readonly type: 'REMOTE'
   readonly port: number
+}
+
+/**
+ * `REACHABLE TCP <port> YES` / `REACHABLE TCP <port> NO <reason>`: the answer to `CHECK`. YES: the
+ * server connected to the asker's observed IP at `port` and sent the dial-back line; NO: it could not
+ * (`reason` says why, e.g. `connection refused`).
+ */
+export interface ReachableMessage {
+  readonly type: 'REACHABLE'
+  readonly port: number
+  readonly reachable: boolean
+  /** Present exactly when `reachable` is false. */
+  readonly reason?: string
 }
 
 /** `PREDICTION SET <punch-id>`: the server stored the candidate and challenged the target. */
@@ -180,6 +214,7 @@ export type ServerMessage =
   | NodesMessage
   | OkMessage
   | RemoteMessage
+  | ReachableMessage
   | PredictionSetMessage
   | ChallengeMessage
   | FightMessage
@@ -222,6 +257,8 @@ export const WIRE_ERROR_CODES = [
   'ERR_REPLACED',
   /** The server is shutting down; closed after this. */
   'ERR_SHUTTING_DOWN',
+  /** Too many `CHECK`s from this IP lately, or running on the whole server; retry later. Stays open. */
+  'ERR_RATE_LIMITED',
   /** A bug in the server; the connection stays open. */
   'ERR_INTERNAL',
 ] as const

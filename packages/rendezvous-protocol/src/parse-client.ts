@@ -3,9 +3,15 @@
  * returns a typed {@link ClientMessage}, or throws a {@link RendezvousProtocolError}
  * (`ERR_UNKNOWN_COMMAND`, `ERR_MALFORMED`, `ERR_LINE_TOO_LONG`) and nothing else.
  */
-import { MAX_BOOTSTRAP_NODES, MAX_CLIENT_LINE_LENGTH, MAX_INBOUND_LIMIT, PROTOCOL_TCP } from './constants.js'
+import {
+  MAX_BOOTSTRAP_NODES,
+  MAX_CLIENT_LINE_LENGTH,
+  MAX_INBOUND_LIMIT,
+  MIN_CLEAR_TOKEN_LENGTH,
+  PROTOCOL_TCP,
+} from './constants.js'
 import { RendezvousProtocolError } from './errors.js'
-import { isText, isToken, parseDecimal, parseNodeId, parsePortList } from './fields.js'
+import { isClearToken, isText, isToken, parseDecimal, parseNodeId, parsePortList } from './fields.js'
 import type { ClientMessage } from './messages.js'
 import { checkLine, splitWords } from './split.js'
 
@@ -24,10 +30,13 @@ export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   'ACCEPT',
   'REJECT',
   'CLEAR',
+  'CHECK',
   'QUIT',
   'PING',
   'PONG',
 ])
+
+const CLEAR_TOKEN_RULE = `clear token must be ${MIN_CLEAR_TOKEN_LENGTH}..64 of [A-Za-z0-9_-]`
 
 export function parseClientMessage(line: string, options: ParseOptions = {}): ClientMessage {
   checkLine(line, options.maxLineLength ?? MAX_CLIENT_LINE_LENGTH)
@@ -48,7 +57,9 @@ export function parseClientMessage(line: string, options: ParseOptions = {}): Cl
     }
     case 'PASSIVE':
     case 'SIMULTANEOUS': {
-      arity(5)
+      if (words.length !== 5 && words.length !== 6) {
+        throw bad(`expected 3 or 4 arguments after ${command}, got ${words.length - 1}`)
+      }
       if (words[1] !== 'READY') throw bad('expected READY after the node type')
       const port = parseDecimal(words[2], 1, 65_535)
       if (port === undefined) throw bad('port must be 1..65535')
@@ -57,7 +68,10 @@ export function parseClientMessage(line: string, options: ParseOptions = {}): Cl
       const nodeId = parseNodeId(words[4])
       if (nodeId === undefined) throw bad('node id must be 40 hex characters')
       const nodeType = command === 'PASSIVE' ? 'passive' : 'simultaneous'
-      return { type: 'READY', nodeType, port, maxInbound, nodeId }
+      if (words.length === 5) return { type: 'READY', nodeType, port, maxInbound, nodeId }
+      const clearToken = words[5]
+      if (!isClearToken(clearToken)) throw bad(CLEAR_TOKEN_RULE)
+      return { type: 'READY', nodeType, port, maxInbound, nodeId, clearToken }
     }
     case 'SOURCE': {
       arity(3)
@@ -94,9 +108,24 @@ export function parseClientMessage(line: string, options: ParseOptions = {}): Cl
       if (!isText(reason, false)) throw bad('reason must be 1..256 printable ASCII characters')
       return { type: 'REJECT', punchId, reason }
     }
-    case 'CLEAR':
-      arity(1)
-      return { type: 'CLEAR' }
+    case 'CLEAR': {
+      if (words.length === 1) return { type: 'CLEAR' }
+      if (words.length !== 3) throw bad('expected no arguments, or <node-id> <clear-token>')
+      const nodeId = parseNodeId(words[1])
+      if (nodeId === undefined) throw bad('node id must be 40 hex characters')
+      const clearToken = words[2]
+      if (!isClearToken(clearToken)) throw bad(CLEAR_TOKEN_RULE)
+      return { type: 'CLEAR', nodeId, clearToken }
+    }
+    case 'CHECK': {
+      arity(4)
+      if (words[1] !== PROTOCOL_TCP) throw bad('only TCP is supported')
+      const port = parseDecimal(words[2], 1, 65_535)
+      if (port === undefined) throw bad('port must be 1..65535')
+      const nonce = words[3]
+      if (!isToken(nonce)) throw bad('nonce must be 1..64 of [A-Za-z0-9_-]')
+      return { type: 'CHECK', port, nonce }
+    }
     case 'QUIT':
       arity(1)
       return { type: 'QUIT' }

@@ -29,6 +29,7 @@ export const SERVER_COMMANDS: ReadonlySet<string> = new Set([
   'NODES',
   'OK',
   'REMOTE',
+  'REACHABLE',
   'PREDICTION',
   'CHALLENGE',
   'FIGHT',
@@ -86,6 +87,20 @@ export function parseServerMessage(line: string, options: ParseOptions = {}): Se
       const port = parseDecimal(words[2], 1, 65_535)
       if (port === undefined) throw bad('port must be 1..65535')
       return { type: 'REMOTE', port }
+    }
+    case 'REACHABLE': {
+      if (words.length < 4) throw bad('expected TCP <port> YES, or TCP <port> NO <reason>')
+      if (words[1] !== PROTOCOL_TCP) throw bad('only TCP is supported')
+      const port = parseDecimal(words[2], 1, 65_535)
+      if (port === undefined) throw bad('port must be 1..65535')
+      if (words[3] === 'YES') {
+        arity(4)
+        return { type: 'REACHABLE', port, reachable: true }
+      }
+      if (words[3] !== 'NO') throw bad('expected YES or NO')
+      const reason = words.slice(4).join(' ')
+      if (!isText(reason, false)) throw bad('NO must be followed by a reason (1..256 printable ASCII)')
+      return { type: 'REACHABLE', port, reachable: false, reason }
     }
     case 'PREDICTION': {
       arity(3)

@@ -8,6 +8,7 @@ export const nodeId = fc
 export const port = fc.integer({ min: 1, max: 65_535 })
 export const ports = fc.array(port, { minLength: 1, maxLength: 32 })
 export const token = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)
+export const clearToken = fc.stringMatching(/^[A-Za-z0-9_-]{16,64}$/)
 export const ip = fc.oneof(fc.ipV4(), fc.ipV6())
 export const text = fc
   .stringMatching(/^[\x21-\x7e]{1,20}( [\x21-\x7e]{1,20}){0,8}$/)
@@ -22,18 +23,24 @@ export const nodeEntry: fc.Arbitrary<NodeEntry> = fc.record({
 
 export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
   fc.record({ type: fc.constant('BOOTSTRAP' as const), count: fc.integer({ min: 1, max: 100 }) }),
-  fc.record({
-    type: fc.constant('READY' as const),
-    nodeType: fc.constantFrom('passive' as const, 'simultaneous' as const),
-    port,
-    maxInbound: fc.integer({ min: 0, max: 65_535 }),
-    nodeId,
-  }),
+  fc.record(
+    {
+      type: fc.constant('READY' as const),
+      nodeType: fc.constantFrom('passive' as const, 'simultaneous' as const),
+      port,
+      maxInbound: fc.integer({ min: 0, max: 65_535 }),
+      nodeId,
+      clearToken,
+    },
+    { requiredKeys: ['type', 'nodeType', 'port', 'maxInbound', 'nodeId'] },
+  ),
   fc.record({ type: fc.constant('SOURCE' as const), localPort: port }),
   fc.record({ type: fc.constant('CANDIDATE' as const), targetNodeId: nodeId, nodeId, ports }),
   fc.record({ type: fc.constant('ACCEPT' as const), punchId: token, ports }),
   fc.record({ type: fc.constant('REJECT' as const), punchId: token, reason: text }),
   fc.constant({ type: 'CLEAR' as const }),
+  fc.record({ type: fc.constant('CLEAR' as const), nodeId, clearToken }),
+  fc.record({ type: fc.constant('CHECK' as const), port, nonce: token }),
   fc.constant({ type: 'QUIT' as const }),
   fc.record({ type: fc.constantFrom('PING' as const, 'PONG' as const), token }),
 )
@@ -52,6 +59,8 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
     what: fc.constantFrom('PASSIVE' as const, 'SIMULTANEOUS' as const, 'CLEAR' as const, 'REJECT' as const),
   }),
   fc.record({ type: fc.constant('REMOTE' as const), port }),
+  fc.record({ type: fc.constant('REACHABLE' as const), port, reachable: fc.constant(true) }),
+  fc.record({ type: fc.constant('REACHABLE' as const), port, reachable: fc.constant(false), reason: text }),
   fc.record({ type: fc.constant('PREDICTION_SET' as const), punchId: token }),
   fc.record({ type: fc.constant('CHALLENGE' as const), punchId: token, nodeId, ip, ports }),
   fc.record({

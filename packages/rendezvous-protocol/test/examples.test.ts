@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_PORT,
   formatClientMessage,
+  formatDialBackLine,
   formatServerMessage,
   parseClientMessage,
+  parseDialBackLine,
   parseServerMessage,
   RendezvousProtocolError,
 } from '../src/index.js'
@@ -37,6 +39,22 @@ describe('client lines from PROTOCOL.md', () => {
     ['ACCEPT 0011aabbccddeeff TCP 9 8', { type: 'ACCEPT', punchId: '0011aabbccddeeff', ports: [9, 8] }],
     ['REJECT p1 busy right now', { type: 'REJECT', punchId: 'p1', reason: 'busy right now' }],
     ['CLEAR', { type: 'CLEAR' }],
+    [
+      `PASSIVE READY 8000 10 ${A} tok_0123456789-abcdef`,
+      {
+        type: 'READY',
+        nodeType: 'passive',
+        port: 8000,
+        maxInbound: 10,
+        nodeId: A,
+        clearToken: 'tok_0123456789-abcdef',
+      },
+    ],
+    [
+      `CLEAR ${A.toUpperCase()} tok_0123456789-abcdef`,
+      { type: 'CLEAR', nodeId: A, clearToken: 'tok_0123456789-abcdef' },
+    ],
+    ['CHECK TCP 50500 n0nce', { type: 'CHECK', port: 50500, nonce: 'n0nce' }],
     ['QUIT', { type: 'QUIT' }],
     ['PING abc', { type: 'PING', token: 'abc' }],
     ['  PONG\tabc  ', { type: 'PONG', token: 'abc' }],
@@ -62,6 +80,16 @@ describe('client lines from PROTOCOL.md', () => {
     ['ACCEPT bad/id TCP 1', 'ERR_MALFORMED'],
     ['REJECT p1', 'ERR_MALFORMED'],
     ['CLEAR now', 'ERR_MALFORMED'],
+    [`CLEAR ${A}`, 'ERR_MALFORMED'],
+    [`CLEAR ${A} short`, 'ERR_MALFORMED'],
+    [`CLEAR ${A} ${'x'.repeat(65)}`, 'ERR_MALFORMED'],
+    [`PASSIVE READY 80 10 ${A} tooshort`, 'ERR_MALFORMED'],
+    [`PASSIVE READY 80 10 ${A} ${'t'.repeat(16)} extra`, 'ERR_MALFORMED'],
+    ['CHECK TCP 0 n', 'ERR_MALFORMED'],
+    ['CHECK UDP 80 n', 'ERR_MALFORMED'],
+    ['CHECK TCP 80', 'ERR_MALFORMED'],
+    ['CHECK TCP 80 bad/nonce', 'ERR_MALFORMED'],
+    ['CHECK TCP 80 n 1.2.3.4', 'ERR_MALFORMED'],
     ['bootstrap 5', 'ERR_UNKNOWN_COMMAND'],
     ['HELLO PYP2P/1 1.2.3.4 5', 'ERR_UNKNOWN_COMMAND'],
     ['', 'ERR_UNKNOWN_COMMAND'],
@@ -95,6 +123,11 @@ describe('server lines from PROTOCOL.md', () => {
     ],
     ['OK SIMULTANEOUS', { type: 'OK', what: 'SIMULTANEOUS' }],
     ['REMOTE TCP 61000', { type: 'REMOTE', port: 61000 }],
+    ['REACHABLE TCP 50500 YES', { type: 'REACHABLE', port: 50500, reachable: true }],
+    [
+      'REACHABLE TCP 50500 NO connection refused',
+      { type: 'REACHABLE', port: 50500, reachable: false, reason: 'connection refused' },
+    ],
     ['PREDICTION SET 00ff', { type: 'PREDICTION_SET', punchId: '00ff' }],
     [
       `CHALLENGE x1 ${A} 10.0.0.1 TCP 5 6`,
@@ -130,12 +163,42 @@ describe('server lines from PROTOCOL.md', () => {
     ['ERROR bad'],
     ['ERROR ERR_X punch=bad/id text'],
     ['OK MAYBE'],
+    ['REACHABLE TCP 80 NO'],
+    ['REACHABLE TCP 80 YES because'],
+    ['REACHABLE TCP 80 MAYBE'],
+    ['REACHABLE UDP 80 YES'],
+    ['REACHABLE TCP 0 YES'],
   ])('rejects %j as malformed', (line) => {
     expect(codeOf(() => parseServerMessage(line))).toBe('ERR_MALFORMED')
   })
 })
 
 describe('formatters', () => {
+  it('refuse half a CLEAR, short clear tokens and a REACHABLE without its reason', () => {
+    const bad = [
+      () => formatClientMessage({ type: 'CLEAR', nodeId: A }),
+      () => formatClientMessage({ type: 'CLEAR', clearToken: 'x'.repeat(16) }),
+      () => formatClientMessage({ type: 'CLEAR', nodeId: A, clearToken: 'short' }),
+      () =>
+        formatClientMessage({
+          type: 'READY',
+          nodeType: 'passive',
+          port: 1,
+          maxInbound: 1,
+          nodeId: A,
+          clearToken: 'a b'.repeat(8),
+        }),
+      () => formatClientMessage({ type: 'CHECK', port: 0, nonce: 'n' }),
+      () => formatServerMessage({ type: 'REACHABLE', port: 1, reachable: false }),
+      () => formatServerMessage({ type: 'REACHABLE', port: 1, reachable: true, reason: 'x' }),
+    ]
+    for (const fn of bad) expect(codeOf(fn)).toBe('ERR_INVALID_MESSAGE')
+    expect(formatDialBackLine('n0nce')).toBe('PYP2P-DIALBACK/1 n0nce')
+    expect(parseDialBackLine('PYP2P-DIALBACK/1 n0nce')).toBe('n0nce')
+    expect(codeOf(() => parseDialBackLine('PYP2P-DIALBACK/1 '))).toBe('ERR_MALFORMED')
+    expect(codeOf(() => formatDialBackLine('no spaces please'))).toBe('ERR_INVALID_MESSAGE')
+  })
+
   it('refuse invalid values with ERR_INVALID_MESSAGE', () => {
     expect(codeOf(() => formatClientMessage({ type: 'BOOTSTRAP', count: 0 }))).toBe('ERR_INVALID_MESSAGE')
     expect(codeOf(() => formatClientMessage({ type: 'SOURCE', localPort: 1.5 }))).toBe('ERR_INVALID_MESSAGE')

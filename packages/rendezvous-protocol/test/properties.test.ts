@@ -2,13 +2,16 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   formatClientMessage,
+  formatDialBackLine,
   formatError,
   formatServerMessage,
   isRendezvousProtocolError,
+  mayBeDialBack,
   parseClientMessage,
+  parseDialBackLine,
   parseServerMessage,
 } from '../src/index.js'
-import { clientMessage, serverMessage } from './arbitraries.js'
+import { clientMessage, serverMessage, token } from './arbitraries.js'
 
 /** Runs `fn`; passes when it returns or throws a RendezvousProtocolError, fails on anything else. */
 function onlyTypedErrors(fn: () => unknown): boolean {
@@ -36,6 +39,12 @@ const wordy = fc
         'ACCEPT',
         'REJECT',
         'CLEAR',
+        'CHECK',
+        'REACHABLE',
+        'YES',
+        'NO',
+        'PYP2P-DIALBACK/1',
+        'AbCdEfGhIjKlMnOp_-',
         'QUIT',
         'PING',
         'PONG',
@@ -104,6 +113,40 @@ describe('round trip', () => {
         expect(cl.length).toBeLessThanOrEqual(1024)
         expect(sl.length).toBeLessThanOrEqual(16 * 1024)
         expect(/[\r\n]/.test(cl + sl)).toBe(false)
+      }),
+    )
+  })
+})
+
+describe('dial-back line', () => {
+  it('parseDialBackLine(formatDialBackLine(n)) is n, and the line is recognised from any prefix', () => {
+    fc.assert(
+      fc.property(token, fc.nat(), (nonce, cut) => {
+        const line = formatDialBackLine(nonce)
+        expect(parseDialBackLine(line)).toBe(nonce)
+        expect(mayBeDialBack(line.slice(0, cut % (line.length + 1)))).toBe(true)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('random lines: parseDialBackLine throws only typed errors; non-probe lines are told apart early', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200, unit: 'binary' }), (s) => {
+        expect(onlyTypedErrors(() => parseDialBackLine(s))).toBe(true)
+        if (!s.startsWith('PYP2P-DIALBACK/1 '.slice(0, s.length))) expect(mayBeDialBack(s)).toBe(false)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('a connect hello (PYP2P-CONNECT/1 ...) is never taken for a dial-back', () => {
+    fc.assert(
+      fc.property(token, (nonce) => {
+        const hello = `PYP2P-CONNECT/1 ${nonce} ${'ab'.repeat(20)}`
+        expect(mayBeDialBack(hello)).toBe(false)
+        expect(onlyTypedErrors(() => parseDialBackLine(hello))).toBe(true)
+        expect(() => parseDialBackLine(hello)).toThrow()
       }),
     )
   })

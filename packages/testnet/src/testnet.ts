@@ -1,13 +1,14 @@
 /**
- * `createTestnet()`: a bootstrap server, optionally a message relay, and n started nodes, all on
- * loopback, handed back together and torn down with one `close()` (hyperdht's `testnet.js`, for
- * pyp2p). Nodes listen on ports the OS picks, never try port forwarding, and never leave 127.0.0.1.
+ * `createTestnet()`: a bootstrap server (with its embedded message relay when asked), and n started
+ * nodes, all on loopback, handed back together and torn down with one `close()` (hyperdht's
+ * `testnet.js`, for pyp2p). Nodes listen on ports the OS picks, never try port forwarding, and never
+ * leave 127.0.0.1.
  */
 import { BootstrapServer, type BootstrapServerOptions } from '@pyp2p/bootstrap-server'
-import { RelayServer } from '@pyp2p/dht-msg/server'
+import type { RelayServer } from '@pyp2p/dht-msg/server'
 import { Net, type NetOptions } from '@pyp2p/net'
 import createDebug from 'debug'
-import { DEFAULT_NODES, LOOPBACK, MAX_NODES } from './constants.js'
+import { DEFAULT_NODES, LOOPBACK, MAX_NODES, TESTNET_CHECK_BURST } from './constants.js'
 import { TestnetError } from './errors.js'
 
 const log = createDebug('pyp2p:testnet')
@@ -24,7 +25,10 @@ export interface TestnetOptions {
   nodes?: number
   /** Options for every node (the testnet's server, loopback address and port 0 are filled in). */
   node?: TestnetNodeOptions
-  /** Start a @pyp2p/dht-msg relay and give every node a connection to it (reverse connect). Default false. */
+  /**
+   * Serve the bootstrap server's embedded @pyp2p/dht-msg relay and give every node a connection to it
+   * (reverse connect). Default false.
+   */
   relay?: boolean
   /** Options of the bootstrap server (host and port are the testnet's). */
   server?: Omit<BootstrapServerOptions, 'host' | 'port'>
@@ -36,7 +40,9 @@ export interface Testnet extends AsyncDisposable {
   readonly server: BootstrapServer
   /** Its address, as `host:port` for the `servers` option. */
   readonly serverAddress: string
+  /** The relay embedded in `server` when `relay: true` (its `sessionCount`, `queuedCount`). */
   readonly relay: RelayServer | undefined
+  /** The relay's address when `relay: true`: the same as `serverAddress` (one port serves both). */
   readonly relayAddress: string | undefined
   /** The started nodes, in creation order (nodes made by `createNode()` are appended). */
   readonly nodes: Net[]
@@ -53,14 +59,20 @@ export async function createTestnet(options: TestnetOptions = {}): Promise<Testn
     throw TestnetError.INVALID_OPTION('nodes', count, `an integer 0..${MAX_NODES}`)
   }
   const { signal } = options
-  const server = new BootstrapServer({ ...options.server, host: LOOPBACK, port: 0 })
+  // Every node on one IP checks its port once: the per-IP dial-back limit must let them all.
+  const server = new BootstrapServer({
+    checkBurst: TESTNET_CHECK_BURST,
+    relay: options.relay === true,
+    ...options.server,
+    host: LOOPBACK,
+    port: 0,
+  })
   const nodes: Net[] = []
-  let relay: RelayServer | undefined
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await Promise.allSettled(nodes.map((n) => n.stop()))
-      await Promise.allSettled([relay?.close(), server.close()])
+      await server.close().catch((err: unknown) => log('closing the server: %s', err))
       log('closed')
     })()
     return closing
@@ -68,12 +80,8 @@ export async function createTestnet(options: TestnetOptions = {}): Promise<Testn
   try {
     const { port } = await server.listen(signal === undefined ? {} : { signal })
     const serverAddress = `${LOOPBACK}:${port}`
-    let relayAddress: string | undefined
-    if (options.relay === true) {
-      relay = new RelayServer()
-      const r = await relay.listen({ host: LOOPBACK, port: 0, ...(signal !== undefined && { signal }) })
-      relayAddress = `${LOOPBACK}:${r.port}`
-    }
+    const relay = options.relay === true ? server.relay : undefined
+    const relayAddress = relay === undefined ? undefined : serverAddress
     const createNode = async (nodeOptions: TestnetNodeOptions = {}): Promise<Net> => {
       const { advertise = true, bootstrap = false, ...netOptions } = { ...options.node, ...nodeOptions }
       const net = new Net({

@@ -21,10 +21,13 @@ async function refused(address: string): Promise<boolean> {
 describe('createTestnet', () => {
   it('starts a server and 3 advertised passive nodes on loopback; close() stops everything', async () => {
     const tn = await createTestnet()
+    expect(tn.relay).toBeUndefined()
+    expect(tn.server.relay).toBeUndefined()
     expect(tn.nodes).toHaveLength(3)
     for (const n of tn.nodes) {
       expect(n.isStarted).toBe(true)
       expect(n.nodeType).toBe('passive')
+      expect(n.startReport.reasons[0]).toMatch(/server-dial-back\): reachable: the server connected back/)
       expect(n.unl.unl.wanAddress).toBe('127.0.0.1')
       expect(tn.server.nodes.get(n.nodeId)).toBeDefined()
     }
@@ -47,10 +50,15 @@ describe('createTestnet', () => {
     expect(kept.nodes.every((n) => n.isStopped)).toBe(true)
   })
 
-  it('relay: true gives every node a relay connection (for reverse connect)', async () => {
+  it('relay: true gives every node a connection to the server’s embedded relay (for reverse connect)', async () => {
     await using tn = await createTestnet({ nodes: 2, relay: true })
-    expect(tn.relayAddress).toMatch(/^127\.0\.0\.1:\d+$/)
+    expect(tn.relayAddress).toBe(tn.serverAddress)
+    expect(tn.relay).toBe(tn.server.relay)
     expect(tn.relay!.sessionCount).toBe(2)
+    expect(tn.server.stats().relaySessions).toBe(2)
+    // The nodes reach each other through it: a reverse-connect-capable transport on both.
+    const [a, b] = tn.nodes as [NonNullable<(typeof tn.nodes)[0]>, NonNullable<(typeof tn.nodes)[0]>]
+    expect(a.nodeId).not.toBe(b.nodeId)
     const more = await tn.createNode({ advertise: false, netType: 'direct' })
     expect(more.startReport.nodeType).toBe('passive')
     expect(tn.nodes).toHaveLength(3)
