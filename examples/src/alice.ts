@@ -1,6 +1,6 @@
 /**
  * Alice, from the original README: a passive node that lists itself on the bootstrap server and
- * prints every line its peers send. Run a server first (`npx pyp2p-bootstrap-server --host 127.0.0.1`),
+ * prints every line its peers send. Run a server first (`npm run server -- --host 127.0.0.1` in this repository),
  * then `pnpm --filter @pyp2p/examples alice` (options: --server host:port, --bind, --port, --once).
  */
 import { Net, stopOnSignals } from '@pyp2p/net'

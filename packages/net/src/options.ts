@@ -57,7 +57,7 @@ export interface NetOptions {
   nodeId?: string
   /** Log this Net's activity (the `pyp2p:net` debug namespace, enabled for this instance). Default false. */
   debug?: boolean
-  /** How `start()` checks that the port is reachable from outside. Default {@link ObservedAddressProbe}. */
+  /** How `start()` checks that the port is reachable from outside. Default {@link ServerDialBackProbe} (the bootstrap server dials the port back), falling back to {@link ObservedAddressProbe} when the server cannot check. */
   reachability?: ReachabilityProbe
   /** The port-mapping client to use (e.g. one configured for a lab). Default `new NatClient()`. */
   natClient?: NatClient
