@@ -52,6 +52,9 @@ export const DEFAULT_WAIT_TIMEOUT_MS = 30_000
 export const UPNP_READY_TIMEOUT_MS = 10_000
 /** How long close() waits for a killed process to be reaped before giving up on it. */
 export const KILL_WAIT_MS = 5_000
+/** restartUpnp: how long miniupnpd may take to exit after SIGTERM before it gets SIGKILL (it exits
+ * within milliseconds when healthy: it only sends SSDP byebyes and closes its sockets). */
+export const UPNP_STOP_TIMEOUT_MS = 5_000
 
 /** miniupnpd's HTTP port inside a router (any free port works; the namespace is private). */
 export const UPNP_HTTP_PORT = 5000

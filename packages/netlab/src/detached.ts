@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync, watch } from 'node:fs'
 import { NetlabError } from './errors.js'
+import type { UpnpDaemon } from './upnp-daemon.js'
 
 export function startDetached(
   label: string,
@@ -11,14 +12,25 @@ export function startDetached(
   ready: readonly RegExp[],
   fatal: RegExp,
   signal: AbortSignal,
-): Promise<number> {
+  onSpawn?: (daemon: UpnpDaemon) => void,
+): Promise<UpnpDaemon> {
   const [file, ...args] = argv
   if (file === undefined) return Promise.reject(NetlabError.INVALID_SPEC('empty command'))
   const fd = openSync(logFile, 'w')
   const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   child.unref()
-  return new Promise<number>((resolve, reject) => {
+  // 'close' also comes when the process could not be started at all
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  const daemon: UpnpDaemon = {
+    pid: child.pid ?? -1,
+    exited,
+    kill: (sig) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig)
+    },
+  }
+  onSpawn?.(daemon)
+  return new Promise<UpnpDaemon>((resolve, reject) => {
     const watcher = watch(logFile)
     const finish = (fn: () => void): void => {
       watcher.close()
@@ -30,7 +42,7 @@ export function startDetached(
       const text = readFileSync(logFile, 'utf8')
       const bad = text.split('\n').find((l) => fatal.test(l))
       if (bad !== undefined) finish(() => reject(NetlabError.UPNP_FAILED(label, bad)))
-      else if (ready.every((r) => r.test(text))) finish(() => resolve(child.pid ?? -1))
+      else if (ready.every((r) => r.test(text))) finish(() => resolve(daemon))
       else return false
       return true
     }

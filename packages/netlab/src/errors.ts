@@ -56,6 +56,13 @@ export class NetlabError extends Error {
     })
   }
 
+  static NO_UPNP(router: string): NetlabError {
+    return new NetlabError(
+      'ERR_NO_UPNP',
+      `router "${router}" runs no miniupnpd; give it \`upnp: 'igd2+natpmp'\` (or another mode) in the lab spec`,
+    )
+  }
+
   static CLOSED(): NetlabError {
     return new NetlabError('ERR_LAB_CLOSED', 'the lab is closed (or closing); create a new one')
   }

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import debug from 'debug'
 import { inNetns, run, runOk } from './command.js'
-import { KILL_WAIT_MS, UPNP_HTTP_PORT } from './constants.js'
+import { KILL_WAIT_MS, UPNP_HTTP_PORT, UPNP_STOP_TIMEOUT_MS } from './constants.js'
 import { NetlabError } from './errors.js'
 import { trackOpenLab, untrackOpenLab } from './exit-cleanup.js'
 import { labTmpRoot, listNetns, newPrefix, removeNamespaces, sweepLeftovers } from './leftovers.js'
@@ -22,7 +22,7 @@ import type {
   LabSpec,
   UpnpMapping,
 } from './types.js'
-import { startMiniupnpd } from './upnp-daemon.js'
+import { clearUpnpState, startMiniupnpd, stopDaemon, type UpnpDaemon, upnpFiles } from './upnp-daemon.js'
 
 const log = debug('pyp2p:netlab')
 
@@ -43,6 +43,10 @@ class NetLab implements Lab {
   readonly routers: LabRouter[] = []
   private readonly tmp: string
   private readonly procs = new Set<ChildProcess>()
+  /** each router's miniupnpd, the latest one started (restartUpnp stops it by this PID) */
+  private readonly daemons = new Map<string, UpnpDaemon>()
+  /** the restart in progress (or last done) per router: restarts of one router are serialised */
+  private readonly restarts = new Map<string, Promise<void>>()
   private closing: Promise<void> | undefined
   private closedSync = false
 
@@ -94,16 +98,55 @@ class NetLab implements Lab {
     log('lab %s up: network %d ms, daemons %d ms', this.prefix, t1 - t0, performance.now() - t1)
   }
 
-  private async startMiniupnpd(node: PlannedNode, signal?: AbortSignal): Promise<void> {
+  private async startMiniupnpd(node: PlannedNode, signal?: AbortSignal, what?: string): Promise<void> {
     await startMiniupnpd({
       node,
       dir: join(this.tmp, node.name),
       index: this.plan.nodes.indexOf(node),
       ...(this.persistent ? { detached: { argvPrefix: inNetns(node.ns, []) } } : {}),
       spawn: (argv) => this.start(node, argv, process.env),
+      onSpawn: (daemon) => this.daemons.set(node.name, daemon),
+      ...(what ? { what } : {}),
       ...(signal ? { signal } : {}),
     })
     log('miniupnpd in %s ready (%s)', node.name, node.router?.upnp)
+  }
+
+  restartUpnp(router: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      this.router(router)
+      const node = this.node(router)
+      if ((node.router?.upnp ?? 'none') === 'none') throw NetlabError.NO_UPNP(router)
+      const previous = this.restarts.get(router) ?? Promise.resolve()
+      const next = previous.catch(() => {}).then(() => this.doRestartUpnp(node, opts.signal))
+      this.restarts.set(router, next)
+      return next
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** What a router reboot does to its UPnP state: the daemon goes, and with it every mapping. */
+  private async doRestartUpnp(node: PlannedNode, signal?: AbortSignal): Promise<void> {
+    const t0 = performance.now()
+    const what = `restartUpnp(${node.name})`
+    const check = (): void => {
+      if (this.closing || this.closedSync) throw NetlabError.CLOSED()
+      if (signal?.aborted) throw NetlabError.ABORTED(what, signal.reason)
+    }
+    try {
+      check()
+      const daemon = this.daemons.get(node.name)
+      if (daemon) await stopDaemon(node.name, daemon, UPNP_STOP_TIMEOUT_MS, signal)
+      check()
+      await clearUpnpState(node.ns, join(this.tmp, node.name), signal)
+      check()
+      await this.startMiniupnpd(node, signal, what)
+    } catch (e) {
+      check() // a failure caused by close() or the signal says so
+      throw e
+    }
+    log('miniupnpd in %s restarted in %d ms', node.name, performance.now() - t0)
   }
 
   private node(where: string): PlannedNode {
@@ -121,6 +164,8 @@ class NetLab implements Lab {
     env: NodeJS.ProcessEnv,
     cwd?: string,
   ): ChildProcess {
+    // a process started while close() runs would escape it
+    if (this.closing || this.closedSync) throw NetlabError.CLOSED()
     const proc = new ChildProcess(
       `${node.name}: ${argv[0]}`,
       inNetns(node.ns, [...this.tie(), ...argv]),
@@ -195,7 +240,7 @@ class NetLab implements Lab {
   async upnpMappings(router: string): Promise<UpnpMapping[]> {
     this.router(router)
     this.node(router)
-    return readLeases(join(this.tmp, router, 'leases'))
+    return readLeases(upnpFiles(join(this.tmp, router)).leases)
   }
 
   /** PIDs of the processes this lab started that still run (daemons included). */

@@ -36,7 +36,10 @@ export function miniupnpdConfig(opts: {
     `force_igd_desc_v1=${f.igd1 ? 'yes' : 'no'}`,
     // only map ports to the client that asks (UPnP IGD's SecurityModeEnabled)
     'secure_mode=yes',
-    'system_uptime=yes',
+    // the NAT-PMP epoch (RFC 6886 section 3.6) and the UPnP uptime count from the daemon's start, as on
+    // a router whose daemon starts at boot; with `yes` they are the machine's uptime, which a
+    // restartUpnp() would not reset (measured: epoch 4881 before and after a restart)
+    'system_uptime=no',
     `uuid=${uuid}`,
     `lease_file=${opts.leaseFile}`,
     `upnp_table_name=${NFT.filterTable}`,

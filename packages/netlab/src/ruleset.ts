@@ -97,6 +97,16 @@ export function routerRuleset(spec: RouterSpec, wanIp: string): string {
   ].join('\n')}\n`
 }
 
+/** `nft -f` input that deletes every rule miniupnpd added (its chains hold nothing else): what a router
+ * reboot loses. miniupnpd leaves them in place when it exits (measured with 2.3.1). */
+export function upnpFlushScript(): string {
+  return `${[
+    `flush chain inet ${NFT.filterTable} ${NFT.upnpForwardChain}`,
+    `flush chain inet ${NFT.natTable} ${NFT.upnpNatChain}`,
+    `flush chain inet ${NFT.natTable} ${NFT.upnpPostroutingChain}`,
+  ].join('\n')}\n`
+}
+
 /** sysctl assignments for a router namespace (after the ruleset, which loads conntrack there). */
 export function routerSysctls(spec: RouterSpec): string[] {
   const out = ['net.ipv4.ip_forward=1']

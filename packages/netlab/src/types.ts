@@ -144,6 +144,17 @@ export interface Lab {
   conntrack(router: string): Promise<string[]>
   /** port mappings miniupnpd holds in a router (UPnP and NAT-PMP alike; [] without miniupnpd) */
   upnpMappings(router: string): Promise<UpnpMapping[]>
+  /**
+   * Restarts a router's miniupnpd the way a router reboot does: stops the daemon this lab started
+   * (by its PID: SIGTERM, SIGKILL if it has not exited within 5 s), deletes its lease file and its
+   * nft mapping rules (miniupnpd keeps both on exit and would reload the lease file), starts it again
+   * with the same config and resolves once it logged that it serves again. Every mapping is gone
+   * afterwards, the NAT-PMP epoch and the UPnP uptime count from 0 again, the URLs stay the same.
+   * Conntrack entries (established connections) survive, unlike in a real reboot. Restarts of one
+   * router run one after the other. Rejects with ERR_NO_UPNP (router without miniupnpd),
+   * ERR_UPNP_FAILED (it did not come back), ERR_TIMEOUT (it did not stop), ERR_ABORTED, ERR_LAB_CLOSED.
+   */
+  restartUpnp(router: string, opts?: { signal?: AbortSignal }): Promise<void>
   /** stop every process, delete every namespace and link this lab made; idempotent */
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>

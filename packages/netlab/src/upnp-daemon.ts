@@ -1,13 +1,35 @@
-// Starting miniupnpd in a router and waiting until it serves (by its log lines, never a sleep).
+// Starting miniupnpd in a router and waiting until it serves (by its log lines, never a sleep);
+// stopping it again (restartUpnp).
 import { mkdirSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { inNetns, runOk } from './command.js'
 import { UPNP_READY_TIMEOUT_MS } from './constants.js'
 import { startDetached } from './detached.js'
 import { NetlabError } from './errors.js'
 import { fatalPattern, miniupnpdConfig, readyPatterns } from './miniupnpd.js'
 import type { PlannedNode } from './plan.js'
 import type { ChildProcess } from './process.js'
+import { upnpFlushScript } from './ruleset.js'
+
+/** A router's miniupnpd process, as the lab started it. */
+export interface UpnpDaemon {
+  readonly pid: number
+  /** settles when the process has exited */
+  readonly exited: Promise<unknown>
+  /** a no-op once it has exited */
+  kill(signal: NodeJS.Signals): void
+}
+
+/** The files of one router's miniupnpd, in the router's own directory of the lab's temp directory. */
+export function upnpFiles(dir: string): { conf: string; leases: string; pid: string; log: string } {
+  return {
+    conf: join(dir, 'miniupnpd.conf'),
+    leases: join(dir, 'leases'),
+    pid: join(dir, 'miniupnpd.pid'),
+    log: join(dir, 'miniupnpd.log'),
+  }
+}
 
 export interface StartUpnpOptions {
   node: PlannedNode
@@ -19,37 +41,94 @@ export interface StartUpnpOptions {
   detached?: { argvPrefix: string[] }
   /** attached daemons: starts argv in the router's namespace, tied to this process */
   spawn: (argv: string[]) => ChildProcess
+  /** called as soon as the process exists (before it is ready), so a daemon that never gets ready
+   * can still be stopped */
+  onSpawn?: (daemon: UpnpDaemon) => void
+  /** what the caller is doing, for ERR_ABORTED (default 'createLab') */
+  what?: string
   signal?: AbortSignal
 }
 
-export async function startMiniupnpd(opts: StartUpnpOptions): Promise<void> {
+export async function startMiniupnpd(opts: StartUpnpOptions): Promise<UpnpDaemon> {
   const { node, dir, signal } = opts
   const mode = node.router?.upnp ?? 'none'
   mkdirSync(dir, { recursive: true })
-  const conf = join(dir, 'miniupnpd.conf')
-  const leaseFile = join(dir, 'leases')
+  const files = upnpFiles(dir)
   await writeFile(
-    conf,
-    miniupnpdConfig({ mode, index: opts.index, lanSubnet: node.lanSubnet ?? '', leaseFile }),
+    files.conf,
+    miniupnpdConfig({ mode, index: opts.index, lanSubnet: node.lanSubnet ?? '', leaseFile: files.leases }),
   )
   // -P: a pid file of its own (the default /var/run/miniupnpd.pid would make parallel routers refuse
   // to start: "already running")
-  const argv = ['miniupnpd', '-d', '-f', conf, '-P', join(dir, 'miniupnpd.pid')]
+  const argv = ['miniupnpd', '-d', '-f', files.conf, '-P', files.pid]
   const bound = AbortSignal.timeout(UPNP_READY_TIMEOUT_MS)
   const waitSignal = signal ? AbortSignal.any([signal, bound]) : bound
   const fatal = fatalPattern(node.router?.behind !== undefined)
   const ready = readyPatterns(mode)
   try {
     if (opts.detached) {
-      const log = join(dir, 'miniupnpd.log')
-      await startDetached(node.name, [...opts.detached.argvPrefix, ...argv], log, ready, fatal, waitSignal)
-    } else {
-      await waitAttached(node.name, opts.spawn(argv), ready, fatal, waitSignal)
+      return await startDetached(
+        node.name,
+        [...opts.detached.argvPrefix, ...argv],
+        files.log,
+        ready,
+        fatal,
+        waitSignal,
+        opts.onSpawn,
+      )
     }
+    const proc = opts.spawn(argv)
+    opts.onSpawn?.(proc)
+    await waitAttached(node.name, proc, ready, fatal, waitSignal)
+    return proc
   } catch (e) {
-    if (signal?.aborted) throw NetlabError.ABORTED('createLab', signal.reason)
+    if (signal?.aborted) throw NetlabError.ABORTED(opts.what ?? 'createLab', signal.reason)
     throw e
   }
+}
+
+/**
+ * Deletes what a router reboot loses but miniupnpd keeps across a restart (measured with 2.3.1): its
+ * lease file (reloaded when it starts, mappings and all), its nft rules (left in place when it exits)
+ * and a pid file a killed daemon left behind. Call it while no miniupnpd runs in the router.
+ */
+export async function clearUpnpState(ns: string, dir: string, signal?: AbortSignal): Promise<void> {
+  const files = upnpFiles(dir)
+  await Promise.all([rm(files.leases, { force: true }), rm(files.pid, { force: true })])
+  await runOk(inNetns(ns, ['nft', '-f', '-']), { input: upnpFlushScript(), ...(signal ? { signal } : {}) })
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
+export async function stopDaemon(
+  router: string,
+  daemon: UpnpDaemon,
+  graceMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  daemon.kill('SIGTERM')
+  if (await exitedWithin(daemon, graceMs, signal)) return
+  daemon.kill('SIGKILL')
+  if (await exitedWithin(daemon, graceMs, signal)) return
+  throw NetlabError.TIMEOUT(`stopping miniupnpd (pid ${daemon.pid}) in router "${router}"`, 2 * graceMs)
+}
+
+/** true once the daemon exited, false after `ms`; rejects on abort. Its timer is cleared on every path. */
+function exitedWithin(daemon: UpnpDaemon, ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    let settled = false
+    const done = (fn: () => void): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      fn()
+    }
+    const onAbort = (): void => done(() => reject(NetlabError.ABORTED('restartUpnp', signal?.reason)))
+    const timer = setTimeout(() => done(() => resolve(false)), ms)
+    if (signal?.aborted) return onAbort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    void daemon.exited.then(() => done(() => resolve(true)))
+  })
 }
 
 async function waitAttached(
