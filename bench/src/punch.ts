@@ -5,7 +5,10 @@
  * `cone-rst` (port-preserving routers that drop / reset unsolicited SYNs), `public` (no NAT), plus
  * `symmetric` (random ports: expected to fail, with a typed error) and `sequential` (delta prediction).
  *
- *   npm run bench:punch -- [--trials 50] [--only cone-rst]
+ *   npm run bench:punch -- [--trials 50] [--only cone-rst] [--inbound no]
+ *
+ * `--inbound no` runs the nodes without the inbound-policy probe (detectNat's `inbound` option), so the
+ * server does not order the two sides' SYNs: the comparison for what that ordering buys.
  *
  * Per cell: success rate; attempts per success (connect() calls on the busier side of each punch, in
  * its last round: the SYNs it took); the share of successes where both sides' first connect() of the
@@ -20,7 +23,11 @@ import { createLab, type LabProcess } from '@pyp2p/netlab'
 import { printTable, writeResults } from './report.js'
 
 const { values } = parseArgs({
-  options: { trials: { type: 'string', default: '50' }, only: { type: 'string' } },
+  options: {
+    trials: { type: 'string', default: '50' },
+    only: { type: 'string' },
+    inbound: { type: 'string', default: 'yes' },
+  },
 })
 const TRIALS = Number(values.trials)
 const NODE = fileURLToPath(new URL('../../packages/punch/test/fixtures/punch-node.ts', import.meta.url))
@@ -101,11 +108,13 @@ try {
       rendezvous,
       '--node-id',
       targetId,
+      '--inbound',
+      values.inbound,
     ])
     await target.waitForLine(/"registered"/, { timeout: START_TIMEOUT })
     const candidate = lab.spawnNode(candidateHost, NODE, [
       ...['--role', 'candidate', '--server', rendezvous, '--node-id', candidateId],
-      ...['--targets', targetId, '--trials', String(TRIALS)],
+      ...['--targets', targetId, '--trials', String(TRIALS), '--inbound', values.inbound],
     ])
     await candidate.waitForLine(/"done"/, { timeout: TRIALS * 20_000 })
     // the target's side of the last punch may still be reading the candidate's line
@@ -145,9 +154,11 @@ try {
     const methods = [...new Set(ok.flatMap((e) => [e.method, byPunch.get(e.punchId)?.method]))].filter(
       Boolean,
     )
+    const policy = (p: LabProcess): string => String(events(p).find((e) => e.event === 'nat')?.inbound ?? '-')
     const row = {
       candidate: from,
       target: to,
+      inbound: `${policy(candidate)}/${policy(target)}`,
       trials: tries.length,
       successPct: tries.length === 0 ? 0 : (100 * ok.length) / tries.length,
       firstAttemptPct:
@@ -185,5 +196,11 @@ try {
   await lab.close()
 }
 printTable(`punch in the NAT lab: ${TRIALS} trials per cell (candidate -> target)`, rows)
-const file = await writeResults('punch', { trials: TRIALS, date: new Date().toISOString(), rows, details })
+const file = await writeResults(values.inbound === 'no' ? 'punch-no-inbound' : 'punch', {
+  trials: TRIALS,
+  inboundProbe: values.inbound !== 'no',
+  date: new Date().toISOString(),
+  rows,
+  details,
+})
 console.log(`\nwrote ${file}`)

@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { type ClientMessage, formatServerMessage, type NodeEntry } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 import { RTT_SMOOTHING } from './constants.js'
-import { fightDelays } from './fight-delay.js'
+import { FIGHT_HOLD_MS, fightDelays, fightOrder } from './fight-delay.js'
 import type { NodeRecord, NodeTable } from './node-table.js'
 import type { ResolvedOptions } from './options.js'
 import type { Punch, PunchTable } from './punch-table.js'
@@ -54,34 +54,24 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
     case 'ACCEPT': {
       const punch = ownPunch(ctx, conn, msg.punchId)
       if (punch === undefined) return
-      ctx.punches.delete(punch)
-      refreshBoth(ctx, punch)
-      if (!punch.candidate.isOpen) {
-        conn.sendError('ERR_PEER_GONE', 'the candidate disconnected before FIGHT', punch.id)
+      if (punch.held !== undefined) {
+        conn.sendError('ERR_NO_SUCH_PUNCH', 'this punch was accepted already', punch.id)
         return
       }
-      const d = fightDelays(punch.candidate.rtt, conn.rtt, ctx.opts.fightMarginMs, ctx.opts.defaultRttMs)
-      punch.candidate.send(
-        formatServerMessage({
-          type: 'FIGHT',
-          punchId: punch.id,
-          ip: conn.ip,
-          ports: msg.ports,
-          delayMs: d.candidateMs,
-        }),
-      )
-      conn.send(
-        formatServerMessage({
-          type: 'FIGHT',
-          punchId: punch.id,
-          ip: punch.candidate.ip,
-          ports: punch.candidatePorts,
-          delayMs: d.targetMs,
-        }),
-      )
-      ctx.coordinated()
+      refreshBoth(ctx, punch)
+      // A side whose first PONG is still out would get a guessed RTT, and the two SYNs would leave up
+      // to half that guess apart (the candidate's connection is new for every punch): wait for it.
+      if (awaitingRtt(punch)) {
+        ctx.punches.hold(punch, msg.ports, FIGHT_HOLD_MS, () => fight(ctx, punch, msg.ports))
+        return
+      }
+      fight(ctx, punch, msg.ports)
       return
     }
+    case 'INBOUND':
+      ctx.punches.setInbound(conn, msg.policy)
+      conn.send(formatServerMessage({ type: 'OK', what: 'INBOUND' }))
+      return
     case 'REJECT': {
       const punch = ownPunch(ctx, conn, msg.punchId)
       if (punch === undefined) return
@@ -112,6 +102,7 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       if (conn.pingToken === msg.token) {
         conn.addRttSample(performance.now() - conn.pingAt, RTT_SMOOTHING)
         conn.pingToken = undefined
+        releaseHeld(ctx, conn)
       }
       return
   }
@@ -253,6 +244,49 @@ function candidate(
   target.send(challengeLine(punch))
   ctx.ping(conn)
   ctx.ping(target)
+}
+
+/** True while a side of the punch has never been measured and its PING is still out. */
+function awaitingRtt(p: Punch): boolean {
+  const waiting = (c: Connection): boolean => c.rtt === 0 && c.pingToken !== undefined && c.isOpen
+  return waiting(p.candidate) || waiting(p.target)
+}
+
+/** A PONG arrived on `conn`: the held punches it was the last measurement of get their FIGHT. */
+function releaseHeld(ctx: CommandContext, conn: Connection): void {
+  if (conn.punches === undefined) return
+  for (const p of [...conn.punches]) {
+    if (p.held !== undefined && !awaitingRtt(p)) fight(ctx, p, p.held.ports)
+  }
+}
+
+/**
+ * Ends an accepted punch: `FIGHT` to both sides at once, with delays from the measured round trips
+ * (and the firing order from what the sides declared with `INBOUND`; see fight-delay.ts).
+ */
+function fight(ctx: CommandContext, punch: Punch, ports: readonly number[]): void {
+  if (!ctx.punches.delete(punch)) return
+  refreshBoth(ctx, punch)
+  const { candidate, target } = punch
+  if (!candidate.isOpen) {
+    target.sendError('ERR_PEER_GONE', 'the candidate disconnected before FIGHT', punch.id)
+    return
+  }
+  const first = fightOrder(ctx.punches.inboundOf(candidate), ctx.punches.inboundOf(target))
+  const d = fightDelays(candidate.rtt, target.rtt, ctx.opts.fightMarginMs, ctx.opts.defaultRttMs, { first })
+  candidate.send(
+    formatServerMessage({ type: 'FIGHT', punchId: punch.id, ip: target.ip, ports, delayMs: d.candidateMs }),
+  )
+  target.send(
+    formatServerMessage({
+      type: 'FIGHT',
+      punchId: punch.id,
+      ip: candidate.ip,
+      ports: punch.candidatePorts,
+      delayMs: d.targetMs,
+    }),
+  )
+  ctx.coordinated()
 }
 
 /** The pending punch `id` if this connection is its target; otherwise replies ERR_NO_SUCH_PUNCH. */

@@ -4,8 +4,16 @@
  * is expiry order and the sweep walks only the expired head.
  */
 import { randomBytes } from 'node:crypto'
-import { PUNCH_ID_HEX_LENGTH } from '@pyp2p/rendezvous-protocol'
+import { type InboundPolicy, PUNCH_ID_HEX_LENGTH } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
+
+/** An `ACCEPT` whose `FIGHT` waits for a round-trip measurement (see fight-delay.ts, FIGHT_HOLD_MS). */
+export interface HeldAccept {
+  /** The target's ports from its `ACCEPT`. */
+  readonly ports: readonly number[]
+  /** Sends the `FIGHT` anyway when the measurement does not come in time. */
+  readonly timer: NodeJS.Timeout
+}
 
 export interface Punch {
   readonly id: string
@@ -15,12 +23,16 @@ export interface Punch {
   readonly target: Connection
   readonly targetNodeId: string
   readonly createdAt: number
+  /** Set once the target accepted while an RTT was still being measured; the punch stays pending. */
+  held?: HeldAccept | undefined
 }
 
 export class PunchTable {
   readonly #byId = new Map<string, Punch>()
   /** Pending punches per target node id (pyp2p: at most 100 candidates per node). */
   readonly #perTarget = new Map<string, number>()
+  /** What each connection declared with `INBOUND` (gone with the connection). */
+  readonly #inbound = new WeakMap<Connection, InboundPolicy>()
 
   get size(): number {
     return this.#byId.size
@@ -41,7 +53,22 @@ export class PunchTable {
     return undefined
   }
 
-  create(fields: Omit<Punch, 'id'>): Punch {
+  setInbound(conn: Connection, policy: InboundPolicy): void {
+    this.#inbound.set(conn, policy)
+  }
+
+  inboundOf(conn: Connection): InboundPolicy | undefined {
+    return this.#inbound.get(conn)
+  }
+
+  /** Keeps an accepted punch pending until `release` runs (by `hold`'s timer or by the caller). */
+  hold(punch: Punch, ports: readonly number[], ms: number, release: () => void): void {
+    const timer = setTimeout(release, ms)
+    timer.unref()
+    punch.held = { ports, timer }
+  }
+
+  create(fields: Omit<Punch, 'id' | 'held'>): Punch {
     let id = randomBytes(PUNCH_ID_HEX_LENGTH / 2).toString('hex')
     while (this.#byId.has(id)) id = randomBytes(PUNCH_ID_HEX_LENGTH / 2).toString('hex')
     const punch: Punch = { id, ...fields }
@@ -58,6 +85,7 @@ export class PunchTable {
   /** Forgets the punch everywhere it is referenced. Returns whether it was pending. */
   delete(punch: Punch): boolean {
     if (!this.#byId.delete(punch.id)) return false
+    if (punch.held !== undefined) clearTimeout(punch.held.timer)
     const n = this.countFor(punch.targetNodeId) - 1
     if (n <= 0) this.#perTarget.delete(punch.targetNodeId)
     else this.#perTarget.set(punch.targetNodeId, n)

@@ -1,4 +1,6 @@
+import { parseServerMessage, type ServerMessage } from '@pyp2p/rendezvous-protocol'
 import { afterEach, describe, expect, it } from 'vitest'
+import { FIGHT_LEAD_MS } from '../src/fight-delay.js'
 import type { BootstrapServer } from '../src/index.js'
 import { nodeId, startServer, TestClient, until } from './helpers.js'
 
@@ -144,5 +146,95 @@ describe('punch coordination', () => {
     expect(await b2.next()).toMatchObject({ type: 'FIGHT', ip: '127.0.0.3' })
     expect(await a.next()).toMatchObject({ type: 'FIGHT', ip: '127.0.0.2', ports: [1] })
     await until(() => server.stats().pendingPunches === 0, 'no punches left')
+  })
+
+  it('holds FIGHT while the candidate has not answered its first PING, and sends it on the PONG', async () => {
+    // A default RTT this large would make the measured side wait ~5 s if it were ever used.
+    ;({ server, port } = await startServer({ fightMarginMs: 10, defaultRttMs: 10_000 }))
+    const b = await client('127.0.0.2')
+    expect(await b.request(`SIMULTANEOUS READY 7000 4 ${B}`)).toEqual({ type: 'OK', what: 'SIMULTANEOUS' })
+    const a = await client('127.0.0.3')
+    a.autoPong = false
+    const set = await a.request(`CANDIDATE ${B} ${A} TCP 40001`)
+    if (set.type !== 'PREDICTION_SET') throw new Error(`expected PREDICTION SET, got ${set.type}`)
+    expect(await b.next()).toMatchObject({ type: 'CHALLENGE', punchId: set.punchId })
+    // The server handles lines in order: its PONG to B's PING comes after it handled the ACCEPT.
+    b.send(`ACCEPT ${set.punchId} TCP 50001`)
+    expect(await b.request('PING after-accept')).toEqual({ type: 'PONG', token: 'after-accept' })
+    expect(server.stats().pendingPunches).toBe(1)
+    // Second ACCEPT while held: refused, the held one stands.
+    expect(await b.request(`ACCEPT ${set.punchId} TCP 50002`)).toMatchObject({
+      type: 'ERROR',
+      code: 'ERR_NO_SUCH_PUNCH',
+    })
+    const ping = parseServerMessage(await a.line())
+    if (ping.type !== 'PING') throw new Error(`expected the server's PING first, got ${ping.type}`)
+    a.send(`PONG ${ping.token}`)
+    const toA = await a.next()
+    const toB = await b.next()
+    expect(toA).toMatchObject({ type: 'FIGHT', punchId: set.punchId, ports: [50001] })
+    expect(toB).toMatchObject({ type: 'FIGHT', punchId: set.punchId, ports: [40001] })
+    // Both RTTs measured: nothing near the 10 s default.
+    for (const f of [toA, toB]) if (f.type === 'FIGHT') expect(f.delayMs).toBeLessThan(5_000)
+    expect(server.stats()).toMatchObject({ pendingPunches: 0, coordinations: 1 })
+  })
+
+  async function heldPunch(inbound: {
+    a?: string
+    b?: string
+  }): Promise<{ toA: ServerMessage; toB: ServerMessage }> {
+    ;({ server, port } = await startServer({ fightMarginMs: 10, defaultRttMs: 10_000 }))
+    const b = await client('127.0.0.2')
+    expect(await b.request(`SIMULTANEOUS READY 7000 4 ${B}`)).toEqual({ type: 'OK', what: 'SIMULTANEOUS' })
+    if (inbound.b !== undefined) expect(await b.request(inbound.b)).toEqual({ type: 'OK', what: 'INBOUND' })
+    const a = await client('127.0.0.3')
+    a.autoPong = false
+    if (inbound.a !== undefined) expect(await a.request(inbound.a)).toEqual({ type: 'OK', what: 'INBOUND' })
+    const set = await a.request(`CANDIDATE ${B} ${A} TCP 40001`)
+    if (set.type !== 'PREDICTION_SET') throw new Error(`expected PREDICTION SET, got ${set.type}`)
+    expect(await b.next()).toMatchObject({ type: 'CHALLENGE', punchId: set.punchId })
+    b.send(`ACCEPT ${set.punchId} TCP 50001`)
+    // A never answers its PING: after the hold the FIGHT goes out anyway.
+    const toB = await b.next()
+    const toA = await a.next()
+    expect(a.pings).toBe(1)
+    return { toA, toB }
+  }
+
+  it("a candidate that never answers gets FIGHT after the hold, with the target's RTT for both", async () => {
+    const { toA, toB } = await heldPunch({})
+    expect(toA).toMatchObject({ type: 'FIGHT', delayMs: 10 })
+    expect(toB).toMatchObject({ type: 'FIGHT', delayMs: 10 })
+  })
+
+  it('INBOUND: the side behind a resetting router fires FIGHT_LEAD_MS before the other', async () => {
+    const { toA, toB } = await heldPunch({ a: 'INBOUND TCP RST', b: 'INBOUND TCP DROP' })
+    expect(toA).toMatchObject({ type: 'FIGHT', delayMs: 10 })
+    expect(toB).toMatchObject({ type: 'FIGHT', delayMs: 10 + FIGHT_LEAD_MS })
+    expect(server.stats().coordinations).toBe(1)
+  })
+
+  it('INBOUND: both behind resetting routers fire together; a bad policy is ERR_MALFORMED', async () => {
+    const { toA, toB } = await heldPunch({ a: 'INBOUND TCP RST', b: 'INBOUND TCP RST' })
+    expect(toA).toMatchObject({ type: 'FIGHT', delayMs: 10 })
+    expect(toB).toMatchObject({ type: 'FIGHT', delayMs: 10 })
+    const c = await client()
+    expect(await c.request('INBOUND TCP MAYBE')).toMatchObject({ type: 'ERROR', code: 'ERR_MALFORMED' })
+  })
+
+  it('a candidate that vanishes while its FIGHT is held: the target gets ERR_PEER_GONE', async () => {
+    ;({ server, port } = await startServer())
+    const b = await client('127.0.0.2')
+    await b.request(`SIMULTANEOUS READY 7000 4 ${B}`)
+    const a = await client('127.0.0.3')
+    a.autoPong = false
+    const set = await a.request(`CANDIDATE ${B} ${A} TCP 40001`)
+    if (set.type !== 'PREDICTION_SET') throw new Error(`expected PREDICTION SET, got ${set.type}`)
+    expect(await b.next()).toMatchObject({ type: 'CHALLENGE' })
+    b.send(`ACCEPT ${set.punchId} TCP 50001`)
+    expect(await b.request('PING held')).toEqual({ type: 'PONG', token: 'held' })
+    a.con.socket.destroy()
+    expect(await b.next()).toMatchObject({ type: 'ERROR', code: 'ERR_PEER_GONE', punchId: set.punchId })
+    expect(server.stats()).toMatchObject({ pendingPunches: 0, coordinations: 0 })
   })
 })

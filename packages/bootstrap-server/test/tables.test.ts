@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Connection } from '../src/connection.js'
-import { fightDelays } from '../src/fight-delay.js'
+import { FIGHT_LEAD_MS, fightDelays, fightOrder } from '../src/fight-delay.js'
 import { type NodeRecord, NodeTable } from '../src/node-table.js'
 import { nodeId } from './helpers.js'
 
@@ -37,10 +37,49 @@ describe('fightDelays', () => {
     )
   })
 
-  it('uses the default RTT for an unmeasured side and clamps to the protocol limit', () => {
+  it("gives an unmeasured side the measured side's RTT (not a guess) and clamps to the limit", () => {
     expect(fightDelays(0, 0, 5, 100)).toEqual({ candidateMs: 5, targetMs: 5 })
-    expect(fightDelays(0, 20, 0, 100)).toEqual({ candidateMs: 0, targetMs: 40 })
+    // Before: the unmeasured candidate got the 100 ms default and the target fired 40 ms late.
+    expect(fightDelays(0, 20, 0, 100)).toEqual({ candidateMs: 0, targetMs: 0 })
+    expect(fightDelays(30, 0, 2, 100)).toEqual({ candidateMs: 2, targetMs: 2 })
     expect(fightDelays(1, 1_000_000, 0, 100).candidateMs).toBe(30_000)
+  })
+
+  it('lets the side behind a resetting router fire FIGHT_LEAD_MS first, and only that', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.01, max: 5000, noNaN: true }),
+        fc.double({ min: 0.01, max: 5000, noNaN: true }),
+        fc.constantFrom('candidate' as const, 'target' as const),
+        fc.integer({ min: 0, max: 1000 }),
+        (a, b, first, leadMs) => {
+          const d = fightDelays(a, b, 10, 100, { first, leadMs })
+          const candidateFires = a / 2 + d.candidateMs
+          const targetFires = b / 2 + d.targetMs
+          const lead = first === 'candidate' ? targetFires - candidateFires : candidateFires - targetFires
+          expect(Math.abs(lead - leadMs)).toBeLessThanOrEqual(1)
+          expect(Math.min(d.candidateMs, d.targetMs)).toBeGreaterThanOrEqual(10)
+        },
+      ),
+    )
+    expect(fightDelays(4, 4, 10, 100, { first: 'target' })).toEqual({
+      candidateMs: 10 + FIGHT_LEAD_MS,
+      targetMs: 10,
+    })
+  })
+})
+
+describe('fightOrder', () => {
+  it('puts the RST side first only against a side that declared DROP', () => {
+    expect(fightOrder('rst', 'drop')).toBe('candidate')
+    expect(fightOrder('drop', 'rst')).toBe('target')
+    // Undeclared (older client, or a host without NAT that listens): a lead would only add delay.
+    expect(fightOrder('rst', undefined)).toBeUndefined()
+    expect(fightOrder(undefined, 'rst')).toBeUndefined()
+    // Both resetting: only SYNs crossing in flight meet, so neither waits for the other.
+    expect(fightOrder('rst', 'rst')).toBeUndefined()
+    expect(fightOrder('drop', 'drop')).toBeUndefined()
+    expect(fightOrder(undefined, undefined)).toBeUndefined()
   })
 })
 

@@ -76,8 +76,10 @@ export const PRECISE_WAIT_MS = 3
 /**
  * Punch rounds a candidate runs before it reports `ERR_PUNCH_FAILED` (each with fresh ports on both
  * sides). In the lab about 1 punch in 50-100 involving an RST router never met within a 5 s round
- * (observed once: all 10,000 SYNs of the early side reset in 1.7 s; probably the peer's router had given
- * the peer's SYN another port, not verified). A new round costs nothing when the first succeeds; three
+ * (observed once: all 10,000 SYNs of the early side reset in 1.7 s). Traced with `conntrack -E`: when
+ * the peer's SYN reaches a resetting router microseconds before the SYN of the host behind it leaves,
+ * that router's own entry for the port pair still exists and the outgoing SYN gets another external
+ * port for the whole round (the firing order from `INBOUND` avoids it: README, "Benchmark"). A new round costs nothing when the first succeeds; three
  * rounds of {@link PUNCH_TIMEOUT_MS} bound a failing punch to about 6 s plus coordination.
  */
 export const PUNCH_ROUNDS = 3
@@ -99,6 +101,14 @@ export const FIGHT_TIMEOUT_MS = 12_000
 
 /** Longest line accepted from a rendezvous server (`MAX_SERVER_LINE_LENGTH` of the protocol, 16 KiB). */
 export const SERVER_LINE_LIMIT = 16 * 1024
+
+/**
+ * How long the inbound-policy probe ({@link detectInbound}) waits for the server's dial-back verdict, in
+ * ms, before it concludes that the router drops unsolicited SYNs. A reset comes back within one round
+ * trip from the server; 1 s is RFC 6298's initial retransmission timeout. The server itself gives up
+ * after its dial-back timeout (bootstrap-server: 3 s) and answers `no answer within ...`.
+ */
+export const INBOUND_PROBE_TIMEOUT_MS = 1_000
 
 /** Default `<max-inbound>` announced with `SIMULTANEOUS READY`/`PASSIVE READY`. pyp2p: `max_inbound = 10`. */
 export const DEFAULT_MAX_INBOUND = 10

@@ -4,6 +4,7 @@
  * comparing the ports the server saw (its `HELLO`). {@link classifyNat} gives the verdict.
  */
 import { NAT_TESTS, PORT_COLLISIONS, REUSE_TESTS } from './constants.js'
+import { detectInbound } from './detect-inbound.js'
 import { PunchError } from './errors.js'
 import { classifyNat, type NatBehaviour, type NatSample } from './nat-type.js'
 import { RendezvousClient, type ServerAddress } from './rendezvous-client.js'
@@ -19,6 +20,13 @@ export interface DetectNatOptions {
   /** Default {@link PORT_COLLISIONS}. */
   collisions?: number
   localAddress?: string
+  /**
+   * Also probe what the router does with unsolicited SYNs ({@link detectInbound}, one `CHECK` on its
+   * own connection, in parallel with the port tests): default `false`. It costs up to
+   * `INBOUND_PROBE_TIMEOUT_MS` (1 s) behind a router that drops them, and makes punches against
+   * routers that reset them connect on the first SYN more often.
+   */
+  inbound?: boolean
   signal?: AbortSignal
 }
 
@@ -43,6 +51,9 @@ export async function detectNat(options: DetectNatOptions): Promise<NatBehaviour
   }
   const open: RendezvousClient[] = []
   const samples: NatSample[] = []
+  const inbound = options.inbound === true ? detectInbound(base) : undefined
+  // Settled (and its connection closed) on every path; its rejection is reported below.
+  inbound?.catch(() => undefined)
   try {
     // New mappings, one after the other so a sequential NAT hands out consecutive ports.
     for (let i = 0; i < tests; i++) {
@@ -59,7 +70,12 @@ export async function detectNat(options: DetectNatOptions): Promise<NatBehaviour
       samples.push({ localPort: again.localPort, externalPort: again.observed.port })
     }
   } finally {
-    await Promise.all(open.map((c) => c.quit({ timeout: 1000 }).catch(() => undefined)))
+    await Promise.all([
+      ...open.map((c) => c.quit({ timeout: 1000 }).catch(() => undefined)),
+      inbound?.catch(() => undefined),
+    ])
   }
-  return classifyNat(samples, { collisions })
+  const verdict = classifyNat(samples, { collisions })
+  const policy = await inbound
+  return policy === undefined ? verdict : { ...verdict, inbound: policy }
 }

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net'
 import { LineSocket, type LineSocketOptions } from '@pyp2p/framing'
 import type { FightMessage } from '@pyp2p/rendezvous-protocol'
+import createDebug from 'debug'
 import { PRECISE_WAIT_MS, PUNCH_TIMEOUT_MS } from './constants.js'
 import { detectNat } from './detect-nat.js'
 import { DirectListener, isUnNatted } from './direct-listener.js'
@@ -13,6 +14,8 @@ import type { NatBehaviour } from './nat-type.js'
 import { predictPorts } from './port-prediction.js'
 import { RendezvousClient, type ServerAddress } from './rendezvous-client.js'
 import { simultaneousOpen } from './simultaneous-open.js'
+
+const log = createDebug('pyp2p:punch')
 
 /**
  * How the connection was made: simultaneous open (preserving/reuse NATs), simultaneous open with delta
@@ -150,6 +153,19 @@ export async function prepare(
     mapping.close()
     throw err
   }
+}
+
+/**
+ * Tells the server (without waiting: the reply comes before the next request's) what this side's router
+ * does with unsolicited SYNs, so it can let a side behind a resetting router fire first. Only for a side
+ * that punches from a NAT mapping whose policy is known; a server without `INBOUND` answers
+ * `ERR_UNKNOWN_COMMAND`, which changes nothing.
+ */
+export function declareInbound(client: RendezvousClient, nat: NatBehaviour, prepared: Prepared): void {
+  if (nat.inbound === undefined || prepared.listener !== undefined) return
+  client.declareInbound(nat.inbound).catch((err: unknown) => {
+    log('INBOUND not taken by the server: %s', err instanceof Error ? err.message : String(err))
+  })
 }
 
 /**

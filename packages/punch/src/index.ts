@@ -28,6 +28,7 @@
  * ```
  */
 export * from './constants.js'
+export { type DetectInboundOptions, detectInbound, type InboundPolicy } from './detect-inbound.js'
 export { type DetectNatOptions, detectNat } from './detect-nat.js'
 export { isPunchError, PunchError, type PunchErrorCode, type PunchStage } from './errors.js'
 export {

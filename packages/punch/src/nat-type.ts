@@ -3,6 +3,7 @@
  * The verdicts are pyp2p's (`../shared/spec/rendezvous.md`, "NAT type detection"): `preserving`,
  * `reuse`, `delta`, and `random` when none of them holds.
  */
+import type { InboundPolicy } from '@pyp2p/rendezvous-protocol'
 import { PORT_COLLISIONS } from './constants.js'
 
 export type NatType = 'preserving' | 'delta' | 'reuse' | 'random'
@@ -19,6 +20,12 @@ export interface NatBehaviour {
   readonly delta?: number
   /** The observations the verdict came from, in the order they were made. */
   readonly samples: readonly NatSample[]
+  /**
+   * What the router does with unsolicited inbound SYNs, when probed (`detectNat({ inbound: true })`,
+   * `detectInbound`): punches then tell the server, which lets a side behind a resetting router fire
+   * first. Absent: unknown.
+   */
+  readonly inbound?: InboundPolicy
 }
 
 export interface ClassifyOptions {

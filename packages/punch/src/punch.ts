@@ -11,6 +11,7 @@ import { FIGHT_TIMEOUT_MS, PUNCH_ROUNDS } from './constants.js'
 import { isPunchError, PunchError } from './errors.js'
 import {
   closePrepared,
+  declareInbound,
   fire,
   ownNat,
   type Prepared,
@@ -80,6 +81,7 @@ async function punchRound(options: PunchOptions, nat: NatBehaviour, started: num
   try {
     prepared = await prepare(server, nodeId, nat, options)
     const mapping = prepared.mapping!
+    declareInbound(mapping, nat, prepared)
     const punchId = await mapping.candidate(target, prepared.ports, signal === undefined ? {} : { signal })
     log('punch %s: candidate %s -> %s, predicted %o', punchId, nodeId, target, prepared.ports)
     fightMsg = await mapping.waitForFight(punchId, {
@@ -137,6 +139,7 @@ export async function acceptChallenge(
       challenge.nodeId,
       prepared.ports,
     )
+    declareInbound(client, nat, prepared)
     fightMsg = await client.accept(challenge.punchId, prepared.ports, signal === undefined ? {} : { signal })
   } catch (err) {
     closePrepared(prepared)

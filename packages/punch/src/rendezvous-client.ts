@@ -13,6 +13,7 @@ import {
   type ErrorMessage,
   type FightMessage,
   formatClientMessage,
+  type InboundPolicy,
   type NodeEntry,
   parseServerMessage,
   type ServerMessage,
@@ -66,6 +67,9 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
    * `PREDICTION SET`, before the caller has had a chance to start waiting for it.
    */
   readonly #punchNews = new Map<string, FightMessage | ErrorMessage>()
+  /** The `INBOUND` policy sent on this connection (the server keeps it per connection). */
+  #inbound: Promise<void> | undefined
+  #inboundPolicy: InboundPolicy | undefined
 
   private constructor(
     connection: LineSocket,
@@ -267,6 +271,22 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   /** `REJECT <punch-id> <reason>`: the candidate gets `ERR_PUNCH_REJECTED`. */
   async reject(punchId: string, reason: string, options?: RequestOptions): Promise<void> {
     await this.request({ type: 'REJECT', punchId, reason }, options)
+  }
+
+  /**
+   * `INBOUND TCP RST|DROP`: tells the server what this node's router does with unsolicited SYNs (from
+   * {@link detectInbound}), so it can order the punches this connection takes part in. Rejects with
+   * `ERR_SERVER_ERROR` (`serverCode: 'ERR_UNKNOWN_COMMAND'`) on a server without it; may be sent
+   * without waiting, just before `CANDIDATE`/`ACCEPT` (replies come in order). The server keeps it for
+   * the connection, so the same policy is sent once: later calls return the first call's promise (a
+   * target answering many challenges on one connection would otherwise add a line to each, against the
+   * server's flood limit).
+   */
+  declareInbound(policy: InboundPolicy, options?: RequestOptions): Promise<void> {
+    if (this.#inbound !== undefined && this.#inboundPolicy === policy) return this.#inbound
+    this.#inboundPolicy = policy
+    this.#inbound = this.request({ type: 'INBOUND', policy }, options).then(() => undefined)
+    return this.#inbound
   }
 
   /** `CLEAR`: the server forgets every node this connection registered. */

@@ -14,6 +14,8 @@ export const REPLY_TYPES: Partial<Record<ClientMessage['type'], ServerMessage['t
   ACCEPT: 'FIGHT',
   REJECT: 'OK',
   CLEAR: 'OK',
+  CHECK: 'REACHABLE',
+  INBOUND: 'OK',
   PING: 'PONG',
 }
 

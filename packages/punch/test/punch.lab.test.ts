@@ -102,7 +102,16 @@ describe.skipIf(!ready.ok)('@pyp2p/punch in the NAT lab', () => {
   it(
     'cone (drop), cone (rst) and public hosts connect pairwise and exchange lines',
     async () => {
-      await Promise.all(['hd2', 'hr1', 'hr2', 'p1', 'p2'].map((h) => target(h)))
+      const targets = await Promise.all(['hd2', 'hr1', 'hr2', 'p1', 'p2'].map((h) => target(h)))
+      // The inbound-policy probe (dial-back to the probe connection's own port) tells the routers apart;
+      // a public host has no router to probe.
+      expect(targets.map((t) => events(t).find((e) => e.event === 'nat')?.inbound)).toEqual([
+        'drop',
+        'rst',
+        'rst',
+        undefined,
+        undefined,
+      ])
       const pairs: Array<[string, string[]]> = [
         ['hd1', ['hd2', 'hr1', 'p1']], // drop-drop, drop-rst, drop-public
         ['hr1', ['hr2', 'p1']], // rst-rst, rst-public

@@ -113,6 +113,9 @@ function formatClient(msg: ClientMessage): string {
       check(isPort(msg.port), t, 'port must be 1..65535')
       check(isToken(msg.nonce), t, `nonce ${TOKEN_RULE}`)
       return `CHECK ${PROTOCOL_TCP} ${msg.port} ${msg.nonce}`
+    case 'INBOUND':
+      check(msg.policy === 'rst' || msg.policy === 'drop', t, 'policy must be rst or drop')
+      return `INBOUND ${PROTOCOL_TCP} ${msg.policy.toUpperCase()}`
     case 'QUIT':
       return msg.type
     case 'PING':
@@ -147,7 +150,11 @@ function formatServer(msg: ServerMessage): string {
       )
       return msg.nodes.length === 0 ? 'NODES EMPTY' : `NODES ${msg.nodes.map(formatNodeEntry).join(' ')}`
     case 'OK':
-      check(['PASSIVE', 'SIMULTANEOUS', 'CLEAR', 'REJECT'].includes(msg.what), t, 'unknown OK kind')
+      check(
+        ['PASSIVE', 'SIMULTANEOUS', 'CLEAR', 'REJECT', 'INBOUND'].includes(msg.what),
+        t,
+        'unknown OK kind',
+      )
       return `OK ${msg.what}`
     case 'REMOTE':
       check(isPort(msg.port), t, 'port must be 1..65535')

@@ -38,6 +38,8 @@ export type {
   ErrorMessage,
   FightMessage,
   HelloMessage,
+  InboundMessage,
+  InboundPolicy,
   IpAddress,
   NodeEntry,
   NodeId,

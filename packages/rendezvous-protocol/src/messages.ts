@@ -86,6 +86,23 @@ export interface CheckMessage {
   readonly nonce: string
 }
 
+/**
+ * How a node's router treats an unsolicited inbound SYN: `rst` answers it with a reset (Linux's default
+ * when nothing listens), `drop` discards it silently (RFC 5382 REQ-4). A node learns its own with a
+ * dial-back (`CHECK`) to a port nothing answers on.
+ */
+export type InboundPolicy = 'rst' | 'drop'
+
+/**
+ * `INBOUND TCP RST|DROP` (added in version 1, optional): what this node's router does with unsolicited
+ * inbound SYNs, as a hint for ordering the punches this connection takes part in. Reply: `OK INBOUND`;
+ * a server without it answers `ERROR ERR_UNKNOWN_COMMAND`, which a client may ignore.
+ */
+export interface InboundMessage {
+  readonly type: 'INBOUND'
+  readonly policy: InboundPolicy
+}
+
 /** `QUIT`: the server closes the connection (no reply line). */
 export interface QuitMessage {
   readonly type: 'QUIT'
@@ -112,6 +129,7 @@ export type ClientMessage =
   | RejectMessage
   | ClearMessage
   | CheckMessage
+  | InboundMessage
   | QuitMessage
   | PingMessage
   | PongMessage
@@ -144,10 +162,10 @@ export interface NodesMessage {
   readonly nodes: readonly NodeEntry[]
 }
 
-/** `OK PASSIVE` / `OK SIMULTANEOUS` / `OK CLEAR` / `OK REJECT`. */
+/** `OK PASSIVE` / `OK SIMULTANEOUS` / `OK CLEAR` / `OK REJECT` / `OK INBOUND`. */
 export interface OkMessage {
   readonly type: 'OK'
-  readonly what: 'PASSIVE' | 'SIMULTANEOUS' | 'CLEAR' | 'REJECT'
+  readonly what: 'PASSIVE' | 'SIMULTANEOUS' | 'CLEAR' | 'REJECT' | 'INBOUND'
 }
 
 /** `REMOTE TCP <observed-port>`: the source port the server saw on this connection. */

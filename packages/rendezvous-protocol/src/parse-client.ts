@@ -31,6 +31,7 @@ export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   'REJECT',
   'CLEAR',
   'CHECK',
+  'INBOUND',
   'QUIT',
   'PING',
   'PONG',
@@ -125,6 +126,13 @@ export function parseClientMessage(line: string, options: ParseOptions = {}): Cl
       const nonce = words[3]
       if (!isToken(nonce)) throw bad('nonce must be 1..64 of [A-Za-z0-9_-]')
       return { type: 'CHECK', port, nonce }
+    }
+    case 'INBOUND': {
+      arity(3)
+      if (words[1] !== PROTOCOL_TCP) throw bad('only TCP is supported')
+      if (words[2] === 'RST') return { type: 'INBOUND', policy: 'rst' }
+      if (words[2] === 'DROP') return { type: 'INBOUND', policy: 'drop' }
+      throw bad('policy must be RST or DROP')
     }
     case 'QUIT':
       arity(1)

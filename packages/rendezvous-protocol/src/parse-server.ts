@@ -76,10 +76,16 @@ export function parseServerMessage(line: string, options: ParseOptions = {}): Se
     case 'OK': {
       arity(2)
       const what = words[1]
-      if (what === 'PASSIVE' || what === 'SIMULTANEOUS' || what === 'CLEAR' || what === 'REJECT') {
+      if (
+        what === 'PASSIVE' ||
+        what === 'SIMULTANEOUS' ||
+        what === 'CLEAR' ||
+        what === 'REJECT' ||
+        what === 'INBOUND'
+      ) {
         return { type: 'OK', what }
       }
-      throw bad('expected PASSIVE, SIMULTANEOUS, CLEAR or REJECT')
+      throw bad('expected PASSIVE, SIMULTANEOUS, CLEAR, REJECT or INBOUND')
     }
     case 'REMOTE': {
       arity(3)

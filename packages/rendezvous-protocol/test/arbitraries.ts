@@ -41,6 +41,10 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
   fc.constant({ type: 'CLEAR' as const }),
   fc.record({ type: fc.constant('CLEAR' as const), nodeId, clearToken }),
   fc.record({ type: fc.constant('CHECK' as const), port, nonce: token }),
+  fc.record({
+    type: fc.constant('INBOUND' as const),
+    policy: fc.constantFrom('rst' as const, 'drop' as const),
+  }),
   fc.constant({ type: 'QUIT' as const }),
   fc.record({ type: fc.constantFrom('PING' as const, 'PONG' as const), token }),
 )
@@ -56,7 +60,13 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant('NODES' as const), nodes: fc.array(nodeEntry, { maxLength: 100 }) }),
   fc.record({
     type: fc.constant('OK' as const),
-    what: fc.constantFrom('PASSIVE' as const, 'SIMULTANEOUS' as const, 'CLEAR' as const, 'REJECT' as const),
+    what: fc.constantFrom(
+      'PASSIVE' as const,
+      'SIMULTANEOUS' as const,
+      'CLEAR' as const,
+      'REJECT' as const,
+      'INBOUND' as const,
+    ),
   }),
   fc.record({ type: fc.constant('REMOTE' as const), port }),
   fc.record({ type: fc.constant('REACHABLE' as const), port, reachable: fc.constant(true) }),
