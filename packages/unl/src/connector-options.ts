@@ -23,6 +23,8 @@ export interface UnlConnectorOptions {
   dialTimeout?: number
   /** Waiting for the peer to dial in after a reverse-connect request, ms. Default REVERSE_TIMEOUT_MS. */
   reverseTimeout?: number
+  /** Sending a reverse-connect request again while the peer has not dialled in, ms. Default REVERSE_RESEND_MS. */
+  reverseResend?: number
   /** Waiting for an incoming connection's first line, ms. Default HELLO_TIMEOUT_MS. */
   helloTimeout?: number
   /** Limits for the connections this connector makes or accepts. */
@@ -51,7 +53,10 @@ export interface ConnectResult {
 
 export interface IncomingConnection {
   connection: LineSocket
-  /** `direct` when the peer dialled us (by LAN or WAN); `reverse` when we dialled it at its request. */
+  /**
+   * `direct` when the peer dialled us (by LAN or WAN); `reverse` when we dialled it at its request;
+   * `punch` when it punched a connection to us through the Puncher.
+   */
   method: ConnectMethod
   /** The node id the peer gave in its first line (verified only for `reverse`, through the relay). */
   nodeId: string

@@ -29,11 +29,13 @@ import {
   DIAL_TIMEOUT_MS,
   HELLO_TIMEOUT_MS,
   NONCE_BYTES,
+  REVERSE_RESEND_MS,
   REVERSE_TIMEOUT_MS,
 } from './constants.js'
-import { type AttemptReport, UnlError } from './errors.js'
+import { type AttemptReport, type ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
 import { ReverseGuard } from './reverse-guard.js'
+import { requestReverse } from './reverse-request.js'
 import { isMaster, isSameNode, UNL } from './unl.js'
 
 const log = createDebug('pyp2p:unl')
@@ -50,6 +52,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   readonly #guard: ReverseGuard
   readonly #dialTimeout: number
   readonly #reverseTimeout: number
+  readonly #reverseResend: number
   readonly #helloTimeout: number
   readonly #lineLimits: LineLimits
   readonly #pending = new Map<string, Pending>()
@@ -65,11 +68,13 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     this.#guard = new ReverseGuard(options.reverseLimits)
     this.#dialTimeout = options.dialTimeout ?? DIAL_TIMEOUT_MS
     this.#reverseTimeout = options.reverseTimeout ?? REVERSE_TIMEOUT_MS
+    this.#reverseResend = options.reverseResend ?? REVERSE_RESEND_MS
     this.#helloTimeout = options.helloTimeout ?? HELLO_TIMEOUT_MS
     this.#lineLimits = options.lineLimits ?? {}
     if (this.#transport !== undefined && (options.answerReverse ?? true)) {
       this.#unsubscribe = this.#transport.subscribe((m) => this.#onMessage(m))
     }
+    this.#puncher?.listen?.(({ connection }) => this.#serve(connection, 'punch'), this.#closing.signal)
   }
 
   /** This node's UNL. */
@@ -107,14 +112,15 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   }
 
   /**
-   * Serve a connection accepted on our listening port: reads its first line; when it answers one of
+   * Serve a connection accepted on our listening port (or punched to us: `method` labels the
+   * `IncomingConnection`, default `direct`): reads its first line; when it answers one of
    * our reverse-connect requests it completes that `connect()` and resolves undefined, otherwise it
    * resolves with the connection (now the caller's). Rejects with ERR_INVALID_HELLO (and closes the
    * connection) when the first line is not a connect hello.
    */
   async handleIncoming(
     con: LineSocket,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; method?: ConnectMethod } = {},
   ): Promise<IncomingConnection | undefined> {
     const signals = [this.#closing.signal, AbortSignal.timeout(this.#helloTimeout)]
     if (options.signal !== undefined) signals.push(options.signal)
@@ -131,7 +137,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       pending.resolve(con)
       return undefined
     }
-    return { connection: con, method: 'direct', nodeId: hello.nodeId }
+    return { connection: con, method: options.method ?? 'direct', nodeId: hello.nodeId }
   }
 
   /**
@@ -139,12 +145,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
    * that are not answers to our own requests (closed when nobody listens). Stops at `close()`.
    */
   acceptOn(server: Server): void {
-    const onSocket = (socket: Socket): void => {
-      this.handleIncoming(new LineSocket(socket, this.#lineLimits)).then(
-        (incoming) => incoming && this.#deliver(incoming),
-        (err: unknown) => log('incoming connection refused: %s', (err as Error).message),
-      )
-    }
+    const onSocket = (socket: Socket): void => this.#serve(new LineSocket(socket, this.#lineLimits), 'direct')
     server.on('connection', onSocket)
     this.#servers.set(server, onSocket)
   }
@@ -221,34 +222,19 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     return con
   }
 
-  async #reverse(theirs: UNL, nonce: string, outer: AbortSignal): Promise<LineSocket> {
-    const signal = AbortSignal.any([outer, AbortSignal.timeout(this.#reverseTimeout)])
-    const arrived = new Promise<LineSocket>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#pending.delete(nonce)
-        reject(
-          outer.aborted
-            ? UnlError.ABORTED(outer.reason)
-            : new Error(`${theirs.nodeId} did not connect back within ${this.#reverseTimeout} ms`),
-        )
-      }
-      this.#pending.set(nonce, {
-        nodeId: theirs.nodeId,
-        resolve: (con) => {
-          signal.removeEventListener('abort', onAbort)
-          resolve(con)
-        },
-      })
-      signal.addEventListener('abort', onAbort, { once: true })
+  #reverse(theirs: UNL, nonce: string, signal: AbortSignal): Promise<LineSocket> {
+    return requestReverse({
+      transport: this.#transport!,
+      to: theirs.nodeId,
+      request: formatReverseRequest(this.#unl, nonce),
+      timeout: this.#reverseTimeout,
+      resend: this.#reverseResend,
+      signal,
+      register: (resolve) => {
+        this.#pending.set(nonce, { nodeId: theirs.nodeId, resolve })
+        return () => this.#pending.delete(nonce)
+      },
     })
-    arrived.catch(() => {}) // settled below; this only keeps an early rejection from being "unhandled"
-    try {
-      await this.#transport!.send(theirs.nodeId, formatReverseRequest(this.#unl, nonce), { signal })
-    } catch (err) {
-      this.#pending.delete(nonce)
-      throw err
-    }
-    return arrived
   }
 
   // Peers act on a reverse request only when its UNL's node id is the relay-authenticated sender.
@@ -257,6 +243,13 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       throw UnlError.INVALID_UNL('nodeId', `must be the transport's node id ${this.#transport.nodeId}`)
     }
     return unl
+  }
+
+  #serve(con: LineSocket, method: ConnectMethod): void {
+    this.handleIncoming(con, { method }).then(
+      (incoming) => incoming && this.#deliver(incoming),
+      (err: unknown) => log('incoming %s connection refused: %s', method, (err as Error).message),
+    )
   }
 
   #deliver(incoming: IncomingConnection): void {

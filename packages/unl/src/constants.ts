@@ -67,6 +67,14 @@ export const REVERSE_NONCE_MEMORY_MS = 120_000
 /** How long the requester of a reverse connect waits for the peer to dial in. */
 export const REVERSE_TIMEOUT_MS = 30_000
 
+/**
+ * A reverse-connect request the relay accepted is sent again (same nonce, so the peer acts once) when
+ * the peer has not dialled in after this long: the relay keeps messages in memory only, so one it
+ * accepted is lost if it restarts before delivering it (the original repeated the request until
+ * answered too). Six sends at most in REVERSE_TIMEOUT_MS, well under the relay's per-pair queue of 10.
+ */
+export const REVERSE_RESEND_MS = 5_000
+
 /** First word of a reverse-connect request sent through the relay (the original's `REVERSE_CONNECT`). */
 export const REVERSE_CONNECT = 'REVERSE_CONNECT'
 
@@ -75,3 +83,19 @@ export const REVERSE_CONNECT = 'REVERSE_CONNECT'
  * 64-character nonce first): `PYP2P-CONNECT/1 <nonce> <dialer-node-id>`.
  */
 export const CONNECT_HELLO = 'PYP2P-CONNECT/1'
+
+/**
+ * Punches peers may start towards us at once (`SIMULTANEOUS READY`'s max-inbound): one, as the original
+ * queued hole punches one after another.
+ */
+export const PUNCH_MAX_INBOUND = 1
+
+/** Connections punched to us kept for a connector that does not listen yet; more are closed. */
+export const PUNCH_MAX_WAITING = 16
+
+/**
+ * A dropped rendezvous registration is made again after this long, doubling up to the maximum (the
+ * backoff of @pyp2p/dht-msg's relay client, so a restarted server is not stormed by its nodes).
+ */
+export const REGISTER_RETRY_MIN_MS = 100
+export const REGISTER_RETRY_MAX_MS = 10_000

@@ -25,6 +25,8 @@ export type UnlErrorCode =
   | 'ERR_INVALID_REVERSE_REQUEST'
   | 'ERR_CLOSED'
   | 'ERR_INVALID_HELLO'
+  | 'ERR_RELAY_UNAVAILABLE'
+  | 'ERR_REVERSE_TIMEOUT'
 
 export class UnlError extends Error {
   override readonly name = 'UnlError'
@@ -87,6 +89,25 @@ export class UnlError extends Error {
 
   static INVALID_HELLO(detail: string, cause?: unknown): UnlError {
     return new UnlError('ERR_INVALID_HELLO', `Incoming connection refused: ${detail}`, { cause })
+  }
+
+  /** A reverse connect whose request the relay never accepted (relay down, restarting, unreachable). */
+  static RELAY_UNAVAILABLE(nodeId: string, timeoutMs: number, cause?: unknown): UnlError {
+    return new UnlError(
+      'ERR_RELAY_UNAVAILABLE',
+      `The relay did not accept the reverse-connect request for ${nodeId} within ${timeoutMs} ms: ` +
+        'it is down or unreachable (check the relay, or connect another way)',
+      { cause },
+    )
+  }
+
+  /** A reverse connect the relay accepted (`sends` times) but the peer never answered by dialling in. */
+  static REVERSE_TIMEOUT(nodeId: string, timeoutMs: number, sends: number): UnlError {
+    return new UnlError(
+      'ERR_REVERSE_TIMEOUT',
+      `${nodeId} did not connect back within ${timeoutMs} ms (the relay accepted the request ${sends} ` +
+        `time${sends === 1 ? '' : 's'}): it is offline, ignored the request, or cannot reach our address`,
+    )
   }
 
   static CLOSED(): UnlError {

@@ -3,8 +3,8 @@
  * The Universal Node Locator (pyp2p's UNL): a compact, URL-safe string saying how to reach a node (node
  * id, node type, NAT type, port forwarding, listening port, WAN and LAN addresses, IPv4 or IPv6), and
  * `UnlConnector.connect()`, which gets a TCP connection to that node by the best method: same LAN,
- * direct, reverse connect through a message relay (@pyp2p/dht-msg), or hole punching (an injected
- * `Puncher`, from @pyp2p/punch).
+ * direct, reverse connect through a message relay (@pyp2p/dht-msg), or hole punching (a `Puncher`:
+ * `RendezvousPuncher` drives @pyp2p/punch through a rendezvous server).
  *
  * @example
  * ```ts
@@ -51,7 +51,12 @@ export {
   UnlError,
   type UnlErrorCode,
 } from './errors.js'
-export type { Puncher, PunchRequest } from './puncher.js'
+export type { PunchedConnection, Puncher, PunchRequest } from './puncher.js'
+export {
+  RendezvousPuncher,
+  type RendezvousPuncherEvents,
+  type RendezvousPuncherOptions,
+} from './rendezvous-puncher.js'
 export { ReverseGuard, type ReverseLimits, type ReverseTarget } from './reverse-guard.js'
 export * from './types.js'
 export { compareUnl, isMaster, isSameNode, parseUnl, UNL } from './unl.js'

@@ -1,7 +1,7 @@
 /**
- * The seam for hole punching: `connect()` calls an injected Puncher when both nodes are simultaneous.
- * @pyp2p/punch provides the implementation (through the rendezvous server); this package only defines
- * what it must do.
+ * The seam for hole punching: `connect()` calls an injected Puncher when both nodes are simultaneous,
+ * and hands the connections peers punch to us to `handleIncoming`. `RendezvousPuncher` implements it
+ * with @pyp2p/punch through a rendezvous server; tests can inject their own.
  */
 import type { LineSocket } from '@pyp2p/framing'
 import type { UNL } from './unl.js'
@@ -16,7 +16,25 @@ export interface PunchRequest {
   signal: AbortSignal
 }
 
+/** A connection a peer punched to us. */
+export interface PunchedConnection {
+  connection: LineSocket
+  /** The peer's node id as the rendezvous server named it (unverified; the hello line says it too). */
+  nodeId?: string
+}
+
 export interface Puncher {
-  /** A connection to `theirs` by TCP hole punching; rejects (with its own typed error) on failure. */
+  /**
+   * A connection to `theirs` by TCP hole punching; rejects (with its own typed error) on failure. The
+   * connector returns it as it is: when the peer's side reads a connect hello first (its connector's
+   * `listen` path does), send `formatConnectHello(nonce, ours.nodeId)` on it, as `RendezvousPuncher`
+   * does.
+   */
   punch(request: PunchRequest): Promise<LineSocket>
+  /**
+   * Optional: deliver the connections peers punch to us (the target side) until `signal` fires. The
+   * connector calls it once, at construction, and serves each like an accepted connection: it reads
+   * the connect hello, then emits `connection` with `method: 'punch'`.
+   */
+  listen?(onConnection: (punched: PunchedConnection) => void, signal: AbortSignal): void
 }

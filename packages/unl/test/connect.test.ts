@@ -1,6 +1,6 @@
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
 import { createServer, type Server } from 'node:net'
-import { RelayClient } from '@pyp2p/dht-msg'
+import { type MessageTransport, NodeIdentity, RelayClient } from '@pyp2p/dht-msg'
 import { RelayServer } from '@pyp2p/dht-msg/server'
 import { connectLine, LineSocket } from '@pyp2p/framing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -248,11 +248,97 @@ describe('UnlConnector over loopback', () => {
     })
     const err = await rejection(a.connector.connect(ghost, { timeout: 300 }))
     expect(err.code).toBe('ERR_CONNECT_TIMEOUT')
-    expect(err.attempts?.[0]).toMatchObject({ method: 'reverse', ok: false })
+    // The attempt says how far it got: the relay took the request, the peer never dialled in.
+    expect(err.attempts?.[0]).toMatchObject({
+      method: 'reverse',
+      ok: false,
+      error: { code: 'ERR_REVERSE_TIMEOUT', message: expect.stringMatching(/did not connect back/) },
+    })
     const ac = new AbortController()
     const pending = a.connector.connect(ghost, { signal: ac.signal, timeout: WAIT })
     ac.abort()
     await expect(pending).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+  })
+
+  it('fails a reverse connect after reverseTimeout with ERR_REVERSE_TIMEOUT, the others still tried', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const ghost = new UNL({ ...a.unl.toFields(), nodeId: 'ee'.repeat(20), wanAddress: '127.0.0.9' })
+    const impatient = new UnlConnector({ unl: a.unl, transport: a.relay, reverseTimeout: 200 })
+    cleanups.push(() => impatient.close())
+    const err = await rejection(impatient.connect(ghost, { timeout: WAIT }))
+    expect(err.code).toBe('ERR_CONNECT_FAILED')
+    const methods = err.attempts?.filter((x) => !x.skipped).map((x) => x.method)
+    expect(methods?.sort()).toEqual(['direct', 'reverse'])
+    const reverse = err.attempts?.find((x) => x.method === 'reverse')
+    expect(reverse?.error).toMatchObject({ code: 'ERR_REVERSE_TIMEOUT' })
+    expect(reverse?.error?.message).toMatch(/accepted the request 1 time\)/)
+  })
+
+  it('sends a reverse request again when the relay lost the one it had accepted (restart)', async () => {
+    // A relay of this test's own, restarted on the same port while it holds the request.
+    const relay1 = new RelayServer()
+    const { port } = await relay1.listen({ host: '127.0.0.1', port: 0 })
+    const relayA = await RelayClient.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
+    cleanups.push(() => relayA.close())
+    const accepted = new EventEmitter()
+    let sends = 0
+    const transport: MessageTransport = {
+      nodeId: relayA.nodeId,
+      async send(to, message, options) {
+        await relayA.send(to, message, options)
+        sends += 1
+        accepted.emit('sent')
+      },
+      subscribe: (handler) => relayA.subscribe(handler),
+      close: () => relayA.close(),
+    }
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve))
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)))
+    const aUnl = new UNL({
+      nodeId: relayA.nodeId,
+      nodeType: 'passive',
+      natType: 'unknown',
+      forwarding: 'none',
+      port: (server.address() as { port: number }).port,
+      wanAddress: '127.0.0.2',
+      lanAddress: '127.0.0.2',
+    })
+    const a = new UnlConnector({ unl: aUnl, transport, reverseResend: 100 })
+    cleanups.push(() => a.close())
+    a.acceptOn(server)
+    // b is offline for now: the relay queues the request for it.
+    const bIdentity = NodeIdentity.generate()
+    const bUnl = new UNL({
+      ...aUnl.toFields(),
+      nodeId: bIdentity.nodeId,
+      nodeType: 'active',
+      port: 0,
+      wanAddress: '127.0.0.3',
+      lanAddress: '127.0.0.3',
+    })
+    const firstSent = nextEvent(accepted, 'sent')
+    const result = a.connectWithReport(bUnl, { timeout: WAIT })
+    await firstSent
+    expect(relay1.queuedCount).toBe(1)
+    await relay1.close() // the request is gone with it
+    const relay2 = new RelayServer()
+    await relay2.listen({ host: '127.0.0.1', port })
+    cleanups.push(() => relay2.close())
+    const relayB = await RelayClient.connect({
+      host: '127.0.0.1',
+      port,
+      identity: bIdentity,
+      localAddress: '127.0.0.3',
+    })
+    cleanups.push(() => relayB.close())
+    const b = new UnlConnector({ unl: bUnl, transport: relayB })
+    cleanups.push(() => b.close())
+    const dialled = nextEvent<IncomingConnection>(b, 'connection')
+    const { connection, method } = await result
+    expect(method).toBe('reverse')
+    expect(sends).toBeGreaterThanOrEqual(2)
+    await exchange(connection, (await dialled).connection)
   })
 
   it('does not dial for a request whose UNL is not the sender’s, or whose WAN address is not the sender’s', async () => {
