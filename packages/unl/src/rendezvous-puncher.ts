@@ -76,8 +76,12 @@ export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> imp
   static async start(options: RendezvousPuncherOptions): Promise<RendezvousPuncher> {
     const { server, nodeId, signal } = options
     const local = options.localAddress === undefined ? {} : { localAddress: options.localAddress }
+    // `inbound: true` learns whether our router resets or drops unsolicited SYNs (one dial-back), so
+    // the server can fire a RST-router side first: measured in bench:punch, drop->rst punches went
+    // from 14-52% to 100% on the first attempt with it.
     const nat =
-      options.nat ?? (await detectNat({ server, nodeId, ...local, ...(signal !== undefined && { signal }) }))
+      options.nat ??
+      (await detectNat({ server, nodeId, inbound: true, ...local, ...(signal !== undefined && { signal }) }))
     const puncher = new RendezvousPuncher(options, nat)
     await puncher.#register(signal)
     return puncher
