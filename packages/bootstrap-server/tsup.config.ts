@@ -1,19 +1,8 @@
 import { defineConfig } from 'tsup'
+import { libraryBuild } from '../../tsup.shared.ts'
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
-  },
-  {
-    // The CLI: ESM only, keeps its shebang.
-    entry: ['src/bin.ts'],
-    format: ['esm'],
-    sourcemap: true,
-    target: 'node20',
-  },
+  libraryBuild(),
+  // The CLI: ESM only, keeps its shebang.
+  libraryBuild({ entry: ['src/bin.ts'], format: ['esm'], dts: false, clean: false }),
 ])
