@@ -13,7 +13,7 @@ import {
 import { RendezvousProtocolError } from './errors.js'
 import { isClearToken, isText, isToken, parseDecimal, parseNodeId, parsePortList } from './fields.js'
 import type { ClientMessage } from './messages.js'
-import { checkLine, splitWords } from './split.js'
+import { startParse } from './split.js'
 
 export interface ParseOptions {
   /** Longest accepted line. Default: {@link MAX_CLIENT_LINE_LENGTH} (client lines). */
@@ -40,15 +40,7 @@ export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
 const CLEAR_TOKEN_RULE = `clear token must be ${MIN_CLEAR_TOKEN_LENGTH}..64 of [A-Za-z0-9_-]`
 
 export function parseClientMessage(line: string, options: ParseOptions = {}): ClientMessage {
-  checkLine(line, options.maxLineLength ?? MAX_CLIENT_LINE_LENGTH)
-  const words = splitWords(line)
-  const command = words[0]
-  const bad = (what: string): RendezvousProtocolError =>
-    RendezvousProtocolError.MALFORMED(command ?? '', what, line)
-  const arity = (n: number): void => {
-    if (words.length !== n)
-      throw bad(`expected ${n - 1} argument${n === 2 ? '' : 's'}, got ${words.length - 1}`)
-  }
+  const { words, command, bad, arity } = startParse(line, options.maxLineLength ?? MAX_CLIENT_LINE_LENGTH)
   switch (command) {
     case 'BOOTSTRAP': {
       arity(2)

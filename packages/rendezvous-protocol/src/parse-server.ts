@@ -18,7 +18,7 @@ import {
 import type { NodeEntry, ServerMessage } from './messages.js'
 import { parseNodeEntry } from './node-entry.js'
 import type { ParseOptions } from './parse-client.js'
-import { checkLine, splitWords } from './split.js'
+import { startParse } from './split.js'
 
 const VERSION_RE = new RegExp(`^${PROTOCOL_NAME}/([0-9]{1,4})$`)
 const PUNCH_PREFIX = 'punch='
@@ -40,15 +40,7 @@ export const SERVER_COMMANDS: ReadonlySet<string> = new Set([
 ])
 
 export function parseServerMessage(line: string, options: ParseOptions = {}): ServerMessage {
-  checkLine(line, options.maxLineLength ?? MAX_SERVER_LINE_LENGTH)
-  const words = splitWords(line)
-  const command = words[0]
-  const bad = (what: string): RendezvousProtocolError =>
-    RendezvousProtocolError.MALFORMED(command ?? '', what, line)
-  const arity = (n: number): void => {
-    if (words.length !== n)
-      throw bad(`expected ${n - 1} argument${n === 2 ? '' : 's'}, got ${words.length - 1}`)
-  }
+  const { words, command, bad, arity } = startParse(line, options.maxLineLength ?? MAX_SERVER_LINE_LENGTH)
   switch (command) {
     case 'HELLO': {
       if (words.length < 4) throw bad(`expected ${PROTOCOL_NAME}/<version> <ip> <port>`)

@@ -24,3 +24,27 @@ export function checkLine(line: unknown, limit: number): asserts line is string 
     )
   }
 }
+
+/** A checked line split into words, with the two error helpers every command's case needs. */
+export interface LineParse {
+  words: string[]
+  command: string | undefined
+  /** a MALFORMED error naming the command, what was wrong, and the line */
+  bad(what: string): RendezvousProtocolError
+  /** throws `bad(...)` unless the line has exactly `n` words (the command included) */
+  arity(n: number): void
+}
+
+/** The common start of both parsers: check the line against `limit`, split it, and name the command. */
+export function startParse(line: string, limit: number): LineParse {
+  checkLine(line, limit)
+  const words = splitWords(line)
+  const command = words[0]
+  const bad = (what: string): RendezvousProtocolError =>
+    RendezvousProtocolError.MALFORMED(command ?? '', what, line)
+  const arity = (n: number): void => {
+    if (words.length !== n)
+      throw bad(`expected ${n - 1} argument${n === 2 ? '' : 's'}, got ${words.length - 1}`)
+  }
+  return { words, command, bad, arity }
+}
