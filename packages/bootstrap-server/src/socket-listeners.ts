@@ -2,7 +2,8 @@
  * The glue between `net.Socket`s and connections. The listeners are functions shared by every socket
  * (the connection is kept on the socket under a symbol), so a connection costs no closures.
  */
-import { isIPv4, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
+import { plainAddress } from '@pyp2p/framing'
 import { formatError, LINE_TERMINATOR } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 
@@ -28,10 +29,9 @@ export function attachConnection(socket: Socket, conn: Connection): void {
   socket.on('close', onClose)
 }
 
-/** `::ffff:1.2.3.4` (a dual-stack socket's view of an IPv4 peer) is `1.2.3.4` to everyone else. */
+/** The peer's address as other nodes know it (framing's `plainAddress`); undefined stays undefined. */
 export function plainIp(ip: string | undefined): string | undefined {
-  if (ip?.startsWith('::ffff:') && isIPv4(ip.slice(7))) return ip.slice(7)
-  return ip
+  return ip === undefined ? undefined : plainAddress(ip)
 }
 
 /** Refuses a connection with one ERROR line, without framing or state. */

@@ -2,7 +2,7 @@
  * One client connection as the relay sees it, whoever owns the socket: the relay's own listener
  * (a framing LineSocket) or a server that shares its connections, such as bootstrap-server.
  */
-import type { LineSocket } from '@pyp2p/framing'
+import { type LineSocket, plainAddress } from '@pyp2p/framing'
 import createDebug from 'debug'
 import type { RelayError } from './errors.js'
 import { formatError } from './protocol.js'
@@ -82,6 +82,5 @@ export function sharedLink(conn: SharedConnection): RelayLink {
 
 /** `::ffff:1.2.3.4` (an IPv4 peer on a dual-stack listener) is 1.2.3.4; zone ids are dropped. */
 export function normalizeAddress(address: string): string {
-  const bare = address.split('%')[0]! // a zone id means nothing to other nodes
-  return bare.startsWith('::ffff:') && bare.includes('.') ? bare.slice(7) : bare
+  return plainAddress(address.split('%')[0]!) // a zone id means nothing to other nodes
 }

@@ -4,11 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net'
 import { networkInterfaces } from 'node:os'
-
-/** `::ffff:1.2.3.4` (a dual-stack socket's view of an IPv4 peer) is `1.2.3.4`. */
-export function plainAddress(ip: string): string {
-  return ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip
-}
+import { plainAddress } from '@pyp2p/framing'
 
 /** Every address of every interface (loopback included), plain form. */
 export function localAddresses(): Set<string> {

@@ -8,7 +8,7 @@
  * saw, without any dial: the fallback for servers without `CHECK`.
  */
 import { randomBytes } from 'node:crypto'
-import { connectLine, type LineSocket } from '@pyp2p/framing'
+import { connectLine, type LineSocket, plainAddress } from '@pyp2p/framing'
 import {
   formatClientMessage,
   MAX_DIAL_BACK_LINE_LENGTH,
@@ -19,7 +19,7 @@ import {
   type ServerMessage,
 } from '@pyp2p/rendezvous-protocol'
 import { DIAL_BACK_ARRIVAL_MS, DIAL_BACK_NONCE_BYTES, DIAL_BACK_PROBE_TIMEOUT_MS } from './constants.js'
-import { isLocalAddress, isUnspecified, plainAddress } from './local-addresses.js'
+import { isLocalAddress, isUnspecified } from './local-addresses.js'
 
 /** `unknown`: the probe cannot tell (e.g. a router mapping it has no way to test). */
 export type Reachability = 'reachable' | 'unreachable' | 'unknown'

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { type MessageTransport, RelayClient } from '@pyp2p/dht-msg'
-import type { LineSocket } from '@pyp2p/framing'
+import { type LineSocket, plainAddress } from '@pyp2p/framing'
 import { NatClient } from '@pyp2p/nat'
 import { detectNat, type NatBehaviour } from '@pyp2p/punch'
 import { UNL, UnlConnector } from '@pyp2p/unl'
@@ -19,13 +19,7 @@ import {
 } from './constants.js'
 import { NetError } from './errors.js'
 import { InboundListener } from './inbound.js'
-import {
-  firstExternalAddress,
-  interfaceAddress,
-  isLoopback,
-  isUnspecified,
-  plainAddress,
-} from './local-addresses.js'
+import { firstExternalAddress, interfaceAddress, isLoopback, isUnspecified } from './local-addresses.js'
 import { determineNodeType, type ForwardedPort, type NodeTypeReport } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
 import { RendezvousPuncher } from './puncher.js'

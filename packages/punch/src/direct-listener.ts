@@ -7,14 +7,13 @@
  */
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
+import { plainAddress } from '@pyp2p/framing'
 import createDebug from 'debug'
 import { PunchError } from './errors.js'
 
 const log = createDebug('pyp2p:punch')
 
-function normalize(ip: string | undefined): string {
-  return ip?.startsWith('::ffff:') ? ip.slice(7) : (ip ?? '')
-}
+const normalize = (ip: string | undefined): string => plainAddress(ip ?? '')
 
 /** True when the server saw this connection with the socket's own local address and port: no NAT. */
 export function isUnNatted(
