@@ -20,6 +20,7 @@
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createLab, type LabProcess } from '@pyp2p/netlab'
+import { PUNCH_LAB } from '../../packages/punch/test/fixtures/punch-lab.js'
 import { printTable, writeResults } from './report.js'
 
 const { values } = parseArgs({
@@ -68,25 +69,7 @@ function percentile(sorted: number[], p: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 }
 
-const lab = await createLab({
-  publicHosts: { srv: {}, p1: {}, p2: {} },
-  routers: {
-    d1: { nat: 'cone', inbound: 'drop' },
-    d2: { nat: 'cone', inbound: 'drop' },
-    r1: { nat: 'cone', inbound: 'rst' },
-    r2: { nat: 'cone', inbound: 'rst' },
-    sy: { nat: 'symmetric', inbound: 'drop' },
-    sq: { nat: 'sequential', inbound: 'rst' },
-  },
-  hosts: {
-    hd1: { router: 'd1' },
-    hd2: { router: 'd2' },
-    hr1: { router: 'r1' },
-    hr2: { router: 'r2' },
-    hsy: { router: 'sy' },
-    hsq: { router: 'sq' },
-  },
-})
+const lab = await createLab(PUNCH_LAB)
 const rows: Array<Record<string, unknown>> = []
 const details: unknown[] = []
 try {

@@ -6,6 +6,7 @@
  */
 import { createLab, type Lab, type LabProcess, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PUNCH_LAB } from './fixtures/punch-lab.js'
 
 const ready = await labReadiness()
 
@@ -70,26 +71,7 @@ describe.skipIf(!ready.ok)('@pyp2p/punch in the NAT lab', () => {
   }
 
   beforeAll(async () => {
-    lab = await createLab({
-      publicHosts: { srv: {}, p1: {}, p2: {} },
-      routers: {
-        d1: { nat: 'cone', inbound: 'drop' },
-        d2: { nat: 'cone', inbound: 'drop' },
-        r1: { nat: 'cone', inbound: 'rst' },
-        r2: { nat: 'cone', inbound: 'rst' },
-        sy: { nat: 'symmetric', inbound: 'drop' },
-        sq: { nat: 'sequential', inbound: 'rst' },
-      },
-      hosts: {
-        hd1: { router: 'd1' },
-        hd1b: { router: 'd1' },
-        hd2: { router: 'd2' },
-        hr1: { router: 'r1' },
-        hr2: { router: 'r2' },
-        hsy: { router: 'sy' },
-        hsq: { router: 'sq' },
-      },
-    })
+    lab = await createLab({ ...PUNCH_LAB, hosts: { ...PUNCH_LAB.hosts, hd1b: { router: 'd1' } } })
     server = lab.spawnNode('srv', SERVER, ['--port', '8000'])
     await server.waitForLine(/^listening on /, { timeout: START_TIMEOUT })
     rendezvous = `${lab.host('srv').ip}:8000`
