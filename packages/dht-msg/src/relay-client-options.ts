@@ -1,7 +1,7 @@
 /**
  * Options and events of RelayClient; every default is a constant in constants.ts.
  */
-
+import type { Clock } from '@pyp2p/limits'
 import type { RelayError } from './errors.js'
 import type { NodeIdentity } from './identity.js'
 import type { TransportMessage } from './transport.js'
@@ -32,6 +32,11 @@ export interface RelayClientOptions {
   reconnectMaxDelay?: number
   /** Longest line accepted from the relay. Default MAX_RELAY_LINE_LENGTH. */
   maxLineLength?: number
+  /**
+   * Where `messageTtl` reads the time (ms). Default `systemClock` from @pyp2p/limits; tests pass a
+   * `manualClock()` and step it.
+   */
+  clock?: Clock
 }
 
 export interface RelayClientEvents {

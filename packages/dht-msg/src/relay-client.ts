@@ -1,11 +1,11 @@
 /**
- * The relay client: keeps one authenticated connection to the relay (reconnecting with backoff after a
- * drop), sends messages to node ids and receives the ones addressed to it.
+ * The relay client: sends messages to node ids and receives the ones addressed to it, over the
+ * connection that relay-connection.ts keeps open (reconnecting with backoff after a drop).
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { setTimeout as delay } from 'node:timers/promises'
-import type { CloseInfo, LineSocket } from '@pyp2p/framing'
+import type { LineSocket } from '@pyp2p/framing'
+import { type Clock, systemClock } from '@pyp2p/limits'
 import createDebug from 'debug'
 import {
   CONNECT_TIMEOUT_MS,
@@ -21,11 +21,11 @@ import {
 } from './constants.js'
 import { RelayError } from './errors.js'
 import { isNodeId, NodeIdentity } from './identity.js'
-import { Inbox, SeenIds } from './inbox.js'
+import { Incoming } from './incoming.js'
 import { type Outgoing, OutgoingQueue } from './outgoing-queue.js'
 import { decodePayload, encodePayload, parseServerLine, type ServerLine } from './protocol.js'
 import type { RelayClientEvents, RelayClientOptions } from './relay-client-options.js'
-import { openRelaySession } from './relay-handshake.js'
+import { RelayConnection, write } from './relay-connection.js'
 import type { MessageTransport, TransportMessage } from './transport.js'
 
 const log = createDebug('pyp2p:dht-msg')
@@ -35,21 +35,11 @@ export class RelayClient
   implements MessageTransport, AsyncIterable<TransportMessage>
 {
   readonly identity: NodeIdentity
-  readonly #host: string
-  readonly #port: number
-  readonly #localAddress: string | undefined
   readonly #maxMessageBytes: number
-  readonly #connectTimeout: number
-  readonly #keepAlive: number
-  readonly #reconnect: boolean
-  readonly #minDelay: number
-  readonly #maxDelay: number
-  readonly #maxLineLength: number
+  readonly #clock: Clock
   readonly #outgoing: OutgoingQueue
-  readonly #inbox: Inbox
-  readonly #seen = new SeenIds(SEEN_IDS)
-  readonly #closing = new AbortController()
-  #con: LineSocket | undefined
+  readonly #incoming: Incoming
+  readonly #connection: RelayConnection
   #observed: { address: string; port: number } | undefined
   #started = false
   #closed = false
@@ -64,24 +54,39 @@ export class RelayClient
   constructor(options: RelayClientOptions) {
     super()
     this.identity = options.identity ?? NodeIdentity.generate()
-    this.#host = options.host
-    this.#port = options.port
-    this.#localAddress = options.localAddress
     this.#maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES
-    this.#connectTimeout = options.connectTimeout ?? CONNECT_TIMEOUT_MS
-    this.#keepAlive = options.keepAlive ?? KEEPALIVE_MS
-    this.#reconnect = options.reconnect ?? true
-    this.#minDelay = options.reconnectMinDelay ?? RECONNECT_MIN_MS
-    this.#maxDelay = options.reconnectMaxDelay ?? RECONNECT_MAX_MS
-    this.#maxLineLength = options.maxLineLength ?? MAX_RELAY_LINE_LENGTH
+    this.#clock = options.clock ?? systemClock
     this.#outgoing = new OutgoingQueue(
       options.maxOutgoing ?? MAX_OUTGOING_QUEUE,
       options.messageTtl ?? MESSAGE_TTL_MS,
     )
-    this.#inbox = new Inbox(options.maxInbox ?? MAX_INBOX)
+    this.#incoming = new Incoming(
+      { maxInbox: options.maxInbox ?? MAX_INBOX, seenIds: SEEN_IDS },
+      { count: () => this.listenerCount('message'), emit: (m) => this.emit('message', m) },
+    )
+    this.#connection = new RelayConnection(
+      {
+        host: options.host,
+        port: options.port,
+        localAddress: options.localAddress,
+        identity: this.identity,
+        connectTimeout: options.connectTimeout ?? CONNECT_TIMEOUT_MS,
+        keepAlive: options.keepAlive ?? KEEPALIVE_MS,
+        reconnect: options.reconnect ?? true,
+        reconnectMinDelay: options.reconnectMinDelay ?? RECONNECT_MIN_MS,
+        reconnectMaxDelay: options.reconnectMaxDelay ?? RECONNECT_MAX_MS,
+        maxLineLength: options.maxLineLength ?? MAX_RELAY_LINE_LENGTH,
+      },
+      {
+        connected: (con, observed) => this.#onConnected(con, observed),
+        line: (con, line) => this.#onLine(con, line),
+        disconnected: (info) => this.#onDisconnected(info),
+        reconnecting: () => this.#outgoing.live(this.#clock.now()), // expire what waited too long
+      },
+    )
     // Messages that waited for a listener go to the first one attached, in order.
     EventEmitter.prototype.on.call(this, 'newListener', (event: string | symbol) => {
-      if (event === 'message') process.nextTick(() => this.#flushInbox())
+      if (event === 'message') process.nextTick(() => this.#incoming.flush())
     })
   }
 
@@ -91,7 +96,7 @@ export class RelayClient
 
   /** Whether a relay connection is up and authenticated now. */
   get isConnected(): boolean {
-    return this.#con?.isOpen === true
+    return this.#connection.current?.isOpen === true
   }
 
   /** Our address and port as the relay last saw them. */
@@ -110,7 +115,7 @@ export class RelayClient
     if (this.#started) throw new Error('RelayClient.start() was already called')
     this.#started = true
     try {
-      this.#attach(await this.#open(options.signal))
+      await this.#connection.open(options.signal)
     } catch (err) {
       await this.close()
       throw err
@@ -142,7 +147,7 @@ export class RelayClient
         id,
         to,
         payload: encodePayload(message),
-        queuedAt: Date.now(),
+        queuedAt: this.#clock.now(),
         resolve: () => {
           signal?.removeEventListener('abort', onAbort)
           resolve()
@@ -159,7 +164,8 @@ export class RelayClient
         return
       }
       signal?.addEventListener('abort', onAbort, { once: true })
-      if (this.#con?.isOpen) this.#write(this.#con, `SEND ${id} ${to} ${entry.payload}`)
+      const con = this.#connection.current
+      if (con?.isOpen) write(con, `SEND ${id} ${to} ${entry.payload}`)
     })
   }
 
@@ -176,7 +182,7 @@ export class RelayClient
    */
   async *messages(options: { signal?: AbortSignal } = {}): AsyncGenerator<TransportMessage> {
     for (;;) {
-      const m = await this.#inbox.next(options.signal)
+      const m = await this.#incoming.next(options.signal)
       if (m === undefined) return
       yield m
     }
@@ -198,92 +204,25 @@ export class RelayClient
   async #shutdown(error?: RelayError): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#closing.abort()
+    const closing = this.#connection.close() // stops reconnecting at once
     this.#outgoing.rejectAll(error ?? RelayError.CLOSED())
-    this.#inbox.end()
-    const con = this.#con
-    if (con !== undefined) {
-      if (con.isOpen) this.#write(con, 'QUIT')
-      con.close()
-      await con.closed
-    }
+    this.#incoming.end()
+    await closing
     this.emit('close', error === undefined ? {} : { error })
   }
 
-  async #open(signal?: AbortSignal): Promise<LineSocket> {
-    const { con, observed } = await openRelaySession({
-      host: this.#host,
-      port: this.#port,
-      localAddress: this.#localAddress,
-      identity: this.identity,
-      timeout: this.#connectTimeout,
-      maxLineLength: this.#maxLineLength,
-      closing: this.#closing.signal,
-      signal,
-    })
+  #onConnected(con: LineSocket, observed: { address: string; port: number }): void {
     this.#observed = observed
-    return con
+    this.emit('connected', { ...observed })
+    for (const e of this.#outgoing.live(this.#clock.now())) write(con, `SEND ${e.id} ${e.to} ${e.payload}`)
   }
 
-  #attach(con: LineSocket): void {
-    if (this.#closed) {
-      con.close()
-      return
-    }
-    this.#con = con
-    let awaitingPong = false
-    con.on('line', (line) => {
-      awaitingPong = false
-      this.#onLine(con, line)
-    })
-    const keepAlive = setInterval(() => {
-      if (awaitingPong) {
-        log('no PONG within %d ms: dropping the connection', this.#keepAlive)
-        con.socket.destroy()
-        return
-      }
-      awaitingPong = true
-      this.#write(con, `PING ${randomBytes(6).toString('base64url')}`)
-    }, this.#keepAlive)
-    keepAlive.unref()
-    con.once('close', (info) => {
-      clearInterval(keepAlive)
-      this.#onClose(con, info)
-    })
-    log('connected to relay %s:%d as %s', this.#host, this.#port, this.nodeId)
-    this.emit('connected', { ...this.#observed! })
-    for (const e of this.#outgoing.live(Date.now())) this.#write(con, `SEND ${e.id} ${e.to} ${e.payload}`)
-  }
-
-  #onClose(con: LineSocket, info: CloseInfo): void {
-    if (this.#con === con) this.#con = undefined
-    if (this.#closed) return
-    const reconnecting = this.#reconnect
-    log('relay connection closed (%s)%s', info.reason, reconnecting ? ': reconnecting' : '')
-    this.emit('disconnected', info.error ? { error: info.error, reconnecting } : { reconnecting })
-    if (reconnecting) void this.#reconnectLoop()
-    else
+  #onDisconnected(info: { error?: Error; reconnecting: boolean }): void {
+    this.emit('disconnected', info)
+    if (!info.reconnecting) {
       void this.#shutdown(
         RelayError.CONNECT_FAILED(info.error ?? new Error('the relay closed the connection')),
       )
-  }
-
-  async #reconnectLoop(): Promise<void> {
-    for (let wait = this.#minDelay; !this.#closed; wait = Math.min(wait * 2, this.#maxDelay)) {
-      try {
-        await delay(wait * (1 + Math.random() * 0.2), undefined, { signal: this.#closing.signal })
-      } catch {
-        return // closed while waiting
-      }
-      this.#outgoing.live(Date.now()) // expire what waited too long
-      try {
-        this.#attach(await this.#open())
-        return
-      } catch (err) {
-        if (this.#closed) return
-        log('reconnect failed: %s', (err as Error).message)
-        this.emit('disconnected', { error: err as Error, reconnecting: true })
-      }
     }
   }
 
@@ -321,41 +260,11 @@ export class RelayClient
   }
 
   #onMessage(con: LineSocket, m: Extract<ServerLine, { type: 'MSG' }>): void {
-    const key = `${m.from}/${m.id}`
-    if (!this.#seen.has(key)) {
-      const message: TransportMessage = {
-        from: m.from,
-        id: m.id,
-        message: decodePayload(m.payload),
-        fromAddress: m.fromAddress,
-      }
-      if (this.#inbox.hasWaiters || this.listenerCount('message') === 0) {
-        // A full inbox leaves the message on the relay (no ACK): it comes again after a reconnect.
-        if (!this.#inbox.push(message)) return
-      } else {
-        this.emit('message', message)
-      }
-      this.#seen.add(key)
-    }
-    this.#write(con, `ACK ${m.from} ${m.id}`)
-  }
-
-  #flushInbox(): void {
-    while (this.#inbox.size > 0 && this.listenerCount('message') > 0) {
-      const m = this.#inbox.shift()
-      if (m !== undefined) this.emit('message', m)
-    }
+    const message = { from: m.from, id: m.id, message: decodePayload(m.payload), fromAddress: m.fromAddress }
+    if (this.#incoming.receive(message)) write(con, `ACK ${m.from} ${m.id}`)
   }
 
   #warn(err: RelayError): void {
     if (this.listenerCount('warning') > 0) this.emit('warning', err)
-  }
-
-  #write(con: LineSocket, line: string): void {
-    try {
-      con.sendLine(line)
-    } catch (err) {
-      log('write to the relay failed: %s', (err as Error).message) // the close handler reconnects
-    }
   }
 }

@@ -1,98 +1,42 @@
 /**
  * The relay server: authenticates node ids, queues messages for them, pushes them when they connect.
- * Runs standalone (`listen()`) or on a listener owned elsewhere (`handle()`), e.g. bootstrap-server's.
+ * Runs standalone (`listen()`) or on a listener owned elsewhere (`handle()`, `service()`), e.g.
+ * bootstrap-server's. Options are in relay-server-options.ts, the shared-connection seam in
+ * relay-service.ts, the rate limits in relay-rate-limits.ts.
  */
 import { EventEmitter } from 'node:events'
 import { createServer, type Server } from 'node:net'
 import { LineSocket } from '@pyp2p/framing'
+import type { Clock } from '@pyp2p/limits'
 import createDebug from 'debug'
 import {
-  AUTH_BURST,
-  AUTH_RATE_PER_SECOND,
   HANDSHAKE_TIMEOUT_MS,
-  IP_BURST,
-  IP_RATE_PER_SECOND,
   MAX_MESSAGE_BYTES,
   MAX_QUEUED_BYTES,
   MAX_QUEUED_PER_NODE,
   MAX_QUEUED_PER_PAIR,
   MAX_QUEUED_TOTAL,
-  MAX_RATE_LIMIT_KEYS,
   MAX_RELAY_CONNECTIONS,
   MAX_RELAY_LINE_LENGTH,
   MESSAGE_TTL_MS,
-  RELAY_PROTOCOL,
-  SENDER_BURST,
-  SENDER_RATE_PER_SECOND,
   SWEEP_INTERVAL_MS,
 } from './constants.js'
 import { RelayError } from './errors.js'
 import { MemoryMessageStore, type MessageStore } from './message-store.js'
 import { formatFail, payloadBytes } from './protocol.js'
-import { type RateLimit, RateLimiter } from './rate-limiter.js'
-import { lineSocketLink, type RelayLink, type SharedConnection, sharedLink } from './relay-link.js'
+import { lineSocketLink, type RelayLink } from './relay-link.js'
+import { RelayRateLimits } from './relay-rate-limits.js'
+import {
+  type HandleOptions,
+  type RelayServerEvents,
+  type RelayServerOptions,
+  serverClock,
+} from './relay-server-options.js'
+import { type RelayService, relayService } from './relay-service.js'
 import { RelaySession } from './relay-session.js'
+import { listenTcp } from './tcp-listen.js'
 
 const log = createDebug('pyp2p:dht-msg:server')
-
-export interface RelayServerOptions {
-  /** Where messages wait. Default: in memory, with the queue limits below. */
-  store?: MessageStore
-  /** How long a message waits for its recipient, ms. Default MESSAGE_TTL_MS (120 s). */
-  messageTtl?: number
-  /** Largest message, UTF-8 bytes. Default MAX_MESSAGE_BYTES (4096). */
-  maxMessageBytes?: number
-  /** Longest line accepted; a longer one closes that connection. Default MAX_RELAY_LINE_LENGTH. */
-  maxLineLength?: number
-  /** Queue limits of the default store. */
-  maxQueuedPerNode?: number
-  maxQueuedPerPair?: number
-  maxQueuedTotal?: number
-  maxQueuedBytes?: number
-  /** Open connections at most (authenticated or not). Default MAX_RELAY_CONNECTIONS. */
-  maxConnections?: number
-  /** Sends per sender node id. Default { burst: 30, perSecond: 5 }. */
-  senderLimit?: RateLimit
-  /** Sends per source IP address. Default { burst: 100, perSecond: 20 }. */
-  ipLimit?: RateLimit
-  /** Authentication attempts per source IP address. Default { burst: 20, perSecond: 2 }. */
-  authLimit?: RateLimit
-  /** Time allowed for the hello and AUTH lines, ms. Default HANDSHAKE_TIMEOUT_MS. */
-  handshakeTimeout?: number
-  /** How often expired messages are dropped, ms. Default SWEEP_INTERVAL_MS. */
-  sweepInterval?: number
-  /** The clock (ms), for expiry and rate limits; replace it in simulations and tests. */
-  clock?: () => number
-}
-
-export interface HandleOptions {
-  /** The connection's first line when the caller has already read it (an embedding server has). */
-  firstLine?: string
-}
-
-/** The commands a server sharing its connections hands to the relay (see `RelayServer.service()`). */
-export const SERVICE_COMMANDS: readonly string[] = ['RELAY', 'AUTH', 'SEND', 'ACK']
-
-/** bootstrap-server's `RendezvousService` shape, declared here so neither package imports the other. */
-export interface RelayService {
-  readonly name: string
-  readonly commands: readonly string[]
-  /**
-   * Longest relay line (the relay's `maxLineLength`, 8192 by default). The host must accept lines this
-   * long for these commands: a `SEND` of a 4 KiB message is about 5.5 KB, far over bootstrap-server's
-   * 1,024-character limit for its own lines.
-   */
-  readonly maxLineLength: number
-  readonly helloExtensions: readonly string[]
-  handleLine(connection: SharedConnection, line: string): void
-  connectionClosed(connection: SharedConnection): void
-  close(): Promise<void>
-}
-
-export interface RelayServerEvents {
-  /** A node authenticated. */
-  session: [info: { nodeId: string; address: string }]
-}
 
 export class RelayServer extends EventEmitter<RelayServerEvents> {
   readonly #store: MessageStore
@@ -101,10 +45,8 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
   readonly #maxLineLength: number
   readonly #maxConnections: number
   readonly #handshakeTimeout: number
-  readonly #clock: () => number
-  readonly #senders: RateLimiter
-  readonly #ips: RateLimiter
-  readonly #auths: RateLimiter
+  readonly #clock: Clock
+  readonly #limits: RelayRateLimits
   readonly #sessions = new Map<string, RelaySession>()
   /** Every connection, authenticated or not. */
   readonly #all = new Set<RelaySession>()
@@ -121,7 +63,7 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     this.#maxLineLength = options.maxLineLength ?? MAX_RELAY_LINE_LENGTH
     this.#maxConnections = options.maxConnections ?? MAX_RELAY_CONNECTIONS
     this.#handshakeTimeout = options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
-    this.#clock = options.clock ?? Date.now
+    this.#clock = serverClock(options.clock)
     this.#store =
       options.store ??
       new MemoryMessageStore({
@@ -130,11 +72,7 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
         maxTotal: options.maxQueuedTotal ?? MAX_QUEUED_TOTAL,
         maxBytes: options.maxQueuedBytes ?? MAX_QUEUED_BYTES,
       })
-    const limit = (l: RateLimit | undefined, burst: number, perSecond: number): RateLimiter =>
-      new RateLimiter(l ?? { burst, perSecond }, MAX_RATE_LIMIT_KEYS)
-    this.#senders = limit(options.senderLimit, SENDER_BURST, SENDER_RATE_PER_SECOND)
-    this.#ips = limit(options.ipLimit, IP_BURST, IP_RATE_PER_SECOND)
-    this.#auths = limit(options.authLimit, AUTH_BURST, AUTH_RATE_PER_SECOND)
+    this.#limits = new RelayRateLimits(options, this.#clock)
     this.#sweepTimer = setInterval(() => this.sweep(), options.sweepInterval ?? SWEEP_INTERVAL_MS)
     this.#sweepTimer.unref()
   }
@@ -147,40 +85,23 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     if (this.#closed) throw RelayError.CLOSED()
     if (this.#server !== undefined) throw new Error('RelayServer is already listening')
     const { host = '0.0.0.0', port = 0, signal } = options
-    const server = createServer((socket) => this.handle(new LineSocket(socket, this.#lineLimits())))
+    const server = createServer((socket) => this.handle(new LineSocket(socket, this.lineLimits)))
     this.#server = server
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        signal?.removeEventListener('abort', onAbort)
-        reject(err)
-      }
-      const onAbort = (): void => {
-        server.off('error', onError)
-        server.close()
-        reject(RelayError.ABORTED(signal?.reason))
-      }
-      if (signal?.aborted) return onAbort()
-      signal?.addEventListener('abort', onAbort, { once: true })
-      server.once('error', onError)
-      server.listen({ host, port }, () => {
-        server.off('error', onError)
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      })
-    }).catch((err: unknown) => {
+    let address: { host: string; port: number }
+    try {
+      address = await listenTcp(server, { host, port, signal })
+    } catch (err) {
       this.#server = undefined
       throw err
-    })
+    }
     server.on('error', (err) => log('listener error: %s', err.message))
-    const addr = server.address()
-    if (addr === null || typeof addr === 'string') throw new Error('RelayServer: no TCP address')
-    log('listening on %s:%d', addr.address, addr.port)
-    return { host: addr.address, port: addr.port }
+    log('listening on %s:%d', address.host, address.port)
+    return address
   }
 
   /** The limits to give `new LineSocket()` when accepting relay connections elsewhere. */
   get lineLimits(): { maxLineLength: number } {
-    return this.#lineLimits()
+    return { maxLineLength: this.#maxLineLength }
   }
 
   /** Nodes connected and authenticated now. */
@@ -222,29 +143,12 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
    * meaning); an authenticated relay connection is put on hold (no idle timeout).
    */
   service(): RelayService {
-    const sessions = new Map<SharedConnection, RelaySession>()
-    return {
-      name: 'dht-msg',
-      commands: SERVICE_COMMANDS,
+    return relayService({
       maxLineLength: this.#maxLineLength,
-      helloExtensions: [RELAY_PROTOCOL],
-      handleLine: (conn, line) => {
-        let session = sessions.get(conn)
-        if (session === undefined) {
-          session = this.#open(sharedLink(conn))
-          if (session === undefined) return
-          sessions.set(conn, session)
-        }
-        session.onLine(line)
-      },
-      connectionClosed: (conn) => {
-        const session = sessions.get(conn)
-        if (session === undefined) return
-        sessions.delete(conn)
-        this.#dropped(session)
-      },
+      open: (link) => this.#open(link),
+      dropped: (session) => this.#dropped(session),
       close: () => this.close(),
-    }
+    })
   }
 
   /** Close the connection of `nodeId` (its messages stay queued); false when it is not connected. */
@@ -257,12 +161,10 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
 
   /** Drop expired messages and idle rate-limit entries (also runs on a timer). */
   sweep(): void {
-    const now = this.#clock()
+    const now = this.#clock.now()
     const dropped = this.#store.sweep(now)
     if (dropped > 0) log('dropped %d expired messages', dropped)
-    this.#senders.sweep(now)
-    this.#ips.sweep(now)
-    this.#auths.sweep(now)
+    this.#limits.sweep(now)
   }
 
   /** Stop listening and close every connection. Idempotent. */
@@ -289,7 +191,7 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
       return undefined
     }
     const session = new RelaySession(link, {
-      mayAuthenticate: (address) => this.#auths.take(address, this.#clock()),
+      mayAuthenticate: (address) => this.#limits.auths.take(address, this.#clock.now()),
       authenticated: (s) => this.#authenticated(s),
       onSend: (s, cmd) => this.#onSend(s, cmd),
       onAck: (s, from, id) => this.#onAck(s, from, id),
@@ -308,7 +210,7 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     this.#sessions.set(nodeId, session)
     session.write(`WELCOME ${nodeId} ${address} ${session.link.port}`)
     this.emit('session', { nodeId, address })
-    for (const m of this.#store.pending(nodeId, this.#clock())) session.push(m)
+    for (const m of this.#store.pending(nodeId, this.#clock.now())) session.push(m)
   }
 
   /** The connection closed (by either side). */
@@ -329,11 +231,11 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
 
   /** Check the limits and queue the message (pushing it if its recipient is here); the error if not. */
   #accept(s: RelaySession, cmd: { id: string; to: string; payload: string }): RelayError | undefined {
-    const now = this.#clock()
+    const now = this.#clock.now()
     const size = payloadBytes(cmd.payload)
     if (size > this.#maxMessageBytes) return RelayError.MESSAGE_TOO_LARGE(size, this.#maxMessageBytes)
-    if (!this.#senders.take(s.nodeId, now)) return RelayError.RATE_LIMITED('node id')
-    if (!this.#ips.take(s.address, now)) return RelayError.RATE_LIMITED('address')
+    if (!this.#limits.senders.take(s.nodeId, now)) return RelayError.RATE_LIMITED('node id')
+    if (!this.#limits.ips.take(s.address, now)) return RelayError.RATE_LIMITED('address')
     const message = {
       to: cmd.to,
       from: s.nodeId,
@@ -354,9 +256,5 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
   #onAck(s: RelaySession, from: string, id: string): void {
     this.#store.ack(s.nodeId, from, id)
     s.acked(from, id)
-  }
-
-  #lineLimits(): { maxLineLength: number } {
-    return { maxLineLength: this.#maxLineLength }
   }
 }

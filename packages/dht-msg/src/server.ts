@@ -7,6 +7,9 @@
  * `relay.handle(new LineSocket(socket, relay.lineLimits), { firstLine: line })`.
  * The client skips a greeting the other server sends first (`HELLO PYP2P/1 ...`).
  */
+
+/** Re-exported from @pyp2p/limits (the project's one rate limiter) so existing options keep compiling. */
+export type { Clock, RateLimit } from '@pyp2p/limits'
 export { RelayError, type RelayErrorCode } from './errors.js'
 export { verifyChallenge } from './identity.js'
 export {
@@ -16,13 +19,11 @@ export {
   type StoreLimits,
 } from './message-store.js'
 export { isRelayHello } from './protocol.js'
-export type { RateLimit } from './rate-limiter.js'
 export type { SharedConnection } from './relay-link.js'
-export {
-  type HandleOptions,
-  RelayServer,
-  type RelayServerEvents,
-  type RelayServerOptions,
-  type RelayService,
-  SERVICE_COMMANDS,
-} from './relay-server.js'
+export { RelayServer } from './relay-server.js'
+export type {
+  HandleOptions,
+  RelayServerEvents,
+  RelayServerOptions,
+} from './relay-server-options.js'
+export { type RelayService, SERVICE_COMMANDS } from './relay-service.js'

@@ -1,5 +1,6 @@
 import { createServer, type Socket } from 'node:net'
 import { connectLine, LineSocket } from '@pyp2p/framing'
+import { manualClock } from '@pyp2p/limits'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RelayClient, RelayError, type TransportMessage } from '../src/index.js'
 import { client, HOST, next, startRelay, WAIT, within } from './helpers.js'
@@ -16,11 +17,17 @@ async function relay(options: Parameters<typeof startRelay>[0] = {}) {
 }
 
 describe('relay connection limits', () => {
-  it('rate-limits authentication attempts per address', async () => {
-    const { port } = await relay({ clock: () => 0, authLimit: { burst: 1, perSecond: 1 } })
+  it('rate-limits authentication attempts per address, refilling on the injected clock', async () => {
+    const clock = manualClock()
+    const { port } = await relay({ clock, authLimit: { burst: 1, perSecond: 1 } })
     const first = await client(port)
     cleanups.push(() => first.close())
     await expect(client(port)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
+    clock.advance(999)
+    await expect(client(port)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
+    clock.advance(1)
+    const second = await client(port)
+    cleanups.push(() => second.close())
   })
 
   it('refuses connections over maxConnections', async () => {

@@ -1,10 +1,11 @@
 import { createServer } from 'node:net'
 import { connectLine, LineSocket } from '@pyp2p/framing'
+import { manualClock } from '@pyp2p/limits'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { NodeIdentity, type RelayClient, type TransportMessage } from '../src/index.js'
 import { isRelayHello, type RelayServer } from '../src/server.js'
-import { client, HOST, next, rawSession, startRelay, WAIT } from './helpers.js'
+import { client, HOST, next, rawSession, startRelay, WAIT, within } from './helpers.js'
 
 const cleanups: Array<() => Promise<unknown> | unknown> = []
 afterEach(async () => {
@@ -74,13 +75,16 @@ describe('RelayClient and RelayServer over loopback', () => {
     expect((await next<TransportMessage>(realBob, 'message')).message).toBe('for bob only')
   })
 
-  it('expires messages that wait longer than messageTtl', async () => {
-    let now = 1_000_000
-    const { server, port } = await relay({ clock: () => now, messageTtl: 60_000 })
+  it('expires messages that wait longer than messageTtl, on the injected clock', async () => {
+    const clock = manualClock(1_000_000)
+    const { server, port } = await relay({ clock, messageTtl: 60_000 })
     const alice = await node(port)
     const bobId = NodeIdentity.generate()
     await alice.send(bobId.nodeId, 'stale')
-    now += 60_000
+    clock.advance(59_999)
+    server.sweep()
+    expect(server.queuedCount).toBe(1)
+    clock.advance(1)
     server.sweep()
     expect(server.queuedCount).toBe(0)
     await alice.send(bobId.nodeId, 'fresh')
@@ -116,9 +120,10 @@ describe('RelayClient and RelayServer over loopback', () => {
     await bigClient.send(bob, 'x'.repeat(100))
   })
 
-  it('rate-limits per sender id and per source address', async () => {
+  it('rate-limits per sender id and per source address, refilling on the injected clock', async () => {
+    const clock = manualClock()
     const { port } = await relay({
-      clock: () => 0,
+      clock,
       senderLimit: { burst: 3, perSecond: 1 },
       ipLimit: { burst: 4, perSecond: 1 },
     })
@@ -133,6 +138,21 @@ describe('RelayClient and RelayServer over loopback', () => {
       code: 'ERR_RATE_LIMITED',
       message: expect.stringContaining('address'),
     })
+    clock.advance(999)
+    await expect(alice.send(to, '5')).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
+    clock.advance(1) // one token back in alice's bucket and in the address's
+    await alice.send(to, '6')
+    await expect(carol.send(to, '3')).rejects.toMatchObject({ message: expect.stringContaining('address') })
+  })
+
+  it('still takes a plain function as its clock (the earlier option shape)', async () => {
+    let now = 0
+    const { server, port } = await relay({ clock: () => now, messageTtl: 1_000 })
+    const alice = await node(port)
+    await alice.send(NodeIdentity.generate().nodeId, 'short-lived')
+    now = 1_000
+    server.sweep()
+    expect(server.queuedCount).toBe(0)
   })
 
   it('reconnects after the relay drops the connection, keeping messages sent meanwhile', async () => {
@@ -247,8 +267,9 @@ describe('RelayClient and RelayServer over loopback', () => {
   })
 
   it('bounds the outgoing queue while disconnected, expires old sends, and honours abort', async () => {
+    const clock = manualClock()
     const { server, port } = await relay()
-    const alice = await node(port, { maxOutgoing: 2, messageTtl: 1 })
+    const alice = await node(port, { maxOutgoing: 2, messageTtl: 60_000, clock })
     const down = next(alice, 'disconnected')
     await server.close()
     await down
@@ -259,8 +280,20 @@ describe('RelayClient and RelayServer over loopback', () => {
     await expect(alice.send(to, 'one too many')).rejects.toMatchObject({ code: 'ERR_OUTGOING_QUEUE_FULL' })
     ac.abort()
     await expect(aborted).rejects.toMatchObject({ code: 'ERR_ABORTED' })
-    // The reconnect loop drops what waited longer than messageTtl (1 ms here).
-    await expect(expiring).rejects.toMatchObject({ code: 'ERR_EXPIRED' })
+    // Each reconnect attempt drops what waited messageTtl or longer on the client's clock. Two failed
+    // attempts after the clock moved: at least one of them checked at 59,999 ms.
+    clock.advance(59_999)
+    await next(alice, 'disconnected')
+    await next(alice, 'disconnected')
+    expect(alice.pendingSends).toBe(1)
+    clock.advance(1)
+    await within(
+      expect(expiring).rejects.toMatchObject({
+        code: 'ERR_EXPIRED',
+        message: expect.stringContaining('60000 ms'),
+      }),
+    )
+    expect(alice.pendingSends).toBe(0)
   })
 
   it('serves connections handed over by another server after its own greeting', async () => {

@@ -1,9 +1,19 @@
+import { LimitsError, manualClock } from '@pyp2p/limits'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { verifyChallenge } from '../src/identity.js'
-import { isNodeId, NodeIdentity, parseClientLine, parseServerLine, RelayError } from '../src/index.js'
+import {
+  AUTH_BURST,
+  IP_BURST,
+  isNodeId,
+  NodeIdentity,
+  parseClientLine,
+  parseServerLine,
+  RelayError,
+  SENDER_BURST,
+} from '../src/index.js'
 import { MemoryMessageStore } from '../src/message-store.js'
-import { RateLimiter } from '../src/rate-limiter.js'
+import { RelayRateLimits } from '../src/relay-rate-limits.js'
 
 const A = 'a'.repeat(40)
 const B = 'b'.repeat(40)
@@ -148,20 +158,44 @@ describe('MemoryMessageStore', () => {
   })
 })
 
-describe('RateLimiter', () => {
-  it('allows the burst, then refills at the rate', () => {
-    const r = new RateLimiter({ burst: 2, perSecond: 1 }, 10)
-    expect([r.take('x', 0), r.take('x', 0), r.take('x', 0)]).toEqual([true, true, false])
-    expect(r.take('y', 0)).toBe(true)
-    expect(r.take('x', 999)).toBe(false)
-    expect(r.take('x', 2000)).toBe(true)
-    r.sweep(10_000)
-    expect(r.size).toBe(0)
+describe('RelayRateLimits (the relay on @pyp2p/limits)', () => {
+  it('uses the default bursts from constants.ts, one bucket per key', () => {
+    const l = new RelayRateLimits({}, manualClock())
+    const drain = (r: typeof l.senders, key: string): number => {
+      let n = 0
+      while (r.take(key)) n++
+      return n
+    }
+    expect(drain(l.senders, A)).toBe(SENDER_BURST)
+    expect(drain(l.ips, '10.0.0.1')).toBe(IP_BURST)
+    expect(drain(l.auths, '10.0.0.1')).toBe(AUTH_BURST)
+    expect(l.senders.take(B)).toBe(true) // another key has its own bucket
   })
 
-  it('bounds the number of keys', () => {
-    const r = new RateLimiter({ burst: 1, perSecond: 1 }, 3)
-    for (const k of ['a', 'b', 'c', 'd']) r.take(k, 0)
-    expect(r.size).toBe(3)
+  it('refills on the injected clock and sweeps full buckets', () => {
+    const clock = manualClock(1_000_000)
+    const l = new RelayRateLimits({ senderLimit: { burst: 2, perSecond: 1 } }, clock)
+    expect([l.senders.take(A), l.senders.take(A), l.senders.take(A)]).toEqual([true, true, false])
+    clock.advance(999)
+    expect(l.senders.take(A)).toBe(false)
+    clock.advance(1)
+    expect(l.senders.take(A)).toBe(true)
+    l.ips.take('10.0.0.1')
+    l.auths.take('10.0.0.1')
+    clock.advance(10_000)
+    l.sweep(clock.now())
+    expect([l.senders.size, l.ips.size, l.auths.size]).toEqual([0, 0, 0])
+  })
+
+  it('refuses a limit that makes no sense with ERR_INVALID_LIMIT', () => {
+    for (const bad of [
+      { burst: 0, perSecond: 1 },
+      { burst: 1, perSecond: -1 },
+    ]) {
+      expect(() => new RelayRateLimits({ ipLimit: bad }, manualClock())).toThrow(LimitsError)
+      expect(() => new RelayRateLimits({ authLimit: bad }, manualClock())).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_LIMIT' }),
+      )
+    }
   })
 })
