@@ -23,6 +23,8 @@
  * server.close()
  * ```
  */
+
+export type { CloseInfo, CloseReason } from './close-info.js'
 export { type ConnectLineOptions, connectLine } from './connect.js'
 export {
   DEFAULT_CLOSE_TIMEOUT,
@@ -36,6 +38,6 @@ export {
 } from './constants.js'
 export { FramingError, type FramingErrorCode } from './errors.js'
 export { LineDecoder, type LineDecoderOptions } from './line-decoder.js'
-export { type CloseInfo, type CloseReason, LineSocket, type LineSocketEvents } from './line-socket.js'
+export { LineSocket, type LineSocketEvents } from './line-socket.js'
 export type { LineLimits, LineSocketOptions, ReadLineOptions } from './options.js'
 export { plainAddress } from './plain-address.js'

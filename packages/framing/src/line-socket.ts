@@ -1,22 +1,14 @@
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import createDebug from 'debug'
-import { LINE_DELIMITER } from './constants.js'
+import type { CloseInfo, CloseReason } from './close-info.js'
 import { FramingError } from './errors.js'
 import { LineDecoder } from './line-decoder.js'
 import { LineInbox } from './line-inbox.js'
+import { LineSender } from './line-sender.js'
 import { checkInt, type LineSocketOptions, type ReadLineOptions, resolveLimits } from './options.js'
 
 const log = createDebug('pyp2p:framing')
-
-/** Why a connection closed: `close()` was called, the peer closed, a socket error, or a limit was hit. */
-export type CloseReason = 'local' | 'peer' | 'error' | 'limit'
-
-export interface CloseInfo {
-  reason: CloseReason
-  /** For `error` the socket's error; for `limit` a `FramingError` (`ERR_LINE_TOO_LONG`, ...). */
-  error?: FramingError | Error
-}
 
 export interface LineSocketEvents {
   line: [line: string]
@@ -39,13 +31,11 @@ export class LineSocket
   readonly closed: Promise<CloseInfo>
   readonly #decoder: LineDecoder
   readonly #inbox: LineInbox
-  readonly #onShutdown = new Set<() => void>()
-  readonly #maxSendBuffer: number
+  readonly #sender: LineSender
   readonly #closeTimeout: number
   #resolveClosed!: (info: CloseInfo) => void
   #closeInfo: CloseInfo | undefined
   #finished = false
-  #corked = false
   #lingerTimer: NodeJS.Timeout | undefined
 
   constructor(socket: Socket, options: LineSocketOptions = {}) {
@@ -53,7 +43,10 @@ export class LineSocket
     this.socket = socket
     const limits = resolveLimits(options)
     this.#decoder = new LineDecoder({ maxLineLength: limits.maxLineLength })
-    this.#maxSendBuffer = limits.maxSendBuffer
+    this.#sender = new LineSender(socket, limits, {
+      closeInfo: () => this.#closeInfo,
+      fail: (error) => this.#fail('limit', error),
+    })
     this.#inbox = new LineInbox(
       {
         emit: (line) => this.emit('line', line),
@@ -115,63 +108,12 @@ export class LineSocket
    * `ERR_LINE_TOO_LONG`, `ERR_CONNECTION_CLOSED`, or `ERR_SEND_BUFFER_FULL` (the connection then closes).
    */
   sendLine(text: string): boolean {
-    if (this.#closeInfo !== undefined || !this.socket.writable) {
-      throw FramingError.CONNECTION_CLOSED(this.#closeInfo?.error)
-    }
-    if (text.includes('\n') || text.includes('\r')) throw FramingError.INVALID_LINE()
-    const max = this.#decoder.maxLineLength
-    // A UTF-8 encoding is at least as long as the string and at most 3 bytes per UTF-16 unit.
-    if (text.length > max || (text.length * 3 > max && Buffer.byteLength(text) > max)) {
-      throw FramingError.LINE_TOO_LONG(max)
-    }
-    if (this.socket.writableLength + text.length + LINE_DELIMITER.length > this.#maxSendBuffer) {
-      const error = FramingError.SEND_BUFFER_FULL(this.#maxSendBuffer)
-      this.#fail('limit', error)
-      throw error
-    }
-    // Lines sent in the same tick leave in one writev instead of one syscall each.
-    if (!this.#corked) {
-      this.#corked = true
-      this.socket.cork()
-      process.nextTick(this.#uncork)
-    }
-    return this.socket.write(text + LINE_DELIMITER)
-  }
-
-  #uncork = (): void => {
-    this.#corked = false
-    this.socket.uncork()
+    return this.#sender.send(text)
   }
 
   /** Resolves when the send buffer is below its high-water mark; rejects if the connection closes. */
   drain(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const { signal } = options
-    if (this.#closeInfo !== undefined)
-      return Promise.reject(FramingError.CONNECTION_CLOSED(this.#closeInfo.error))
-    if (signal?.aborted) return Promise.reject(FramingError.ABORTED(signal.reason))
-    if (!this.socket.writableNeedDrain) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        this.socket.off('drain', onDrain)
-        signal?.removeEventListener('abort', onAbort)
-        this.#onShutdown.delete(onShutdown)
-      }
-      const onDrain = (): void => {
-        cleanup()
-        resolve()
-      }
-      const onAbort = (): void => {
-        cleanup()
-        reject(FramingError.ABORTED(signal?.reason))
-      }
-      const onShutdown = (): void => {
-        cleanup()
-        reject(FramingError.CONNECTION_CLOSED(this.#closeInfo?.error))
-      }
-      this.socket.on('drain', onDrain)
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#onShutdown.add(onShutdown)
-    })
+    return this.#sender.drain(options.signal)
   }
 
   /** The next whole line (the original's `recv_line`). Rejects with `ERR_CONNECTION_CLOSED` at the end. */
@@ -296,6 +238,6 @@ export class LineSocket
   // No more lines will arrive (queued ones stay readable, unless close() dropped them); waits fail.
   #shutdown(): void {
     this.#inbox.end()
-    for (const fn of [...this.#onShutdown]) fn()
+    this.#sender.shutdown()
   }
 }

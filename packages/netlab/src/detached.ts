@@ -2,8 +2,8 @@
 // readiness is the log file gaining the awaited lines, watched with fs.watch (an event, not a poll).
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync, watch } from 'node:fs'
+import type { Daemon } from './daemon.js'
 import { NetlabError } from './errors.js'
-import type { UpnpDaemon } from './upnp-daemon.js'
 
 export function startDetached(
   label: string,
@@ -12,8 +12,8 @@ export function startDetached(
   ready: readonly RegExp[],
   fatal: RegExp,
   signal: AbortSignal,
-  onSpawn?: (daemon: UpnpDaemon) => void,
-): Promise<UpnpDaemon> {
+  onSpawn?: (daemon: Daemon) => void,
+): Promise<Daemon> {
   const [file, ...args] = argv
   if (file === undefined) return Promise.reject(NetlabError.INVALID_SPEC('empty command'))
   const fd = openSync(logFile, 'w')
@@ -22,7 +22,7 @@ export function startDetached(
   child.unref()
   // 'close' also comes when the process could not be started at all
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
-  const daemon: UpnpDaemon = {
+  const daemon: Daemon = {
     pid: child.pid ?? -1,
     exited,
     kill: (sig) => {
@@ -30,7 +30,7 @@ export function startDetached(
     },
   }
   onSpawn?.(daemon)
-  return new Promise<UpnpDaemon>((resolve, reject) => {
+  return new Promise<Daemon>((resolve, reject) => {
     const watcher = watch(logFile)
     const finish = (fn: () => void): void => {
       watcher.close()

@@ -1,14 +1,16 @@
 // createLab: builds the namespaces, links, routers and daemons of a LabSpec, and tears them down.
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+// What a lab shows of its plan is lab-nodes.ts; its miniupnpd daemons are lab-upnp.ts; taking it down
+// is lab-teardown.ts.
+import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import debug from 'debug'
 import { inNetns, run, runOk } from './command.js'
-import { KILL_WAIT_MS, UPNP_HTTP_PORT, UPNP_STOP_TIMEOUT_MS } from './constants.js'
 import { NetlabError } from './errors.js'
 import { trackOpenLab, untrackOpenLab } from './exit-cleanup.js'
-import { labTmpRoot, listNetns, newPrefix, removeNamespaces, sweepLeftovers } from './leftovers.js'
-import { readLeases, upnpFeatures } from './miniupnpd.js'
+import { labNodes } from './lab-nodes.js'
+import { type LabRemains, teardownLab, teardownLabSync } from './lab-teardown.js'
+import { LabUpnp } from './lab-upnp.js'
+import { labTmpRoot, listNetns, newPrefix, sweepLeftovers } from './leftovers.js'
 import { type LabPlan, type PlannedNode, planLab } from './plan.js'
 import { ChildProcess } from './process.js'
 import { nsScript, rootBatch } from './setup-script.js'
@@ -22,7 +24,6 @@ import type {
   LabSpec,
   UpnpMapping,
 } from './types.js'
-import { clearUpnpState, startMiniupnpd, stopDaemon, type UpnpDaemon, upnpFiles } from './upnp-daemon.js'
 
 const log = debug('pyp2p:netlab')
 
@@ -39,14 +40,11 @@ export function packageDirOf(file: string): string {
 
 class NetLab implements Lab {
   readonly prefix: string
-  readonly hosts: LabHost[] = []
-  readonly routers: LabRouter[] = []
+  readonly hosts: LabHost[]
+  readonly routers: LabRouter[]
   private readonly tmp: string
   private readonly procs = new Set<ChildProcess>()
-  /** each router's miniupnpd, the latest one started (restartUpnp stops it by this PID) */
-  private readonly daemons = new Map<string, UpnpDaemon>()
-  /** the restart in progress (or last done) per router: restarts of one router are serialised */
-  private readonly restarts = new Map<string, Promise<void>>()
+  private readonly upnp: LabUpnp
   private closing: Promise<void> | undefined
   private closedSync = false
 
@@ -56,27 +54,16 @@ class NetLab implements Lab {
   ) {
     this.prefix = plan.prefix
     this.tmp = join(labTmpRoot(), plan.prefix)
-    for (const n of plan.nodes) {
-      if (n.kind === 'public' || n.kind === 'host') {
-        this.hosts.push({
-          name: n.name,
-          ns: n.ns,
-          ip: n.ip,
-          ...(n.kind === 'host' ? { router: n.parent } : {}),
-        })
-      } else if (n.kind === 'router' && n.router && n.lanIp && n.lanSubnet) {
-        const upnp = upnpFeatures(n.router.upnp ?? 'none').upnp
-        this.routers.push({
-          name: n.name,
-          ns: n.ns,
-          wanIp: n.ip,
-          lanIp: n.lanIp,
-          lanSubnet: n.lanSubnet,
-          spec: Object.freeze({ ...n.router }),
-          ...(upnp ? { upnpUrl: `http://${n.lanIp}:${UPNP_HTTP_PORT}/rootDesc.xml` } : {}),
-        })
-      }
-    }
+    const nodes = labNodes(plan)
+    this.hosts = nodes.hosts
+    this.routers = nodes.routers
+    this.upnp = new LabUpnp({
+      plan,
+      tmp: this.tmp,
+      persistent,
+      start: (node, argv) => this.start(node, argv, process.env),
+      isClosed: () => this.isClosed(),
+    })
   }
 
   async build(signal?: AbortSignal): Promise<void> {
@@ -90,26 +77,8 @@ class NetLab implements Lab {
       ),
     )
     const t1 = performance.now()
-    await Promise.all(
-      this.plan.nodes
-        .filter((n) => (n.router?.upnp ?? 'none') !== 'none')
-        .map((n) => this.startMiniupnpd(n, signal)),
-    )
+    await this.upnp.startAll(signal)
     log('lab %s up: network %d ms, daemons %d ms', this.prefix, t1 - t0, performance.now() - t1)
-  }
-
-  private async startMiniupnpd(node: PlannedNode, signal?: AbortSignal, what?: string): Promise<void> {
-    await startMiniupnpd({
-      node,
-      dir: join(this.tmp, node.name),
-      index: this.plan.nodes.indexOf(node),
-      ...(this.persistent ? { detached: { argvPrefix: inNetns(node.ns, []) } } : {}),
-      spawn: (argv) => this.start(node, argv, process.env),
-      onSpawn: (daemon) => this.daemons.set(node.name, daemon),
-      ...(what ? { what } : {}),
-      ...(signal ? { signal } : {}),
-    })
-    log('miniupnpd in %s ready (%s)', node.name, node.router?.upnp)
   }
 
   restartUpnp(router: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -117,40 +86,18 @@ class NetLab implements Lab {
       this.router(router)
       const node = this.node(router)
       if ((node.router?.upnp ?? 'none') === 'none') throw NetlabError.NO_UPNP(router)
-      const previous = this.restarts.get(router) ?? Promise.resolve()
-      const next = previous.catch(() => {}).then(() => this.doRestartUpnp(node, opts.signal))
-      this.restarts.set(router, next)
-      return next
+      return this.upnp.restart(node, opts.signal)
     } catch (e) {
       return Promise.reject(e)
     }
   }
 
-  /** What a router reboot does to its UPnP state: the daemon goes, and with it every mapping. */
-  private async doRestartUpnp(node: PlannedNode, signal?: AbortSignal): Promise<void> {
-    const t0 = performance.now()
-    const what = `restartUpnp(${node.name})`
-    const check = (): void => {
-      if (this.closing || this.closedSync) throw NetlabError.CLOSED()
-      if (signal?.aborted) throw NetlabError.ABORTED(what, signal.reason)
-    }
-    try {
-      check()
-      const daemon = this.daemons.get(node.name)
-      if (daemon) await stopDaemon(node.name, daemon, UPNP_STOP_TIMEOUT_MS, signal)
-      check()
-      await clearUpnpState(node.ns, join(this.tmp, node.name), signal)
-      check()
-      await this.startMiniupnpd(node, signal, what)
-    } catch (e) {
-      check() // a failure caused by close() or the signal says so
-      throw e
-    }
-    log('miniupnpd in %s restarted in %d ms', node.name, performance.now() - t0)
+  private isClosed(): boolean {
+    return this.closing !== undefined || this.closedSync
   }
 
   private node(where: string): PlannedNode {
-    if (this.closing || this.closedSync) throw NetlabError.CLOSED()
+    if (this.isClosed()) throw NetlabError.CLOSED()
     const n = this.plan.byName.get(where)
     if (!n) throw NetlabError.UNKNOWN_NODE(where, [...this.plan.byName.keys()])
     return n
@@ -165,7 +112,7 @@ class NetLab implements Lab {
     cwd?: string,
   ): ChildProcess {
     // a process started while close() runs would escape it
-    if (this.closing || this.closedSync) throw NetlabError.CLOSED()
+    if (this.isClosed()) throw NetlabError.CLOSED()
     const proc = new ChildProcess(
       `${node.name}: ${argv[0]}`,
       inNetns(node.ns, [...this.tie(), ...argv]),
@@ -240,7 +187,7 @@ class NetLab implements Lab {
   async upnpMappings(router: string): Promise<UpnpMapping[]> {
     this.router(router)
     this.node(router)
-    return readLeases(upnpFiles(join(this.tmp, router)).leases)
+    return this.upnp.mappings(router)
   }
 
   /** PIDs of the processes this lab started that still run (daemons included). */
@@ -253,17 +200,13 @@ class NetLab implements Lab {
     return this.closing
   }
 
+  private remains(): LabRemains {
+    return { procs: [...this.procs], namespaces: this.plan.nodes.map((n) => n.ns), tmp: this.tmp }
+  }
+
   private async doClose(): Promise<void> {
     const t0 = performance.now()
-    const procs = [...this.procs]
-    for (const p of procs) p.kill('SIGKILL')
-    const bound = AbortSignal.timeout(KILL_WAIT_MS)
-    await Promise.race([
-      Promise.all(procs.map((p) => p.exited)),
-      new Promise((resolve) => bound.addEventListener('abort', resolve, { once: true })),
-    ])
-    await removeNamespaces(this.plan.nodes.map((n) => n.ns))
-    rmSync(this.tmp, { recursive: true, force: true })
+    await teardownLab(this.remains())
     untrackOpenLab(this)
     log('lab %s closed in %d ms', this.prefix, performance.now() - t0)
   }
@@ -272,20 +215,7 @@ class NetLab implements Lab {
   closeSync(): void {
     if (this.closedSync) return
     this.closedSync = true
-    for (const p of this.procs) p.kill('SIGKILL')
-    const names = this.plan.nodes.map((n) => n.ns)
-    for (const ns of names) {
-      const res = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
-      for (const pid of (res.stdout ?? '').split(/\s+/).filter(Boolean).map(Number)) {
-        try {
-          process.kill(pid, 'SIGKILL')
-        } catch {
-          // already gone
-        }
-      }
-    }
-    spawnSync('ip', ['-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') })
-    rmSync(this.tmp, { recursive: true, force: true })
+    teardownLabSync(this.remains())
   }
 
   [Symbol.asyncDispose](): Promise<void> {

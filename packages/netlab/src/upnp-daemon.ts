@@ -1,25 +1,17 @@
-// Starting miniupnpd in a router and waiting until it serves (by its log lines, never a sleep);
-// stopping it again (restartUpnp).
+// Starting miniupnpd in a router and waiting until it serves (by its log lines, never a sleep); what
+// a restart must clear (stopping it is daemon.ts).
 import { mkdirSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { inNetns, runOk } from './command.js'
 import { UPNP_READY_TIMEOUT_MS } from './constants.js'
+import type { Daemon } from './daemon.js'
 import { startDetached } from './detached.js'
 import { NetlabError } from './errors.js'
 import { fatalPattern, miniupnpdConfig, readyPatterns } from './miniupnpd.js'
 import type { PlannedNode } from './plan.js'
 import type { ChildProcess } from './process.js'
 import { upnpFlushScript } from './ruleset.js'
-
-/** A router's miniupnpd process, as the lab started it. */
-export interface UpnpDaemon {
-  readonly pid: number
-  /** settles when the process has exited */
-  readonly exited: Promise<unknown>
-  /** a no-op once it has exited */
-  kill(signal: NodeJS.Signals): void
-}
 
 /** The files of one router's miniupnpd, in the router's own directory of the lab's temp directory. */
 export function upnpFiles(dir: string): { conf: string; leases: string; pid: string; log: string } {
@@ -43,13 +35,13 @@ export interface StartUpnpOptions {
   spawn: (argv: string[]) => ChildProcess
   /** called as soon as the process exists (before it is ready), so a daemon that never gets ready
    * can still be stopped */
-  onSpawn?: (daemon: UpnpDaemon) => void
+  onSpawn?: (daemon: Daemon) => void
   /** what the caller is doing, for ERR_ABORTED (default 'createLab') */
   what?: string
   signal?: AbortSignal
 }
 
-export async function startMiniupnpd(opts: StartUpnpOptions): Promise<UpnpDaemon> {
+export async function startMiniupnpd(opts: StartUpnpOptions): Promise<Daemon> {
   const { node, dir, signal } = opts
   const mode = node.router?.upnp ?? 'none'
   mkdirSync(dir, { recursive: true })
@@ -96,39 +88,6 @@ export async function clearUpnpState(ns: string, dir: string, signal?: AbortSign
   const files = upnpFiles(dir)
   await Promise.all([rm(files.leases, { force: true }), rm(files.pid, { force: true })])
   await runOk(inNetns(ns, ['nft', '-f', '-']), { input: upnpFlushScript(), ...(signal ? { signal } : {}) })
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
-export async function stopDaemon(
-  router: string,
-  daemon: UpnpDaemon,
-  graceMs: number,
-  signal?: AbortSignal,
-): Promise<void> {
-  daemon.kill('SIGTERM')
-  if (await exitedWithin(daemon, graceMs, signal)) return
-  daemon.kill('SIGKILL')
-  if (await exitedWithin(daemon, graceMs, signal)) return
-  throw NetlabError.TIMEOUT(`stopping miniupnpd (pid ${daemon.pid}) in router "${router}"`, 2 * graceMs)
-}
-
-/** true once the daemon exited, false after `ms`; rejects on abort. Its timer is cleared on every path. */
-function exitedWithin(daemon: UpnpDaemon, ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise<boolean>((resolve, reject) => {
-    let settled = false
-    const done = (fn: () => void): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      fn()
-    }
-    const onAbort = (): void => done(() => reject(NetlabError.ABORTED('restartUpnp', signal?.reason)))
-    const timer = setTimeout(() => done(() => resolve(false)), ms)
-    if (signal?.aborted) return onAbort()
-    signal?.addEventListener('abort', onAbort, { once: true })
-    void daemon.exited.then(() => done(() => resolve(true)))
-  })
 }
 
 async function waitAttached(
