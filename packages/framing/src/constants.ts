@@ -1,5 +1,5 @@
 /**
- * Every number the package uses, with where it comes from. `../shared/spec/sock.md` describes the
+ * Every number the package uses, with where it comes from. `docs/original.md` describes the
  * original pyp2p `Sock` these defaults follow.
  */
 

@@ -1,7 +1,7 @@
 // Every number and fixed name the lab uses, with where it comes from.
 
 /** The lab's "internet": a non-reserved range, because miniupnpd 2.3.1 refuses to forward on a
- * reserved WAN address (RFC 1918, RFC 6598, the documentation ranges; ../shared/LAB.md). It exists
+ * reserved WAN address (RFC 1918, RFC 6598, the documentation ranges; docs/lab.md). It exists
  * only on the bridge inside the lab's own internet namespace and is never routed from the host. */
 export const INTERNET_SUBNET = '11.0.0.0/24'
 export const INTERNET_PREFIX = '11.0.0.'

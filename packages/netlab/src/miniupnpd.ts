@@ -18,7 +18,7 @@ export function upnpFeatures(mode: UpnpMode): UpnpFeatures {
   }
 }
 
-/** The config file for one router (../shared/LAB.md has the measured recipe). */
+/** The config file for one router (docs/lab.md has the measured recipe). */
 export function miniupnpdConfig(opts: {
   mode: UpnpMode
   index: number

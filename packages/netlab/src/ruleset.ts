@@ -11,7 +11,7 @@ import {
 import type { RouterSpec } from './types.js'
 
 /** Table and chain names, shared with the miniupnpd config (miniupnpd adds its rules to the chains
- * named in its config; they must exist first: ../shared/LAB.md). */
+ * named in its config; they must exist first: docs/lab.md). */
 export const NFT = {
   filterTable: 'filter',
   natTable: 'nat',
