@@ -123,5 +123,5 @@ export const DEFAULT_CHECK_INTERVAL_MS = 10_000
 /** Dial-backs running at once on the whole server (each holds one outgoing socket for at most 3 s). */
 export const DEFAULT_MAX_PENDING_CHECKS = 256
 
-/** Per-IP `CHECK` rate buckets kept at most (the oldest is forgotten first). */
+/** Per-IP `CHECK` rate buckets kept at most (the least recently used is forgotten first). */
 export const MAX_CHECK_BUCKETS = 100_000

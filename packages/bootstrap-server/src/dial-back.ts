@@ -3,10 +3,12 @@
  * `<port>`, sends `PYP2P-DIALBACK/1 <nonce>`, closes, and answers `REACHABLE TCP <port> YES|NO <reason>`.
  * The target IP is never the client's to choose (only the port), so the server cannot be pointed at a
  * third party. Bounded: one check in flight per connection (the server reads nothing more from that
- * connection until the reply is out, which also keeps replies in order), a token bucket per IP, a cap
- * on checks running at once, a short connect timeout, and every socket and timer released on every path.
+ * connection until the reply is out, which also keeps replies in order), a token bucket per IP
+ * (@pyp2p/limits' `RateLimiter`, on the server's clock), a cap on checks running at once, a short
+ * connect timeout, and every socket and timer released on every path.
  */
 import { connect, type Socket } from 'node:net'
+import { type Clock, RateLimiter } from '@pyp2p/limits'
 import { formatDialBackLine, formatServerMessage, LINE_TERMINATOR } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 import { MAX_CHECK_BUCKETS } from './constants.js'
@@ -20,6 +22,8 @@ export interface DialBackLimits {
   readonly intervalMs: number
   /** Checks running at once on the whole server. */
   readonly maxPending: number
+  /** Where the per-IP rate reads the time. */
+  readonly clock: Clock
 }
 
 /** One check in flight: its socket and timer, so a closing connection or server can cancel it. */
@@ -38,12 +42,19 @@ const REASONS: Readonly<Record<string, string>> = {
 
 export class DialBack {
   readonly #limits: DialBackLimits
-  readonly #buckets = new Map<string, { tokens: number; at: number }>()
+  /** Per-IP buckets: `burst` checks, then one per `intervalMs`; the least recently used IP goes first. */
+  readonly #perIp: RateLimiter
   readonly #pending = new Map<Connection, Pending>()
   #closed = false
 
   constructor(limits: DialBackLimits) {
     this.#limits = limits
+    this.#perIp = new RateLimiter({
+      burst: limits.burst,
+      perSecond: 1000 / limits.intervalMs,
+      maxKeys: MAX_CHECK_BUCKETS,
+      clock: limits.clock,
+    })
   }
 
   get pendingCount(): number {
@@ -55,18 +66,12 @@ export class DialBack {
    * dial-back started: `onReply` then gets the `REACHABLE` line (not called if the connection closes
    * first, see `forget`).
    */
-  check(
-    conn: Connection,
-    port: number,
-    nonce: string,
-    now: number,
-    onReply: (line: string) => void,
-  ): boolean {
+  check(conn: Connection, port: number, nonce: string, onReply: (line: string) => void): boolean {
     if (this.#closed || this.#pending.has(conn) || this.#pending.size >= this.#limits.maxPending) {
       conn.sendError('ERR_RATE_LIMITED', 'too many dial-back checks running on this server; retry later')
       return false
     }
-    if (!this.#take(conn.ip, now)) {
+    if (!this.#perIp.take(conn.ip)) {
       conn.sendError('ERR_RATE_LIMITED', `too many dial-back checks from ${conn.ip}; retry later`)
       return false
     }
@@ -108,35 +113,14 @@ export class DialBack {
 
   /** Drops buckets that have refilled completely (they are the same as no bucket). */
   sweep(now: number): void {
-    const full = this.#limits.burst * this.#limits.intervalMs
-    for (const [ip, b] of this.#buckets) if (now - b.at >= full) this.#buckets.delete(ip)
+    this.#perIp.sweep(now)
   }
 
   /** Cancels every check (the server closes). */
   close(): void {
     this.#closed = true
     for (const conn of [...this.#pending.keys()]) this.forget(conn)
-    this.#buckets.clear()
-  }
-
-  #take(ip: string, now: number): boolean {
-    const { burst, intervalMs } = this.#limits
-    let b = this.#buckets.get(ip)
-    if (b === undefined) {
-      // A bounded table: when full, forget the oldest entry (insertion order) rather than grow.
-      if (this.#buckets.size >= MAX_CHECK_BUCKETS) {
-        const oldest = this.#buckets.keys().next().value
-        if (oldest !== undefined) this.#buckets.delete(oldest)
-      }
-      b = { tokens: burst, at: now }
-      this.#buckets.set(ip, b)
-    } else {
-      b.tokens = Math.min(burst, b.tokens + (now - b.at) / intervalMs)
-      b.at = now
-    }
-    if (b.tokens < 1) return false
-    b.tokens -= 1
-    return true
+    this.#perIp.clear()
   }
 }
 

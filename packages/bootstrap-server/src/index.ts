@@ -3,8 +3,10 @@
  * passive or simultaneous nodes, learn the source port it sees (`SOURCE TCP`), and coordinate TCP hole
  * punches (`CANDIDATE` / `CHALLENGE` / `ACCEPT` / `FIGHT`) with delays computed from measured round-trip
  * times, and dials back to check a node's port (`CHECK`). Nodes are keyed by node id, every table is
- * bounded, every wait has a timeout. The @pyp2p/dht-msg relay runs on the same port by default
- * (`relay: false` turns it off). Run it with `npx @pyp2p/bootstrap-server --port 8000`, or embed it:
+ * bounded, every wait has a timeout, and every expiry and rate limit reads an injectable `clock` (a
+ * `manualClock()` of @pyp2p/limits in tests, with `server.sweep()`). The @pyp2p/dht-msg relay runs on
+ * the same port by default (`relay: false` turns it off). Run it with
+ * `npx @pyp2p/bootstrap-server --port 8000`, or embed it:
  *
  * @example
  * ```ts

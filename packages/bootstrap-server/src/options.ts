@@ -1,5 +1,6 @@
 /** The server's options, their defaults (constants.ts) and their validation. */
 import type { RelayServerOptions } from '@pyp2p/dht-msg/server'
+import { type Clock, systemClock } from '@pyp2p/limits'
 import * as C from './constants.js'
 import { BootstrapServerError } from './errors.js'
 import { createDebugLogger, type Logger } from './logger.js'
@@ -68,6 +69,13 @@ export interface BootstrapServerOptions {
   readonly checkIntervalMs?: number
   /** Dial-backs running at once on the whole server. Default 256. */
   readonly maxPendingChecks?: number
+  /**
+   * Where everything that expires or rate-limits reads the time (node lifetime, challenge and idle
+   * timeouts, flood control, `CHECK` rate), and the embedded relay too unless its own options name a
+   * clock. Default `systemClock` of @pyp2p/limits. Tests pass a `manualClock()`, `advance()` it and
+   * call `server.sweep()`; the sweep timer itself stays a real interval.
+   */
+  readonly clock?: Clock
 }
 
 export type ResolvedOptions = Required<Omit<BootstrapServerOptions, 'allowLoopback'>> & {
@@ -88,6 +96,13 @@ function relayOption(relay: BootstrapServerOptions['relay']): boolean | RelaySer
   if (relay === undefined) return true
   if (typeof relay === 'boolean' || (typeof relay === 'object' && relay !== null)) return relay
   throw BootstrapServerError.INVALID_OPTION('relay', relay, 'a boolean or RelayServerOptions')
+}
+
+function clockOption(clock: Clock | undefined): Clock {
+  if (clock === undefined) return systemClock
+  if (typeof clock?.now !== 'function')
+    throw BootstrapServerError.INVALID_OPTION('clock', clock, 'a { now() }')
+  return clock
 }
 
 /** Fills in defaults and checks every value; throws `ERR_INVALID_OPTION`. */
@@ -167,5 +182,6 @@ export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions 
     checkBurst: int('checkBurst', o.checkBurst, C.DEFAULT_CHECK_BURST, 1, 1_000_000),
     checkIntervalMs: int('checkIntervalMs', o.checkIntervalMs, C.DEFAULT_CHECK_INTERVAL_MS, 1, DAY),
     maxPendingChecks: int('maxPendingChecks', o.maxPendingChecks, C.DEFAULT_MAX_PENDING_CHECKS, 1, 1_000_000),
+    clock: clockOption(o.clock),
   }
 }

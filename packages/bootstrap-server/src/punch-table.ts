@@ -1,7 +1,8 @@
 /**
  * Pending punches: a candidate asked to punch to a simultaneous node, the node was challenged, and the
  * server waits for its ACCEPT or REJECT. Every punch has the same timeout, so the Map's insertion order
- * is expiry order and the sweep walks only the expired head.
+ * is expiry order and the sweep walks only the expired head. The table also knows which punches each
+ * connection takes part in (connections only keep the count, so they need not know what a punch is).
  */
 import { randomBytes } from 'node:crypto'
 import { type InboundPolicy, PUNCH_ID_HEX_LENGTH } from '@pyp2p/rendezvous-protocol'
@@ -22,15 +23,20 @@ export interface Punch {
   readonly candidatePorts: readonly number[]
   readonly target: Connection
   readonly targetNodeId: string
+  /** When it was created, on the server's clock. */
   readonly createdAt: number
   /** Set once the target accepted while an RTT was still being measured; the punch stays pending. */
   held?: HeldAccept | undefined
 }
 
+const NONE: ReadonlySet<Punch> = new Set()
+
 export class PunchTable {
   readonly #byId = new Map<string, Punch>()
   /** Pending punches per target node id (pyp2p: at most 100 candidates per node). */
   readonly #perTarget = new Map<string, number>()
+  /** Pending punches per connection, as candidate or target; only connections that have some. */
+  readonly #byConn = new Map<Connection, Set<Punch>>()
   /** What each connection declared with `INBOUND` (gone with the connection). */
   readonly #inbound = new WeakMap<Connection, InboundPolicy>()
 
@@ -46,10 +52,16 @@ export class PunchTable {
     return this.#perTarget.get(targetNodeId) ?? 0
   }
 
+  /** A copy of the punches `conn` takes part in (safe to delete from while iterating). */
+  of(conn: Connection): Punch[] {
+    return [...(this.#byConn.get(conn) ?? NONE)]
+  }
+
   /** The pending punch from this candidate node to this target, if any (pyp2p replaced such a one). */
   findPair(candidateNodeId: string, target: Connection): Punch | undefined {
-    if (target.punches === undefined) return undefined
-    for (const p of target.punches) if (p.target === target && p.candidateNodeId === candidateNodeId) return p
+    for (const p of this.#byConn.get(target) ?? NONE) {
+      if (p.target === target && p.candidateNodeId === candidateNodeId) return p
+    }
     return undefined
   }
 
@@ -75,8 +87,13 @@ export class PunchTable {
     this.#byId.set(id, punch)
     this.#perTarget.set(punch.targetNodeId, this.countFor(punch.targetNodeId) + 1)
     for (const conn of [punch.candidate, punch.target]) {
-      conn.punches ??= new Set()
-      conn.punches.add(punch)
+      let set = this.#byConn.get(conn)
+      if (set === undefined) {
+        set = new Set()
+        this.#byConn.set(conn, set)
+      }
+      set.add(punch)
+      conn.punchCount = set.size
     }
     punch.candidate.started++
     return punch
@@ -90,8 +107,10 @@ export class PunchTable {
     if (n <= 0) this.#perTarget.delete(punch.targetNodeId)
     else this.#perTarget.set(punch.targetNodeId, n)
     for (const conn of [punch.candidate, punch.target]) {
-      conn.punches?.delete(punch)
-      if (conn.punches?.size === 0) conn.punches = undefined
+      const set = this.#byConn.get(conn)
+      set?.delete(punch)
+      conn.punchCount = set?.size ?? 0
+      if (conn.punchCount === 0) this.#byConn.delete(conn)
     }
     punch.candidate.started--
     return true

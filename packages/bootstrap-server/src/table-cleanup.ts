@@ -2,8 +2,9 @@
  * Keeping the tables clean: what happens when a connection ends and when entries time out. Nothing may
  * be left behind: a vanished side of a punch is reported to the other side and the punch is deleted.
  */
-import { type CommandContext, detach } from './commands.js'
 import type { Connection } from './connection.js'
+import type { CommandContext } from './context.js'
+import { detach } from './registration.js'
 
 /** A connection closed: its simultaneous nodes and its punches go; passive nodes stay (without it). */
 export function forgetConnection(ctx: CommandContext, conn: Connection): void {
@@ -15,8 +16,7 @@ export function forgetConnection(ctx: CommandContext, conn: Connection): void {
   }
   conn.nodes = undefined
   conn.simultaneous = 0
-  if (conn.punches === undefined) return
-  for (const p of [...conn.punches]) {
+  for (const p of ctx.punches.of(conn)) {
     ctx.punches.delete(p)
     const other = p.candidate === conn ? p.target : p.candidate
     ctx.refreshIdle(other)
@@ -25,7 +25,10 @@ export function forgetConnection(ctx: CommandContext, conn: Connection): void {
   }
 }
 
-/** Ends punches past the challenge timeout and registrations past the node lifetime. */
+/**
+ * Ends punches past the challenge timeout and registrations past the node lifetime, as of `now` (the
+ * server's clock): a punch created at `t` expires once `now >= t + challengeTimeoutMs`.
+ */
 export function expireTables(ctx: CommandContext, now: number): void {
   ctx.punches.expire(now - ctx.opts.challengeTimeoutMs, (p) => {
     ctx.refreshIdle(p.candidate)

@@ -1,0 +1,92 @@
+/**
+ * Command dispatch: a line that passed the flood limit goes to the service that owns its first word,
+ * or is parsed as a rendezvous command and handled (commands.ts). A `CHECK` holds back the lines after
+ * it until its reply is out, so every connection's replies stay in order.
+ */
+import { formatError, isRendezvousProtocolError, parseClientMessage } from '@pyp2p/rendezvous-protocol'
+import { handleCommand } from './commands.js'
+import type { Connection } from './connection.js'
+import type { CommandContext } from './context.js'
+import type { DialBack } from './dial-back.js'
+import type { Logger } from './logger.js'
+import type { ServiceRegistry } from './service-registry.js'
+
+export class Dispatcher {
+  readonly #ctx: CommandContext
+  readonly #services: ServiceRegistry
+  readonly #dialBack: DialBack
+  readonly #log: Logger
+
+  constructor(ctx: CommandContext, services: ServiceRegistry, dialBack: DialBack, log: Logger) {
+    this.#ctx = ctx
+    this.#services = services
+    this.#dialBack = dialBack
+    this.#log = log
+  }
+
+  /** A whole line from `conn`, already counted against its flood limit. */
+  onLine(conn: Connection, line: string): void {
+    // Counted against the flood limit now; handled once the running CHECK has its reply out.
+    if (conn.deferred !== undefined) conn.deferred.push(line)
+    else this.#dispatch(conn, line)
+  }
+
+  /** `CHECK`: reads nothing more from `conn` until the dial-back's reply is sent (replies stay in order). */
+  check(conn: Connection, port: number, nonce: string): void {
+    const started = this.#dialBack.check(conn, port, nonce, (reply) => {
+      conn.send(reply)
+      const lines = conn.deferred ?? []
+      conn.deferred = undefined
+      for (let i = 0; i < lines.length; i++) {
+        if (conn.closing) return
+        this.#dispatch(conn, lines[i] as string)
+        // (#dispatch may have started another CHECK, setting conn.deferred again.)
+        const waiting = conn.deferred as string[] | undefined
+        if (waiting !== undefined) {
+          // Another CHECK among them: the rest waits for its reply in turn.
+          waiting.push(...lines.slice(i + 1))
+          return
+        }
+      }
+      if (!conn.closing) conn.socket.resume()
+    })
+    if (!started) return
+    conn.deferred = []
+    conn.socket.pause()
+  }
+
+  /** Runs `fn` for `conn`; a throw is a bug of ours or a service's: logged, `ERR_INTERNAL` to the client. */
+  guard(conn: Connection, fn: () => void): void {
+    try {
+      fn()
+    } catch (error) {
+      this.#log.error('internal error handling a line', { conn: conn.id, error: (error as Error).stack })
+      conn.sendError('ERR_INTERNAL', 'internal server error')
+    }
+  }
+
+  /** One line that passed the flood check: to a service, or parsed as a rendezvous command. */
+  #dispatch(conn: Connection, line: string): void {
+    const { maxLineLength } = this.#ctx.opts
+    const service = this.#services.owner(line)
+    if (service !== undefined) {
+      const limit = service.maxLineLength ?? maxLineLength
+      if (line.length > limit) conn.close('ERR_LINE_TOO_LONG', `line over ${limit} characters`)
+      else this.guard(conn, () => service.handleLine(conn, line))
+      return
+    }
+    if (line.length > maxLineLength) {
+      conn.close('ERR_LINE_TOO_LONG', `line over ${maxLineLength} characters`)
+      return
+    }
+    let msg: ReturnType<typeof parseClientMessage>
+    try {
+      msg = parseClientMessage(line, { maxLineLength })
+    } catch (error) {
+      if (!isRendezvousProtocolError(error)) throw error
+      conn.send(formatError(error.code, error.message))
+      return
+    }
+    this.guard(conn, () => handleCommand(this.#ctx, conn, msg))
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The listener and its connections: accepts sockets (bounded in total and per IP), frames their bytes
+ * into lines with @pyp2p/framing's `LineDecoder`, applies the per-connection flood limit, keeps the idle
+ * and closing lists the sweep walks, and shuts every connection down on close. What a line means is
+ * the dispatcher's business (dispatcher.ts); what a closed connection leaves behind is the server's.
+ */
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
+import { FramingError, LineDecoder } from '@pyp2p/framing'
+import type { Clock, RateLimit } from '@pyp2p/limits'
+import { PROTOCOL_VERSION } from '@pyp2p/rendezvous-protocol'
+import { Connection, type ConnectionHost } from './connection.js'
+import { CONNECTION_OVERFLOW_SLACK, SHUTDOWN_GRACE_MS } from './constants.js'
+import { BootstrapServerError } from './errors.js'
+import type { Logger } from './logger.js'
+import type { ResolvedOptions } from './options.js'
+import { attachConnection, noop, plainIp, reject } from './socket-listeners.js'
+
+export interface ListenerOptions {
+  readonly opts: ResolvedOptions
+  readonly clock: Clock
+  readonly log: Logger
+  /** Appended to every `HELLO` (the services' words). */
+  readonly helloSuffix: string
+  /** Framing limit: a line past it is cut off unread and its connection destroyed. */
+  readonly hardLineLimit: number
+  /** A whole line that passed the flood limit. */
+  readonly onLine: (conn: Connection, line: string) => void
+  /** A connection's socket closed (after the listener forgot it). */
+  readonly onClosed: (conn: Connection) => void
+}
+
+export class Listener implements ConnectionHost {
+  readonly maxSendBuffer: number
+  readonly #o: ListenerOptions
+  readonly #server: Server
+  /** Lines per second per connection, and the burst: one shared limit, one bucket per connection. */
+  readonly #lineLimit: RateLimit
+  readonly #connections = new Set<Connection>()
+  /** Non-exempt connections in order of last activity: the idle sweep walks the stale head only. */
+  readonly #idle = new Set<Connection>()
+  /** Connections that were asked to close, in order: the sweep destroys those that linger. */
+  readonly #closingList = new Set<Connection>()
+  readonly #perIp = new Map<string, number>()
+  #allClosed: (() => void) | undefined
+  #nextId = 1
+  #state: 'new' | 'listening' | 'closed' = 'new'
+
+  constructor(options: ListenerOptions) {
+    this.#o = options
+    this.maxSendBuffer = options.opts.maxSendBuffer
+    this.#lineLimit = { burst: options.opts.lineBurst, perSecond: options.opts.lineRate }
+    this.#server = createServer({ noDelay: true }, this.#onConnection)
+    this.#server.maxConnections = options.opts.maxConnections + CONNECTION_OVERFLOW_SLACK
+  }
+
+  get size(): number {
+    return this.#connections.size
+  }
+
+  /** The bound address while listening. */
+  get address(): AddressInfo | undefined {
+    const a = this.#server.address()
+    return a !== null && typeof a === 'object' ? a : undefined
+  }
+
+  /** Starts listening; resolves with the bound address. Throws `ERR_LISTEN_FAILED`, `ERR_ABORTED`. */
+  async listen(signal: AbortSignal | undefined): Promise<AddressInfo> {
+    if (this.#state !== 'new') throw BootstrapServerError.SERVER_CLOSED('listen')
+    if (signal?.aborted) throw BootstrapServerError.ABORTED(signal.reason)
+    this.#state = 'listening'
+    const { host, port, backlog } = this.#o.opts
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        signal?.removeEventListener('abort', onAbort)
+        this.#state = 'closed'
+        reject(BootstrapServerError.LISTEN_FAILED(host, port, error))
+      }
+      const onAbort = (): void => {
+        this.#server.off('error', onError)
+        this.#state = 'closed'
+        this.#server.close()
+        reject(BootstrapServerError.ABORTED(signal?.reason))
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#server.once('error', onError)
+      this.#server.listen({ host, port, backlog }, () => {
+        signal?.removeEventListener('abort', onAbort)
+        this.#server.off('error', onError)
+        resolve()
+      })
+    })
+    this.#server.on('error', (error) => this.#o.log.error('server socket error', { error: error.message }))
+    return this.#server.address() as AddressInfo
+  }
+
+  /**
+   * Stops accepting, ends every connection with `ERROR ERR_SHUTTING_DOWN` (destroying those that do not
+   * take their last line within SHUTDOWN_GRACE_MS) and resolves once all are gone. Returns whether it
+   * was listening.
+   */
+  async close(): Promise<boolean> {
+    const wasListening = this.#state === 'listening'
+    this.#state = 'closed'
+    const stopped = wasListening
+      ? new Promise<void>((resolve) => this.#server.close(() => resolve()))
+      : Promise.resolve()
+    const allClosed =
+      this.#connections.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#allClosed = resolve
+          })
+    for (const conn of this.#connections) conn.close('ERR_SHUTTING_DOWN', 'the server is shutting down')
+    // A real timer: shutdown must end even when the injected clock stands still.
+    const grace = setTimeout(() => {
+      for (const conn of this.#connections) conn.socket.destroy()
+    }, SHUTDOWN_GRACE_MS)
+    await allClosed
+    clearTimeout(grace)
+    await stopped
+    return wasListening
+  }
+
+  /** Destroys connections that linger after closing, and closes those idle past `idleTimeoutMs`. */
+  sweep(now: number): void {
+    for (const conn of this.#closingList) {
+      if (now - conn.lastSeen < SHUTDOWN_GRACE_MS) break
+      this.#closingList.delete(conn)
+      conn.socket.destroy()
+    }
+    const { idleTimeoutMs } = this.#o.opts
+    for (const conn of this.#idle) {
+      if (now - conn.lastSeen < idleTimeoutMs) break
+      this.#idle.delete(conn)
+      conn.close('ERR_IDLE_TIMEOUT', `no command for ${idleTimeoutMs} ms`)
+    }
+  }
+
+  closing(conn: Connection): void {
+    this.#idle.delete(conn)
+    conn.lastSeen = this.#o.clock.now()
+    this.#closingList.add(conn)
+  }
+
+  refreshIdle(conn: Connection): void {
+    if (conn.closing || !this.#connections.has(conn)) return
+    if (conn.exempt) this.#idle.delete(conn)
+    else if (!this.#idle.has(conn)) {
+      // Restart its idle clock so the list stays in order of lastSeen.
+      conn.lastSeen = this.#o.clock.now()
+      this.#idle.add(conn)
+    }
+  }
+
+  /** @internal Bytes from a client: split into lines by framing's decoder; a line past the hard limit ends it. */
+  onData(conn: Connection, chunk: Buffer): void {
+    if (conn.closing) return
+    try {
+      conn.decoder.write(chunk, (line) => this.#onLine(conn, line))
+    } catch (error) {
+      if (!(error instanceof FramingError) || error !== conn.decoder.error) throw error
+      this.#o.log.warn('line over the hard limit: closing connection', { conn: conn.id, ip: conn.ip })
+      conn.closing = true
+      conn.socket.destroy()
+    }
+  }
+
+  /** @internal The client's socket closed: forget it here, then tell the server. */
+  onClose(conn: Connection): void {
+    conn.closing = true
+    this.#connections.delete(conn)
+    this.#idle.delete(conn)
+    this.#closingList.delete(conn)
+    const n = (this.#perIp.get(conn.ip) ?? 1) - 1
+    if (n === 0) this.#perIp.delete(conn.ip)
+    else this.#perIp.set(conn.ip, n)
+    this.#o.onClosed(conn)
+    this.#o.log.debug('connection closed', { conn: conn.id })
+    if (this.#connections.size === 0) this.#allClosed?.()
+  }
+
+  #onLine(conn: Connection, line: string): void {
+    if (conn.closing) return
+    const now = this.#o.clock.now()
+    if (!conn.take(this.#lineLimit, now)) {
+      this.#o.log.warn('flood: closing connection', { conn: conn.id, ip: conn.ip })
+      conn.close('ERR_FLOOD', `more than ${this.#lineLimit.perSecond} lines per second`)
+      return
+    }
+    conn.lastSeen = now
+    if (this.#idle.delete(conn)) this.#idle.add(conn)
+    this.#o.onLine(conn, line)
+  }
+
+  #onConnection = (socket: Socket): void => {
+    const ip = plainIp(socket.remoteAddress)
+    const port = socket.remotePort
+    socket.on('error', noop)
+    if (ip === undefined || port === undefined) {
+      socket.destroy()
+      return
+    }
+    if (this.#state !== 'listening') {
+      reject(socket, 'ERR_SHUTTING_DOWN', 'the server is shutting down')
+      return
+    }
+    const { maxConnections, maxConnectionsPerIp, keepAliveDelayMs } = this.#o.opts
+    if (this.#connections.size >= maxConnections) {
+      reject(socket, 'ERR_TOO_MANY_CONNECTIONS', 'the server is full; retry later')
+      return
+    }
+    const fromIp = this.#perIp.get(ip) ?? 0
+    if (fromIp >= maxConnectionsPerIp) {
+      reject(socket, 'ERR_TOO_MANY_CONNECTIONS', `too many connections from ${ip}`)
+      return
+    }
+    socket.setNoDelay(true)
+    socket.setKeepAlive(true, keepAliveDelayMs)
+    const decoder = new LineDecoder({ maxLineLength: this.#o.hardLineLimit })
+    const now = this.#o.clock.now()
+    const conn = new Connection(this.#nextId++, ip, port, socket, decoder, this, now, this.#lineLimit)
+    this.#connections.add(conn)
+    this.#idle.add(conn)
+    this.#perIp.set(ip, fromIp + 1)
+    attachConnection(socket, conn)
+    conn.send(`HELLO PYP2P/${PROTOCOL_VERSION} ${ip} ${port}${this.#o.helloSuffix}`)
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Registrations: `PASSIVE|SIMULTANEOUS READY` adds a node to the node table, `CLEAR` removes them, and
+ * a record that leaves the table (replaced, cleared, expired) is dropped from its connection's books.
+ */
+import { timingSafeEqual } from 'node:crypto'
+import { formatServerMessage } from '@pyp2p/rendezvous-protocol'
+import type { Connection } from './connection.js'
+import type { CommandContext } from './context.js'
+import type { NodeRecord } from './node-table.js'
+import { endChallenges, movePunches } from './punch-commands.js'
+
+/** `PASSIVE|SIMULTANEOUS READY <port> <max-inbound> <node-id> [<clear-token>]`. */
+export function register(
+  ctx: CommandContext,
+  conn: Connection,
+  nodeType: 'passive' | 'simultaneous',
+  nodeId: string,
+  port: number,
+  maxInbound: number,
+  clearToken: string | undefined,
+): void {
+  const rec: NodeRecord = {
+    // A parsed id is a slice of its line; a copy lets the line be collected (about 130 bytes per node).
+    nodeId: Buffer.from(nodeId, 'latin1').toString('latin1'),
+    nodeType,
+    ip: conn.ip,
+    port,
+    maxInbound,
+    registeredAt: ctx.now(),
+    clearToken: clearToken === undefined ? undefined : Buffer.from(clearToken, 'latin1').toString('latin1'),
+    conn,
+    slot: -1,
+  }
+  const res = ctx.nodes.add(rec)
+  if (!res.ok) {
+    const where =
+      res.reason === 'per-ip' ? `from ${conn.ip} (limit ${ctx.opts.maxNodesPerIp})` : 'on this server'
+    conn.sendError('ERR_TOO_MANY_NODES', `too many registered nodes ${where}`)
+    return
+  }
+  if (res.replaced !== undefined) detach(ctx, res.replaced, conn)
+  conn.nodes ??= []
+  conn.nodes.push(rec.nodeId)
+  if (nodeType === 'simultaneous') conn.simultaneous++
+  ctx.refreshIdle(conn)
+  conn.send(formatServerMessage({ type: 'OK', what: nodeType === 'passive' ? 'PASSIVE' : 'SIMULTANEOUS' }))
+  if (nodeType !== 'simultaneous') return
+  // Challenges for this node id pending on an older connection follow it here (pyp2p's RECONNECT).
+  const from = res.replaced?.conn
+  if (from !== undefined && from !== conn) movePunches(ctx, from, conn, nodeId)
+  ctx.ping(conn)
+}
+
+/** A record left the table (replaced, cleared, expired): drop it from its connection's bookkeeping. */
+export function detach(ctx: CommandContext, rec: NodeRecord, by: Connection | undefined): void {
+  const owner = rec.conn
+  if (owner === undefined) return
+  if (owner.nodes !== undefined) {
+    const i = owner.nodes.indexOf(rec.nodeId)
+    if (i !== -1) owner.nodes.splice(i, 1)
+    if (owner.nodes.length === 0) owner.nodes = undefined
+  }
+  if (rec.nodeType === 'simultaneous') {
+    owner.simultaneous--
+    ctx.refreshIdle(owner)
+    if (by !== undefined && by !== owner && owner.isOpen) {
+      owner.sendError('ERR_REPLACED', `node ${rec.nodeId} was registered again on another connection`)
+    }
+  }
+}
+
+/**
+ * `CLEAR <node-id> <clear-token>`: forgets that registration, whichever connection made it (open or
+ * gone), if it was made with this token. The comparison takes the same time for every wrong token.
+ */
+export function clearByToken(ctx: CommandContext, nodeId: string, token: string): boolean {
+  const rec = ctx.nodes.get(nodeId)
+  if (rec?.clearToken === undefined) return false
+  const a = Buffer.from(rec.clearToken, 'latin1')
+  const b = Buffer.from(token, 'latin1')
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return false
+  const owner = rec.conn
+  if (!ctx.nodes.remove(rec)) return false
+  detach(ctx, rec, undefined)
+  rec.conn = undefined
+  if (owner !== undefined) endChallenges(ctx, owner, nodeId)
+  return true
+}
+
+/** CLEAR: forget the nodes this connection registered; its pending challenges end for their candidates. */
+export function clearNodes(ctx: CommandContext, conn: Connection): void {
+  for (const nodeId of [...(conn.nodes ?? [])]) {
+    const rec = ctx.nodes.get(nodeId)
+    if (rec !== undefined && rec.conn === conn && ctx.nodes.remove(rec)) detach(ctx, rec, undefined)
+  }
+  conn.nodes = undefined
+  endChallenges(ctx, conn)
+}
