@@ -1,0 +1,60 @@
+/**
+ * Every number and fixed string of @pyp2p/secure, with where it comes from.
+ */
+
+/**
+ * The first bytes each side sends, at once, before any handshake message. A text line on purpose: a
+ * peer that speaks plain lines (`secure: false`) reads it as a first line it can name in its error, and
+ * a secure side that reads a plain hello (`PYP2P-CONNECT/1 ...`) sees a mismatch within its first read.
+ * It is also the Noise prologue, so both sides prove they saw the same one.
+ */
+export const SECURE_PROLOGUE_LINE = 'PYP2P-SECURE/1'
+
+/** What the version of the secure protocol is compared by: a prologue starting so but differing later. */
+export const SECURE_PROLOGUE_PREFIX = 'PYP2P-SECURE/'
+
+/** The Noise protocol (noiseprotocol.org, revision 34): XX pattern, X25519, ChaCha20-Poly1305, SHA-256. */
+export const NOISE_PROTOCOL_NAME = 'Noise_XX_25519_ChaChaPoly_SHA256'
+
+/**
+ * The identity signature's context (see `@pyp2p/identity` `sign`): the node's Ed25519 key signs its
+ * Noise static key, as libp2p-noise's identity key signs `noise-libp2p-static-key:` + static key.
+ */
+export const STATIC_KEY_CONTEXT = 'pyp2p-secure-static-key/1'
+
+/** X25519 public keys are 32 bytes (RFC 7748 section 5). */
+export const DH_LENGTH = 32
+
+/** The Poly1305 tag is 16 bytes (RFC 8439 section 2.8). */
+export const TAG_LENGTH = 16
+
+/** Handshake payload: the Ed25519 identity public key (32) and its signature of the static key (64). */
+export const PAYLOAD_LENGTH = 32 + 64
+
+/** Every frame, in the handshake and after it, starts with its length as 2 bytes big-endian (Noise section 3). */
+export const LENGTH_PREFIX = 2
+
+/** A Noise message is at most 65,535 bytes (Noise section 3), so a frame can never be larger. */
+export const MAX_FRAME_LENGTH = 65_535
+
+/** Most plaintext in one transport frame: a frame less its tag. */
+export const MAX_FRAME_PLAINTEXT = MAX_FRAME_LENGTH - TAG_LENGTH
+
+/** Message 1 (`-> e`): the ephemeral key and an empty payload. */
+export const MESSAGE1_LENGTH = DH_LENGTH
+
+/** Message 2 (`<- e, ee, s, es`): ephemeral key, encrypted static key, encrypted payload. */
+export const MESSAGE2_LENGTH = DH_LENGTH + DH_LENGTH + TAG_LENGTH + PAYLOAD_LENGTH + TAG_LENGTH
+
+/** Message 3 (`-> s, se`): encrypted static key and encrypted payload. */
+export const MESSAGE3_LENGTH = DH_LENGTH + TAG_LENGTH + PAYLOAD_LENGTH + TAG_LENGTH
+
+/**
+ * Default handshake timeout. A loopback handshake takes about a millisecond and needs 1.5 round trips;
+ * 5 s leaves room for a slow path (hundreds of ms of RTT, a loaded machine) and bounds how long an
+ * unauthenticated connection holds a slot.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 5_000
+
+/** Noise nonces are 64-bit; we stop far earlier, at the largest exact JS integer (never reached in practice). */
+export const MAX_NONCE = Number.MAX_SAFE_INTEGER

@@ -1,0 +1,159 @@
+/**
+ * `secureOutbound` / `secureInbound`: the mutual handshake on a connected socket, then a `SecureStream`.
+ *
+ *   both at once   PYP2P-SECURE/1\r\n                      (the prologue: a plain-line peer fails here)
+ *   dialler   ->   len | e                                 (Noise XX message 1, 32 bytes)
+ *   listener  <-   len | e, ee, s, es, payload             (message 2, 208 bytes)
+ *   dialler   ->   len | s, se, payload                    (message 3, 160 bytes)
+ *
+ * `len` is 2 bytes big-endian and must be exactly the message's size. Each payload is the sender's
+ * Ed25519 identity key and its signature of the sender's Noise static key. The dialler checks the
+ * listener's node id before it sends message 3, so a wrong peer gets nothing of ours but key exchange.
+ */
+
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { NodeIdentity } from '@pyp2p/identity'
+import { isNodeId } from '@pyp2p/identity'
+import createDebug from 'debug'
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  LENGTH_PREFIX,
+  MESSAGE1_LENGTH,
+  MESSAGE2_LENGTH,
+  MESSAGE3_LENGTH,
+} from './constants.js'
+import { SecureError } from './errors.js'
+import { HandshakeReader, type QueueParser } from './handshake-reader.js'
+import { generateDhKeyPair } from './noise/dh.js'
+import { HandshakeXX } from './noise/handshake-xx.js'
+import { checkPayload, encodePayload, type RemoteIdentity } from './payload.js'
+import { PROLOGUE, readPrologue } from './prologue.js'
+import { SecureStream } from './secure-stream.js'
+
+const log = createDebug('pyp2p:secure')
+
+export interface SecureOptions {
+  /** This node's identity: its key authenticates the session. */
+  identity: NodeIdentity
+  signal?: AbortSignal
+  /** Handshake timeout in ms; `ERR_HANDSHAKE_TIMEOUT` after it. Default 5,000. */
+  timeout?: number
+}
+
+export interface SecureOutboundOptions extends SecureOptions {
+  /** The node id the dialler expects (from the UNL); another key fails with `ERR_PEER_ID_MISMATCH`. */
+  expectedNodeId?: string
+}
+
+export interface SecureSession {
+  /** The encrypted duplex: write bytes, read the peer's bytes. */
+  stream: SecureStream
+  remoteNodeId: string
+  /** The peer's Ed25519 public key, base64url. */
+  remotePublicKey: string
+}
+
+/** The dialler's side of the handshake. On failure the socket is destroyed and a `SecureError` thrown. */
+export function secureOutbound(
+  socket: Socket | Duplex,
+  options: SecureOutboundOptions,
+): Promise<SecureSession> {
+  const { expectedNodeId } = options
+  if (expectedNodeId !== undefined && !isNodeId(expectedNodeId)) {
+    throw SecureError.INVALID_OPTION(
+      'expectedNodeId',
+      'a node id (40 lowercase hex characters)',
+      expectedNodeId,
+    )
+  }
+  return run(socket, true, options, expectedNodeId)
+}
+
+/** The listener's side of the handshake. On failure the socket is destroyed and a `SecureError` thrown. */
+export function secureInbound(socket: Socket | Duplex, options: SecureOptions): Promise<SecureSession> {
+  return run(socket, false, options, undefined)
+}
+
+function frame(message: Buffer): Buffer {
+  const head = Buffer.alloc(LENGTH_PREFIX)
+  head.writeUInt16BE(message.length)
+  return Buffer.concat([head, message])
+}
+
+/** A parser of one length-prefixed handshake message that must be exactly `length` bytes. */
+function exactFrame(length: number): QueueParser<Buffer> {
+  return (queue) => {
+    if (queue.length < LENGTH_PREFIX) return undefined
+    const announced = queue.peekUInt16BE()
+    if (announced > length) throw SecureError.FRAME_TOO_LARGE(announced, length)
+    if (announced < length)
+      throw SecureError.HANDSHAKE_MALFORMED(`a ${announced}-byte message where ${length} belong`)
+    if (queue.length < LENGTH_PREFIX + length) return undefined
+    return queue.take(LENGTH_PREFIX + length).subarray(LENGTH_PREFIX)
+  }
+}
+
+const prologueParser: QueueParser<true> = (queue) => (readPrologue(queue) ? true : undefined)
+
+async function run(
+  socket: Socket | Duplex,
+  initiator: boolean,
+  options: SecureOptions,
+  expectedNodeId: string | undefined,
+): Promise<SecureSession> {
+  const { identity, timeout = DEFAULT_HANDSHAKE_TIMEOUT } = options
+  if (!Number.isSafeInteger(timeout) || timeout <= 0) {
+    throw SecureError.INVALID_OPTION('timeout', 'a positive integer (ms)', timeout)
+  }
+  const timer = new AbortController()
+  const timeoutHandle = setTimeout(() => timer.abort(SecureError.HANDSHAKE_TIMEOUT(timeout)), timeout)
+  const signal = timer.signal
+  const onCallerAbort = (): void => timer.abort(SecureError.ABORTED(options.signal?.reason))
+  options.signal?.addEventListener('abort', onCallerAbort, { once: true })
+  if (options.signal?.aborted) onCallerAbort()
+  const reader = new HandshakeReader(socket)
+  try {
+    const staticKeyPair = generateDhKeyPair()
+    const noise = new HandshakeXX({ initiator, staticKeyPair, prologue: PROLOGUE })
+    const payload = encodePayload(identity, staticKeyPair.publicKey)
+    let remote: RemoteIdentity
+    if (initiator) {
+      socket.write(Buffer.concat([PROLOGUE, frame(noise.writeMessage(Buffer.alloc(0)))]))
+      await reader.wait(prologueParser, signal)
+      const message2 = await reader.wait(exactFrame(MESSAGE2_LENGTH), signal)
+      remote = checkPayload(noise.readMessage(message2), noise.remoteStatic as Buffer)
+      if (expectedNodeId !== undefined && remote.nodeId !== expectedNodeId) {
+        throw SecureError.PEER_ID_MISMATCH(expectedNodeId, remote.nodeId)
+      }
+      socket.write(frame(noise.writeMessage(payload)))
+    } else {
+      socket.write(PROLOGUE)
+      await reader.wait(prologueParser, signal)
+      const message1 = await reader.wait(exactFrame(MESSAGE1_LENGTH), signal)
+      const empty = noise.readMessage(message1)
+      if (empty.length !== 0) throw SecureError.HANDSHAKE_MALFORMED('message 1 carries a payload')
+      socket.write(frame(noise.writeMessage(payload)))
+      const message3 = await reader.wait(exactFrame(MESSAGE3_LENGTH), signal)
+      remote = checkPayload(noise.readMessage(message3), noise.remoteStatic as Buffer)
+    }
+    if (signal.aborted) throw signal.reason
+    const ciphers = noise.split()
+    const stream = new SecureStream(socket, {
+      ...ciphers,
+      head: reader.detach(),
+      remoteNodeId: remote.nodeId,
+      remotePublicKey: remote.publicKey,
+    })
+    log('%s handshake done with %s', initiator ? 'outbound' : 'inbound', remote.nodeId)
+    return { stream, remoteNodeId: remote.nodeId, remotePublicKey: remote.publicKey }
+  } catch (err) {
+    const error = err instanceof SecureError ? err : SecureError.HANDSHAKE_FAILED('unexpected error', err)
+    log('%s handshake failed: %s', initiator ? 'outbound' : 'inbound', error.message)
+    socket.destroy()
+    throw error
+  } finally {
+    clearTimeout(timeoutHandle)
+    options.signal?.removeEventListener('abort', onCallerAbort)
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The Noise CipherState (Noise section 5.1) with ChaChaPoly (section 12.3): ChaCha20-Poly1305 from
+ * node:crypto (OpenSSL), the nonce 32 zero bits then the 64-bit counter little-endian.
+ */
+
+import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { MAX_NONCE, TAG_LENGTH } from '../constants.js'
+import { SecureError } from '../errors.js'
+
+const EMPTY = Buffer.alloc(0)
+
+export class CipherState {
+  #key: Buffer | undefined
+  #n = 0
+  readonly #nonce = Buffer.alloc(12)
+
+  constructor(key?: Buffer) {
+    this.#key = key
+  }
+
+  hasKey(): boolean {
+    return this.#key !== undefined
+  }
+
+  initializeKey(key: Buffer): void {
+    this.#key = key
+    this.#n = 0
+  }
+
+  #nextNonce(): Buffer {
+    if (this.#n >= MAX_NONCE) throw SecureError.NONCE_EXHAUSTED()
+    // 64-bit little-endian counter after 4 zero bytes; the high word stays 0 below 2^53 only if
+    // written from the real high bits, so write both halves.
+    this.#nonce.writeUInt32LE(this.#n >>> 0, 4)
+    this.#nonce.writeUInt32LE(Math.floor(this.#n / 2 ** 32), 8)
+    this.#n++
+    return this.#nonce
+  }
+
+  /** `plaintext` unchanged without a key (Noise: EncryptWithAd before a key is set), else ciphertext + tag. */
+  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Buffer {
+    if (this.#key === undefined) return Buffer.from(plaintext)
+    const cipher = createCipheriv('chacha20-poly1305', this.#key, this.#nextNonce(), {
+      authTagLength: TAG_LENGTH,
+    })
+    if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length })
+    const head = cipher.update(plaintext)
+    cipher.final()
+    return Buffer.concat([head, cipher.getAuthTag()])
+  }
+
+  /** The plaintext of `ciphertext` (with its tag); throws `ERR_DECRYPT_FAILED` if it was altered. */
+  decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Buffer {
+    if (this.#key === undefined) return Buffer.from(ciphertext)
+    if (ciphertext.length < TAG_LENGTH) throw SecureError.DECRYPT_FAILED()
+    const nonce = this.#nextNonce()
+    const split = ciphertext.length - TAG_LENGTH
+    try {
+      const decipher = createDecipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: TAG_LENGTH })
+      decipher.setAuthTag(ciphertext.subarray(split))
+      if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: split })
+      const body = split > 0 ? decipher.update(ciphertext.subarray(0, split)) : EMPTY
+      decipher.final()
+      return body
+    } catch (err) {
+      throw SecureError.DECRYPT_FAILED(err)
+    }
+  }
+}
