@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { CloseInfo } from './close-info.js'
 import { LINE_DELIMITER } from './constants.js'
 import { FramingError } from './errors.js'
@@ -16,7 +16,7 @@ export interface LineSenderHooks {
  * delimiter (lines sent in one tick leave in one writev), and waits for the send buffer to drain.
  */
 export class LineSender {
-  readonly #socket: Socket
+  readonly #socket: Duplex
   readonly #maxLineLength: number
   readonly #maxSendBuffer: number
   readonly #hooks: LineSenderHooks
@@ -25,7 +25,7 @@ export class LineSender {
   #corked = false
 
   constructor(
-    socket: Socket,
+    socket: Duplex,
     limits: { maxLineLength: number; maxSendBuffer: number },
     hooks: LineSenderHooks,
   ) {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import type { CloseInfo, CloseReason } from './close-info.js'
 import { FramingError } from './errors.js'
@@ -25,8 +26,13 @@ export class LineSocket
   extends EventEmitter<LineSocketEvents>
   implements Iterable<string>, AsyncIterable<string>
 {
-  /** The underlying socket. Write to it directly only before any `sendLine()`. */
+  /**
+   * The underlying TCP socket (addresses, keep-alive). Write to it directly only before any
+   * `sendLine()`, and never when the lines travel over another `stream` (an encrypted session).
+   */
   readonly socket: Socket
+  /** What the lines are read from and written to: the `stream` option, else `socket`. */
+  readonly #io: Duplex
   /** Resolves (never rejects) once the socket is fully closed, with why. */
   readonly closed: Promise<CloseInfo>
   readonly #decoder: LineDecoder
@@ -41,9 +47,11 @@ export class LineSocket
   constructor(socket: Socket, options: LineSocketOptions = {}) {
     super()
     this.socket = socket
+    const io: Duplex = options.stream ?? socket
+    this.#io = io
     const limits = resolveLimits(options)
     this.#decoder = new LineDecoder({ maxLineLength: limits.maxLineLength })
-    this.#sender = new LineSender(socket, limits, {
+    this.#sender = new LineSender(io, limits, {
       closeInfo: () => this.#closeInfo,
       fail: (error) => this.#fail('limit', error),
     })
@@ -53,9 +61,9 @@ export class LineSocket
         hasListeners: () => this.listenerCount('line') > 0,
         pause: () => {
           log('receive queue full: socket paused')
-          socket.pause()
+          io.pause()
         },
-        resume: () => socket.resume(),
+        resume: () => io.resume(),
       },
       limits.maxQueuedLines,
       limits.maxQueuedChars,
@@ -66,11 +74,11 @@ export class LineSocket
     })
     // Lines queued before a `line` listener exists go to it first, keeping the order.
     EventEmitter.prototype.on.call(this, 'newListener', this.#onNewListener)
-    socket.on('data', this.#onData)
-    socket.on('end', this.#onEnd)
-    socket.on('error', this.#onError)
-    socket.on('close', this.#onClose)
-    if (socket.closed) {
+    io.on('data', this.#onData)
+    io.on('end', this.#onEnd)
+    io.on('error', this.#onError)
+    io.on('close', this.#onClose)
+    if (io.closed) {
       process.nextTick(() => this.#onClose(false))
       return
     }
@@ -83,7 +91,7 @@ export class LineSocket
 
   /** `true` until the connection closes or `close()` is called. */
   get isOpen(): boolean {
-    return this.#closeInfo === undefined && !this.socket.destroyed
+    return this.#closeInfo === undefined && !this.#io.destroyed
   }
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress
@@ -149,15 +157,16 @@ export class LineSocket
     log('close (local)')
     this.#inbox.clear()
     this.#shutdown()
-    if (this.socket.destroyed) return
-    if (this.socket.writableFinished) {
-      this.socket.destroy() // our side was already ended (the peer closed first)
+    const io = this.#io
+    if (io.destroyed) return
+    if (io.writableFinished) {
+      io.destroy() // our side was already ended (the peer closed first)
       return
     }
-    this.#lingerTimer = setTimeout(() => this.socket.destroy(), this.#closeTimeout)
+    this.#lingerTimer = setTimeout(() => io.destroy(), this.#closeTimeout)
     this.#lingerTimer.unref()
-    this.socket.once('finish', () => this.socket.destroy())
-    this.socket.end()
+    io.once('finish', () => io.destroy())
+    io.end()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -205,7 +214,7 @@ export class LineSocket
     )
     this.#inbox.end()
     // A server made with allowHalfOpen would leave our side open; a line connection ends with its peer.
-    if (this.socket.allowHalfOpen && this.socket.writable) this.socket.end()
+    if (this.#io.allowHalfOpen && this.#io.writable) this.#io.end()
   }
 
   #onError = (error: Error): void => {
@@ -232,7 +241,7 @@ export class LineSocket
     log('failing connection (%s): %s', reason, error.message)
     this.#closeInfo = { reason, error }
     this.#shutdown()
-    this.socket.destroy()
+    this.#io.destroy()
   }
 
   // No more lines will arrive (queued ones stay readable, unless close() dropped them); waits fail.

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream'
 import {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_KEEPALIVE_INITIAL_DELAY,
@@ -30,6 +31,12 @@ export interface LineLimits {
 export interface LineSocketOptions extends LineLimits {
   /** Bytes already read from the socket that belong to the line stream (e.g. after a raw 64-byte nonce). */
   head?: Uint8Array
+  /**
+   * Carry the lines over this stream instead of the socket's own bytes: an encrypted session running
+   * on `socket` (`@pyp2p/secure`). The socket still gives the addresses and keep-alive; closing the
+   * LineSocket ends and destroys the stream (which owns the socket).
+   */
+  stream?: Duplex
 }
 
 export interface ReadLineOptions {
