@@ -27,6 +27,26 @@ export interface PeerInfo {
   since: number
 }
 
+/** The record of a connection joining now. */
+export function peerInfo(
+  con: LineSocket,
+  nodeId: string,
+  direction: Direction,
+  method: ConnectionMethod,
+): PeerInfo {
+  const host = con.remoteAddress ?? ''
+  return { nodeId, direction, method, host, port: con.remotePort ?? 0, since: Date.now() }
+}
+
+/**
+ * How a connection the connector handed us (not one we asked for) joins: a reverse dial-back is ours
+ * (outbound), a punch to us and an accepted dial are the peer's (inbound).
+ */
+export function placeIncoming(method: 'lan' | 'direct' | 'reverse' | 'punch'): [Direction, ConnectionMethod] {
+  if (method === 'reverse') return ['outbound', 'reverse']
+  return method === 'punch' ? ['inbound', 'punch'] : ['inbound', 'incoming']
+}
+
 export type Refusal = 'self' | 'duplicate' | 'max-inbound' | 'max-outbound' | 'closed'
 
 export interface ConnectionSetOptions {

@@ -31,21 +31,23 @@
  */
 export type { ConnectionMethod, Direction, PeerInfo } from './connection-set.js'
 export * from './constants.js'
+export { DialBackListener } from './dial-back-listener.js'
 export { isNetError, NetError, type NetErrorCode } from './errors.js'
 export { Net, type NetEvents } from './net.js'
 export type { ConnectEvents, NetUnl, UnlConnectOptions } from './net-unl.js'
 export type { ForwardedPort, NodeTypeReport } from './node-type.js'
 export { type NetOptions, type NetType, parseServerAddress, type ServerAddress } from './options.js'
 export {
-  DialBackListener,
-  type DialBackServer,
   ObservedAddressProbe,
   type Reachability,
   type ReachabilityProbe,
   type ReachabilityQuery,
   type ReachabilityVerdict,
+} from './reachability.js'
+export {
+  type DialBackServer,
   ServerDialBackProbe,
   type ServerDialBackProbeOptions,
-} from './reachability.js'
+} from './server-dial-back-probe.js'
 export { type StopOnSignalsOptions, stopOnSignals } from './signals.js'
 export type { StartReport } from './start.js'

@@ -1,23 +1,25 @@
 /**
- * `Net`: the original pyp2p facade, composed of small parts: the listening socket (inbound.ts), dialling
- * listed nodes (outbound.ts), the set of live connections and its rules (connection-set.ts), the
- * bootstrap-server session (rendezvous-session.ts), the node-type decision (node-type.ts) and
- * @pyp2p/unl's connector for `net.unl.connect()`.
+ * `Net`: the original pyp2p facade. It keeps the node's life (start.ts: listener, node type, UNL;
+ * bootstrap, advertise, the set of live connections and its limits in connection-set.ts, iteration,
+ * stop) and makes no connection itself: @pyp2p/unl's connector makes and accepts every one (dials,
+ * `net.unl.connect()`, hole punches, reverse connects), and @pyp2p/punch's `RendezvousSession` is our
+ * place on the bootstrap server (session.ts).
  */
 import { EventEmitter } from 'node:events'
 import type { LineSocket } from '@pyp2p/framing'
+import type { RendezvousSession } from '@pyp2p/punch'
 import type { UNL } from '@pyp2p/unl'
 import createDebug from 'debug'
 import type { ConnectionMethod, PeerInfo } from './connection-set.js'
-import { ConnectionSet } from './connection-set.js'
+import { ConnectionSet, peerInfo, placeIncoming } from './connection-set.js'
 import { NetError } from './errors.js'
+import { bootstrapNet } from './net-bootstrap.js'
 import { NetIterator } from './net-iterator.js'
 import type { UnlConnectOptions } from './net-unl.js'
 import { connectByUnl, NetUnl } from './net-unl.js'
 import { type NetOptions, type ResolvedNetOptions, resolveNetOptions } from './options.js'
-import { dialNode, pickNodes } from './outbound.js'
-import { ChallengeAnswerer } from './puncher.js'
-import type { NodeEntry, RendezvousSession } from './rendezvous-session.js'
+import { releaseNet } from './release.js'
+import { registerOn } from './session.js'
 import { type NetResources, type StartReport, startNet } from './start.js'
 
 export interface NetEvents {
@@ -46,7 +48,6 @@ export class Net
   #unl: NetUnl | undefined
   #starting: Promise<StartReport> | undefined
   #stopping: Promise<void> | undefined
-  #challenges: ChallengeAnswerer | undefined
 
   constructor(options: NetOptions = {}) {
     super()
@@ -103,7 +104,9 @@ export class Net
         this.#res = res
       },
       onIncoming: (con, nodeId) => this.#add(con, nodeId, 'inbound', 'incoming'),
-      onReverse: (con, nodeId) => this.#add(con, nodeId, 'outbound', 'reverse'),
+      // a reverse dial-back we made, or a punch to us (the connector read its hello)
+      onConnector: ({ connection, nodeId, method }) =>
+        this.#add(connection, nodeId, ...placeIncoming(method)),
       inboundCount: () => this.#set?.count('inbound') ?? 0,
     })
     try {
@@ -147,21 +150,21 @@ export class Net
   async bootstrap(options: { signal?: AbortSignal } = {}): Promise<PeerInfo[]> {
     const res = this.#started('bootstrap()')
     const session = this.#session(res)
-    const signal = this.#signal(options.signal)
-    const set = this.#set!
-    const want = this.options.maxOutbound - set.count('outbound') - this.#pendingDials.size
-    if (want <= 0) return []
-    const entries = await session.bootstrap(want + 2, signal)
-    const picked = pickNodes(entries, {
-      want,
-      pending: this.#pendingDials,
-      p2p: this.options.netType === 'p2p',
-      nodeId: res.nodeId,
-      ports: [this.port, ...(res.report.externalPort === undefined ? [] : [res.report.externalPort])],
-      connected: (nodeId) => set.hasNode(nodeId),
-    })
-    const added = await Promise.all(picked.map((e) => this.#dial(e, signal)))
-    return added.filter((a): a is PeerInfo => a !== undefined)
+    const { externalPort } = res.report
+    return bootstrapNet(
+      {
+        options: this.options,
+        session,
+        connector: res.connector,
+        set: this.#set!,
+        nodeId: res.nodeId,
+        ports: [this.port, ...(externalPort === undefined ? [] : [externalPort])],
+        pending: this.#pendingDials,
+        log: this.#log,
+        add: (con, nodeId) => this.#add(con, nodeId, 'outbound', 'bootstrap'),
+      },
+      this.#signal(options.signal),
+    )
   }
 
   /**
@@ -178,11 +181,9 @@ export class Net
       this.#log('advertise: an active node is not listed (nobody can connect to it)')
       return false
     }
-    if (nodeType === 'simultaneous' && this.#challenges === undefined) {
-      const onPunched = (con: LineSocket, nodeId: string) => this.#add(con, nodeId, 'inbound', 'punch')
-      this.#challenges = new ChallengeAnswerer(session, res.nat, this.#closing.signal, this.#log, onPunched)
-    }
-    await session.register(nodeType, res.unl.publicPort, this.options.maxInbound, signal)
+    // A simultaneous node's challenges are answered by the connector's puncher on this same session.
+    const reg = { kind: nodeType, port: res.unl.publicPort, maxInbound: this.options.maxInbound }
+    await registerOn(session, this.options.servers, reg, signal)
     return true
   }
 
@@ -242,19 +243,7 @@ export class Net
       this.#closing.abort(NetError.STOPPED('stop()'))
       await this.#starting?.catch(() => undefined)
       this.#state = 'stopped'
-      this.#challenges?.stop()
-      const res = this.#res
-      // The listener's close() resolves only once its accepted sockets are gone: close those too.
-      const listening = res?.listener?.close()
-      const closing = this.#set?.closeAll() ?? []
-      res?.connector?.close()
-      await Promise.all([
-        listening,
-        ...closing.map((c) => c.closed),
-        res?.session?.leave(),
-        res?.releaseForwarding?.().catch((err: unknown) => this.#log('removing the port mapping: %s', err)),
-        res?.closeRelay?.().catch((err: unknown) => this.#log('closing the relay client: %s', err)),
-      ])
+      await releaseNet(this.#res, this.#set, this.#log)
       this.#iterator.end()
       this.#log('stopped')
       this.emit('close')
@@ -266,50 +255,13 @@ export class Net
     await this.stop()
   }
 
-  async #dial(entry: NodeEntry, signal: AbortSignal): Promise<PeerInfo | undefined> {
-    this.#pendingDials.add(entry.nodeId)
-    try {
-      const con = await dialNode(entry, {
-        nodeId: this.#res!.nodeId!,
-        timeout: this.options.dialTimeout,
-        lineLimits: this.options.lineLimits,
-        signal,
-      })
-      return this.#add(con, entry.nodeId, 'outbound', 'bootstrap')
-    } catch (err) {
-      this.#log(
-        'bootstrap: %s:%d (%s) not reachable: %s',
-        entry.ip,
-        entry.port,
-        entry.nodeId,
-        (err as Error).message,
-      )
-      if (signal.aborted) throw NetError.ABORTED(signal.reason)
-      return undefined
-    } finally {
-      this.#pendingDials.delete(entry.nodeId)
-    }
-  }
-
   #add(con: LineSocket, nodeId: string, direction: PeerInfo['direction'], method: ConnectionMethod) {
-    const info: PeerInfo = {
-      nodeId,
-      direction,
-      method,
-      host: con.remoteAddress ?? '',
-      port: con.remotePort ?? 0,
-      since: Date.now(),
-    }
-    if (this.#set === undefined) {
-      con.close()
-      return undefined
-    }
-    const refused = this.#set.add(con, info)
-    if (refused !== undefined) {
-      this.#log('%s connection %s refused: %s', direction, nodeId, refused)
-      return undefined
-    }
-    return info
+    const info = peerInfo(con, nodeId, direction, method)
+    if (this.#set === undefined) con.close() // not started (yet): nothing to join
+    const refused = this.#set === undefined ? 'closed' : this.#set.add(con, info)
+    if (refused === undefined) return info
+    this.#log('%s connection %s refused: %s', direction, nodeId, refused)
+    return undefined
   }
 
   #connectUnl(theirs: UNL | string, options: UnlConnectOptions): Promise<LineSocket> {

@@ -1,38 +1,10 @@
 /**
- * Dialling the nodes a bootstrap server lists (the original's `bootstrap()` + `add_node()`): each
- * connection starts with @pyp2p/unl's hello line (`PYP2P-CONNECT/1 <nonce> <our node id>`) so the
- * listening side knows who we are, exactly as `unl.connect()` dials do.
+ * Which of the nodes a bootstrap server listed to dial (the original's `bootstrap()`): never ourselves
+ * or a node already connected or being dialled in a `p2p` net, at most `want`. The dial itself is
+ * @pyp2p/unl's `connector.dialNode()`, through the same hello step as every connection.
  */
-import { randomBytes } from 'node:crypto'
-import { connectLine, type LineLimits, type LineSocket } from '@pyp2p/framing'
-import { formatConnectHello, NONCE_BYTES } from '@pyp2p/unl'
 import { isLocalAddress } from './local-addresses.js'
-import type { NodeEntry } from './rendezvous-session.js'
-
-export interface DialOptions {
-  nodeId: string
-  timeout: number
-  lineLimits: LineLimits
-  signal: AbortSignal
-}
-
-/** Connects to a listed node and says hello. Rejects with @pyp2p/framing's connect errors. */
-export async function dialNode(entry: NodeEntry, opts: DialOptions): Promise<LineSocket> {
-  const con = await connectLine({
-    host: entry.ip,
-    port: entry.port,
-    timeout: opts.timeout,
-    signal: opts.signal,
-    ...opts.lineLimits,
-  })
-  try {
-    con.sendLine(formatConnectHello(randomBytes(NONCE_BYTES).toString('hex'), opts.nodeId))
-  } catch (err) {
-    con.close()
-    throw err
-  }
-  return con
-}
+import type { NodeEntry } from './session.js'
 
 /** Whether a listed node is this node itself: its id, or one of our addresses with one of our ports. */
 export function isOurself(entry: NodeEntry, nodeId: string, ports: readonly number[]): boolean {

@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks'
 import { type MessageTransport, RelayClient } from '@pyp2p/dht-msg'
 import { type LineSocket, plainAddress } from '@pyp2p/framing'
 import { NatClient } from '@pyp2p/nat'
-import { detectNat, type NatBehaviour } from '@pyp2p/punch'
-import { UNL, UnlConnector } from '@pyp2p/unl'
+import { detectNat, type NatBehaviour, type RendezvousSession } from '@pyp2p/punch'
+import { type IncomingConnection, RendezvousPuncher, UNL, UnlConnector } from '@pyp2p/unl'
 import type createDebug from 'debug'
 import {
   FORWARDING_DESCRIPTION,
@@ -17,14 +17,14 @@ import {
   FORWARDING_TTL_S,
   NODE_ID_BYTES,
 } from './constants.js'
+import { DialBackListener } from './dial-back-listener.js'
 import { NetError } from './errors.js'
 import { InboundListener } from './inbound.js'
 import { firstExternalAddress, interfaceAddress, isLoopback, isUnspecified } from './local-addresses.js'
 import { determineNodeType, type ForwardedPort, type NodeTypeReport } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
-import { RendezvousPuncher } from './puncher.js'
-import { DialBackListener, ServerDialBackProbe } from './reachability.js'
-import { RendezvousSession } from './rendezvous-session.js'
+import { ServerDialBackProbe } from './server-dial-back-probe.js'
+import { createSession, openSession } from './session.js'
 
 export interface StartReport extends NodeTypeReport {
   nodeId: string
@@ -45,6 +45,8 @@ export interface NetResources {
   listener: InboundListener
   connector: UnlConnector
   session: RendezvousSession | undefined
+  /** Punches for `net.unl.connect()` and answers challenges on the session (with a server). */
+  puncher: RendezvousPuncher | undefined
   nat: NatBehaviour | undefined
   releaseForwarding(): Promise<void>
   closeRelay(): Promise<void>
@@ -54,7 +56,8 @@ export interface StartHooks {
   /** Receives the resources object at once; it is filled in as start() goes. */
   adopt(res: Partial<NetResources>): void
   onIncoming(con: LineSocket, nodeId: string): void
-  onReverse(con: LineSocket, nodeId: string): void
+  /** A connection the connector made or took for us: a reverse dial-back, or a punch to us. */
+  onConnector(incoming: IncomingConnection): void
   inboundCount(): number
 }
 
@@ -93,9 +96,9 @@ export async function startNet(
   // 2. A bootstrap server (required for p2p nets: it is how nodes find each other).
   let session: RendezvousSession | undefined
   if (o.servers.length > 0) {
-    session = new RendezvousSession(o.servers, nodeId, log)
+    session = createSession(o.servers, nodeId)
     res.session = session
-    await session.open(signal)
+    await openSession(session, o.servers, signal)
   } else if (o.netType === 'p2p') {
     throw NetError.NO_SERVER([])
   }
@@ -192,7 +195,9 @@ export async function startNet(
                 description: FORWARDING_DESCRIPTION,
                 signal: s,
               })
-              return { method: m.method, externalAddress: m.externalAddress, externalPort: m.externalPort }
+              // A UNL knows UPnP and NAT-PMP; PCP (NAT-PMP's successor, same port) is written as NAT-PMP.
+              const method = m.method === 'upnp' ? 'upnp' : 'natpmp'
+              return { method, externalAddress: m.externalAddress, externalPort: m.externalPort }
             }
           : undefined,
       forwardSkipped,
@@ -204,7 +209,9 @@ export async function startNet(
         server === undefined
           ? undefined
           : async (s) => {
-              behaviour = await detectNat({ server, nodeId, signal: s })
+              // With the inbound probe, as @pyp2p/unl's RendezvousPuncher detects: it lets the server
+              // fire a RST-router side first (see @pyp2p/punch's README).
+              behaviour = await detectNat({ server, nodeId, inbound: true, signal: s })
               return behaviour.type
             },
       signal,
@@ -226,24 +233,24 @@ export async function startNet(
   })
   res.unl = unl
 
-  // 6. The connector behind net.unl.connect() and the listener.
+  // 6. The connector behind net.unl.connect(), bootstrap() and the listener; its puncher answers
+  // challenges on our session once advertise() registered us as simultaneous.
+  const puncher =
+    session === undefined
+      ? undefined
+      : RendezvousPuncher.onSession(session, behaviour === undefined ? {} : { nat: behaviour })
+  res.puncher = puncher
   connector = new UnlConnector({
     unl,
     ...(transport !== undefined && { transport }),
-    ...(server !== undefined && {
-      puncher: new RendezvousPuncher(
-        () => session?.server,
-        nodeId,
-        () => behaviour,
-      ),
-    }),
+    ...(puncher !== undefined && { puncher }),
     dialTimeout: o.dialTimeout,
     helloTimeout: o.helloTimeout,
     lineLimits: o.lineLimits,
   })
   for (const ready of connectorWaiters) ready(connector)
   connectorWaiters.clear()
-  connector.on('connection', (incoming) => hooks.onReverse(incoming.connection, incoming.nodeId))
+  connector.on('connection', hooks.onConnector)
   connector.on('refused', ({ from, error }) =>
     log('reverse-connect request from %s refused: %s', from, error.message),
   )

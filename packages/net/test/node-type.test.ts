@@ -4,8 +4,8 @@
  */
 import { networkInterfaces } from 'node:os'
 import { describe, expect, it } from 'vitest'
+import { ObservedAddressProbe, type ReachabilityProbe } from '../src/index.js'
 import { determineNodeType, type NodeTypeInput } from '../src/node-type.js'
-import { ObservedAddressProbe, type ReachabilityProbe } from '../src/reachability.js'
 
 const signal = new AbortController().signal
 const probe = new ObservedAddressProbe()

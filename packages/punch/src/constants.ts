@@ -112,3 +112,23 @@ export const INBOUND_PROBE_TIMEOUT_MS = 1_000
 
 /** Default `<max-inbound>` announced with `SIMULTANEOUS READY`/`PASSIVE READY`. pyp2p: `max_inbound = 10`. */
 export const DEFAULT_MAX_INBOUND = 10
+
+/**
+ * A `PING` is sent on a {@link RendezvousSession}'s connection this often, in ms, so the server's idle
+ * timeout (60 s by default in @pyp2p/bootstrap-server) never closes it while the node is registered.
+ */
+export const SESSION_KEEPALIVE_MS = 25_000
+
+/**
+ * A session holding a registration whose connection dropped connects and registers again after this
+ * long, doubling up to {@link SESSION_RETRY_MAX_MS} (the relay client's back-off, so a restarted server
+ * is not stormed by its nodes), and back to this once registered.
+ */
+export const SESSION_RETRY_MIN_MS = 100
+export const SESSION_RETRY_MAX_MS = 10_000
+
+/** How long `leave()` waits for the server to confirm `CLEAR` and to close after `QUIT`, in ms. */
+export const SESSION_LEAVE_TIMEOUT_MS = 2_000
+
+/** Random bytes of a session's clear token (`CLEAR <node-id> <clear-token>`): 22 characters of base64url. */
+export const CLEAR_TOKEN_BYTES = 16

@@ -59,6 +59,15 @@ export {
   type RequestOptions,
   type ServerAddress,
 } from './rendezvous-client.js'
+export { RendezvousSession } from './rendezvous-session.js'
+export {
+  type Registration,
+  type RegistrationKind,
+  type RendezvousSessionEvents,
+  type RendezvousSessionOptions,
+  type SessionTimers,
+  systemTimers,
+} from './session-options.js'
 export {
   type SimultaneousOpenOptions,
   type SimultaneousOpenResult,

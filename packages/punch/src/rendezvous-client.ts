@@ -21,19 +21,15 @@ import {
 import createDebug from 'debug'
 import { DEFAULT_MAX_INBOUND, REPLY_TIMEOUT_MS } from './constants.js'
 import { PunchError, type PunchStage } from './errors.js'
+import { PunchNews } from './punch-news.js'
 import { openRendezvous, type RendezvousConnectOptions } from './rendezvous-connect.js'
-import { errorFromServer, REPLY_TYPES } from './server-reply.js'
+import { ReplyQueue, type RequestOptions } from './reply-queue.js'
 
 export type { RendezvousConnectOptions, ServerAddress } from './rendezvous-connect.js'
+export type { RequestOptions } from './reply-queue.js'
 export { errorFromServer } from './server-reply.js'
 
 const log = createDebug('pyp2p:punch:rendezvous')
-
-export interface RequestOptions {
-  signal?: AbortSignal
-  /** Default {@link REPLY_TIMEOUT_MS}. */
-  timeout?: number
-}
 
 export interface RendezvousClientEvents {
   challenge: [challenge: ChallengeMessage]
@@ -44,15 +40,6 @@ export interface RendezvousClientEvents {
   close: [info: CloseInfo]
 }
 
-interface Pending {
-  request: ClientMessage
-  resolve(msg: ServerMessage): void
-  reject(err: Error): void
-}
-
-/** Unsolicited `FIGHT`/punch `ERROR`s kept until someone waits for them (oldest dropped first). */
-const MAX_REMEMBERED_PUNCHES = 32
-
 export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   readonly connection: LineSocket
   readonly nodeId: string
@@ -60,13 +47,10 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   readonly observed: { readonly ip: string; readonly port: number }
   readonly localPort: number
   readonly stage: PunchStage
-  readonly #pending: Pending[] = []
+  readonly #replies: ReplyQueue
   readonly #where: string
-  /**
-   * Unsolicited punch messages kept for {@link waitForFight}: `FIGHT` can arrive in the same read as
-   * `PREDICTION SET`, before the caller has had a chance to start waiting for it.
-   */
-  readonly #punchNews = new Map<string, FightMessage | ErrorMessage>()
+  /** Unsolicited punch messages kept for {@link waitForFight}. */
+  readonly #punchNews = new PunchNews()
   /** The `INBOUND` policy sent on this connection (the server keeps it per connection). */
   #inbound: Promise<void> | undefined
   #inboundPolicy: InboundPolicy | undefined
@@ -85,10 +69,10 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
     this.localPort = connection.localPort ?? 0
     this.stage = stage
     this.#where = where
+    this.#replies = new ReplyQueue(stage)
     connection.on('line', (line) => this.#onLine(line))
     void connection.closed.then((info) => {
-      const err = PunchError.SERVER_UNREACHABLE(this.stage, this.#where, info.error)
-      for (const p of this.#pending.splice(0)) p.reject(err)
+      this.#replies.failAll(PunchError.SERVER_UNREACHABLE(this.stage, this.#where, info.error))
       this.emit('close', info)
     })
   }
@@ -118,12 +102,12 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
     } catch (err) {
       // Not fatal by itself, but the reply order is lost: fail the request it was meant for.
       log('unparsable line from server: %o', line.slice(0, 80))
-      this.#pending
-        .shift()
-        ?.reject(PunchError.PROTOCOL(this.stage, `unparsable line ${JSON.stringify(line.slice(0, 80))}`, err))
+      this.#replies.failNext(
+        PunchError.PROTOCOL(this.stage, `unparsable line ${JSON.stringify(line.slice(0, 80))}`, err),
+      )
       return
     }
-    const head = this.#pending[0]
+    const req = this.#replies.head
     switch (msg.type) {
       case 'PING':
         if (this.connection.isOpen) this.#send({ type: 'PONG', token: msg.token })
@@ -135,36 +119,22 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
         this.emit('reconnect')
         return
       case 'FIGHT':
-        if (head?.request.type === 'ACCEPT' && head.request.punchId === msg.punchId) break
-        this.#remember(msg.punchId, msg)
+        if (req?.type === 'ACCEPT' && req.punchId === msg.punchId) break
+        this.#punchNews.remember(msg.punchId, msg)
         this.emit('fight', msg)
         return
       case 'ERROR':
         if (msg.punchId !== undefined) {
-          const req = head?.request
           const mine = (req?.type === 'ACCEPT' || req?.type === 'REJECT') && req.punchId === msg.punchId
           if (!mine) {
-            this.#remember(msg.punchId, msg)
+            this.#punchNews.remember(msg.punchId, msg)
             this.emit('punch-end', msg)
             return
           }
         }
         break
     }
-    const pending = this.#pending.shift()
-    if (pending === undefined) {
-      log('unexpected %s from server (no request pending)', msg.type)
-      return
-    }
-    pending.resolve(msg)
-  }
-
-  #remember(punchId: string, msg: FightMessage | ErrorMessage): void {
-    this.#punchNews.set(punchId, msg)
-    if (this.#punchNews.size > MAX_REMEMBERED_PUNCHES) {
-      const oldest = this.#punchNews.keys().next().value
-      if (oldest !== undefined) this.#punchNews.delete(oldest)
-    }
+    if (!this.#replies.deliver(msg)) log('unexpected %s from server (no request pending)', msg.type)
   }
 
   /**
@@ -172,53 +142,7 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
    * punch verdict codes). Rejects on timeout, abort, or when the connection closes.
    */
   request(msg: ClientMessage, options: RequestOptions = {}): Promise<ServerMessage> {
-    const { signal, timeout = REPLY_TIMEOUT_MS } = options
-    if (signal?.aborted) return Promise.reject(PunchError.ABORTED(this.stage, signal.reason))
-    const expected = REPLY_TYPES[msg.type]
-    return new Promise<ServerMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        settle()
-        // The reply may still come: keep the slot so later replies stay matched, but ignore it.
-        reject(PunchError.TIMEOUT(this.stage, `reply to ${msg.type}`, timeout))
-      }, timeout)
-      const onAbort = (): void => {
-        settle()
-        reject(PunchError.ABORTED(this.stage, signal?.reason))
-      }
-      let done = false
-      const settle = (): void => {
-        done = true
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#pending.push({
-        request: msg,
-        resolve: (reply) => {
-          if (done) return
-          settle()
-          if (reply.type === 'ERROR') return reject(errorFromServer(this.stage, reply))
-          if (reply.type !== expected) {
-            return reject(
-              PunchError.PROTOCOL(this.stage, `expected ${expected} after ${msg.type}, got ${reply.type}`),
-            )
-          }
-          resolve(reply)
-        },
-        reject: (err) => {
-          if (done) return
-          settle()
-          reject(err)
-        },
-      })
-      try {
-        this.#send(msg)
-      } catch (err) {
-        this.#pending.pop()
-        settle()
-        reject(err)
-      }
-    })
+    return this.#replies.expect(msg, () => this.#send(msg), options)
   }
 
   /** `SOURCE TCP <local port>` → the source port the server saw on this connection. */
@@ -299,51 +223,25 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
    * (`ERR_PUNCH_REJECTED`, `ERR_PEER_GONE`, `ERR_TIMEOUT`), or `ERR_SERVER_UNREACHABLE` on close.
    */
   waitForFight(punchId: string, options: RequestOptions = {}): Promise<FightMessage> {
-    const { signal, timeout = REPLY_TIMEOUT_MS } = options
-    if (signal?.aborted) return Promise.reject(PunchError.ABORTED(this.stage, signal.reason))
-    const news = this.#punchNews.get(punchId)
-    if (news !== undefined) {
-      this.#punchNews.delete(punchId)
-      return news.type === 'FIGHT' ? Promise.resolve(news) : Promise.reject(errorFromServer(this.stage, news))
-    }
-    if (!this.connection.isOpen) return Promise.reject(PunchError.SERVER_UNREACHABLE(this.stage, this.#where))
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        this.off('fight', onFight)
-        this.off('punch-end', onEnd)
-        this.off('close', onClose)
-      }
-      const onFight = (fight: FightMessage): void => {
-        if (fight.punchId !== punchId) return
-        this.#punchNews.delete(punchId)
-        cleanup()
-        resolve(fight)
-      }
-      const onEnd = (err: ErrorMessage): void => {
-        if (err.punchId !== punchId) return
-        this.#punchNews.delete(punchId)
-        cleanup()
-        reject(errorFromServer(this.stage, err))
-      }
-      const onClose = (info: CloseInfo): void => {
-        cleanup()
-        reject(PunchError.SERVER_UNREACHABLE(this.stage, this.#where, info.error))
-      }
-      const onAbort = (): void => {
-        cleanup()
-        reject(PunchError.ABORTED(this.stage, signal?.reason))
-      }
-      const timer = setTimeout(() => {
-        cleanup()
-        reject(PunchError.TIMEOUT(this.stage, `FIGHT for punch ${punchId}`, timeout))
-      }, timeout)
-      this.on('fight', onFight)
-      this.on('punch-end', onEnd)
-      this.on('close', onClose)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    return this.#punchNews.wait(
+      punchId,
+      (h) => {
+        this.on('fight', h.fight)
+        this.on('punch-end', h.end)
+        this.on('close', h.close)
+        return () => {
+          this.off('fight', h.fight)
+          this.off('punch-end', h.end)
+          this.off('close', h.close)
+        }
+      },
+      {
+        stage: this.stage,
+        isOpen: this.connection.isOpen,
+        unreachable: (cause) => PunchError.SERVER_UNREACHABLE(this.stage, this.#where, cause),
+      },
+      options,
+    )
   }
 
   /**

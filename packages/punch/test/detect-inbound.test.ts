@@ -1,8 +1,8 @@
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
 import { createServer, type Socket } from 'node:net'
 import { BootstrapServer } from '@pyp2p/bootstrap-server'
-import { afterEach, describe, expect, it } from 'vitest'
-import { detectInbound, detectNat, RendezvousClient } from '../src/index.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { detectInbound, detectNat, INBOUND_PROBE_TIMEOUT_MS, RendezvousClient } from '../src/index.js'
 
 const A = 'a'.repeat(40)
 const cleanups: Array<() => Promise<void> | void> = []
@@ -15,9 +15,12 @@ afterEach(async () => {
  * one + 1, so the client is not taken for un-NATted) and answers each line with `script(line)`; '' is
  * no answer at all. Returns the lines it got.
  */
-async function natScripted(script: (line: string) => string): Promise<{ port: number; lines: string[] }> {
+async function natScripted(
+  script: (line: string) => string,
+): Promise<{ port: number; lines: string[]; got: EventEmitter<{ line: [string] }> }> {
   const sockets: Socket[] = []
   const lines: string[] = []
+  const got = new EventEmitter<{ line: [string] }>()
   const server = createServer((s) => {
     sockets.push(s)
     s.on('error', () => {})
@@ -28,6 +31,7 @@ async function natScripted(script: (line: string) => string): Promise<{ port: nu
       for (let i = buf.indexOf('\r\n'); i !== -1; i = buf.indexOf('\r\n')) {
         const line = buf.slice(0, i)
         lines.push(line)
+        got.emit('line', line)
         buf = buf.slice(i + 2)
         const out = script(line)
         if (out !== '') s.write(out)
@@ -40,7 +44,7 @@ async function natScripted(script: (line: string) => string): Promise<{ port: nu
     server.close()
     for (const s of sockets) s.destroy()
   })
-  return { port: (server.address() as { port: number }).port, lines }
+  return { port: (server.address() as { port: number }).port, lines, got }
 }
 
 const reachable = (answer: string) => (line: string) =>
@@ -49,21 +53,38 @@ const reachable = (answer: string) => (line: string) =>
 describe('detectInbound', () => {
   it("asks for a dial-back to the probe connection's own observed port; refused = rst", async () => {
     const { port, lines } = await natScripted(reachable('NO connection refused'))
-    expect(await detectInbound({ server: { host: '127.0.0.1', port }, nodeId: A })).toBe('rst')
+    expect(await detectInbound({ server: { host: '127.0.0.1', port }, nodeId: A, timeout: 60_000 })).toBe(
+      'rst',
+    )
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/^CHECK TCP \d+ [A-Za-z0-9_-]+$/)
   })
 
-  it("the server's own timeout, or none within ours, is drop; YES or an ERROR is unknown", async () => {
-    const server = (port: number) => ({ server: { host: '127.0.0.1', port }, nodeId: A })
+  // The verdicts below come from the server's answer, never from our timeout: it is set far beyond
+  // any answer's time so a loaded machine cannot turn an answer into `drop`.
+  it("the server's own timeout is drop; YES or an ERROR is unknown", async () => {
+    const server = (port: number) => ({ server: { host: '127.0.0.1', port }, nodeId: A, timeout: 60_000 })
     const timedOut = await natScripted(reachable('NO no answer within 3000 ms'))
     expect(await detectInbound(server(timedOut.port))).toBe('drop')
-    const silent = await natScripted(() => '')
-    expect(await detectInbound({ ...server(silent.port), timeout: 50 })).toBe('drop')
     const open = await natScripted(reachable('YES'))
     expect(await detectInbound(server(open.port))).toBeUndefined()
     const old = await natScripted(() => 'ERROR ERR_UNKNOWN_COMMAND unknown command\r\n')
     expect(await detectInbound(server(old.port))).toBeUndefined()
+  })
+
+  it('no answer within our timeout is drop (on a fake clock, advanced once the CHECK arrived)', async () => {
+    const silent = await natScripted(() => '')
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const checked = once(silent.got, 'line', { signal: AbortSignal.timeout(60_000) })
+      const verdict = detectInbound({ server: { host: '127.0.0.1', port: silent.port }, nodeId: A })
+      const [line] = await checked
+      expect(line).toMatch(/^CHECK TCP /)
+      vi.advanceTimersByTime(INBOUND_PROBE_TIMEOUT_MS)
+      expect(await verdict).toBe('drop')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('against a real server on loopback: no router in front, so unknown; detectNat leaves it out', async () => {

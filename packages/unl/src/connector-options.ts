@@ -42,6 +42,20 @@ export interface ConnectOptions {
   }
 }
 
+/** A node to dial by address, e.g. an entry of a bootstrap server's `NODES` list. */
+export interface ListedNode {
+  /** The node id it is listed under: the one we expect to reach. */
+  nodeId: string
+  host: string
+  port: number
+}
+
+export interface DialNodeOptions {
+  signal?: AbortSignal
+  /** The dial, ms. Default the connector's `dialTimeout`. */
+  timeout?: number
+}
+
 export interface ConnectResult {
   connection: LineSocket
   method: ConnectMethod

@@ -1,7 +1,9 @@
 /**
  * `UnlConnector`: gets a TCP connection to the node a UNL describes, by the best method (same LAN,
- * direct, reverse connect through a message transport, hole punch through an injected Puncher), and
- * answers other nodes' reverse-connect requests.
+ * direct, reverse connect through a message transport, hole punch through an injected Puncher), dials
+ * nodes a bootstrap server listed (`dialNode`), serves accepted and punched-to-us connections, and
+ * answers other nodes' reverse-connect requests. Every connection it makes or accepts passes through
+ * upgrade.ts (the hello step) before anyone sees it.
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
@@ -10,17 +12,15 @@ import { performance } from 'node:perf_hooks'
 import type { MessageTransport, TransportMessage } from '@pyp2p/dht-msg'
 import { connectLine, type LineLimits, LineSocket } from '@pyp2p/framing'
 import createDebug from 'debug'
-import {
-  formatConnectHello,
-  formatReverseRequest,
-  isReverseRequest,
-  parseConnectHello,
-} from './connect-hello.js'
+import { formatReverseRequest, isReverseRequest } from './connect-hello.js'
 import { type PlannedMethod, planConnect } from './connect-plan.js'
+import { runPlan } from './connect-run.js'
 import type {
   ConnectOptions,
   ConnectResult,
+  DialNodeOptions,
   IncomingConnection,
+  ListedNode,
   UnlConnectorEvents,
   UnlConnectorOptions,
 } from './connector-options.js'
@@ -32,11 +32,12 @@ import {
   REVERSE_RESEND_MS,
   REVERSE_TIMEOUT_MS,
 } from './constants.js'
-import { type AttemptReport, type ConnectMethod, UnlError } from './errors.js'
+import { type ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
 import { ReverseGuard } from './reverse-guard.js'
 import { requestReverse } from './reverse-request.js'
 import { isMaster, isSameNode, UNL } from './unl.js'
+import { upgradeInbound, upgradeOutbound } from './upgrade.js'
 
 const log = createDebug('pyp2p:unl')
 
@@ -124,20 +125,35 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   ): Promise<IncomingConnection | undefined> {
     const signals = [this.#closing.signal, AbortSignal.timeout(this.#helloTimeout)]
     if (options.signal !== undefined) signals.push(options.signal)
-    let hello: ReturnType<typeof parseConnectHello>
-    try {
-      hello = parseConnectHello(await con.readLine({ signal: AbortSignal.any(signals) }))
-    } catch (err) {
-      con.close()
-      throw err instanceof UnlError ? err : UnlError.INVALID_HELLO('no first line', err)
-    }
+    const { connection, hello } = await upgradeInbound(con, { signal: AbortSignal.any(signals) })
     const pending = this.#pending.get(hello.nonce)
     if (pending !== undefined && pending.nodeId === hello.nodeId) {
       this.#pending.delete(hello.nonce)
-      pending.resolve(con)
+      pending.resolve(connection)
       return undefined
     }
-    return { connection: con, method: options.method ?? 'direct', nodeId: hello.nodeId }
+    return { connection, method: options.method ?? 'direct', nodeId: hello.nodeId }
+  }
+
+  /**
+   * Dials a node a bootstrap server listed (the original's `bootstrap()` + `add_node()`), through the
+   * same hello step as `connect()`: method `direct`. Rejects with ERR_CONNECT_FAILED (the dial's error
+   * in `attempts`), ERR_CONNECT_TIMEOUT, ERR_ABORTED or ERR_CLOSED.
+   */
+  dialNode(node: ListedNode, options: DialNodeOptions = {}): Promise<ConnectResult> {
+    if (this.#closing.signal.aborted) return Promise.reject(UnlError.CLOSED())
+    const method = { method: 'direct', host: node.host, port: node.port } as const
+    return runPlan(
+      { methods: [method], skipped: [] },
+      {
+        nodeId: node.nodeId,
+        attempt: (m, signal) => this.#dial(m.host!, m.port!, this.#nonce(), node.nodeId, signal),
+        closing: this.#closing.signal,
+        signal: options.signal,
+        timeout: options.timeout ?? this.#dialTimeout,
+        started: performance.now(),
+      },
+    )
   }
 
   /**
@@ -164,62 +180,51 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     if (this.#closing.signal.aborted) throw UnlError.CLOSED()
     const theirs = typeof theirInput === 'string' ? UNL.parse(theirInput) : theirInput
     if (isSameNode(this.#unl, theirs)) throw UnlError.CONNECT_SELF()
-    const timeout = options.timeout ?? CONNECT_TIMEOUT_MS
-    const signals = [this.#closing.signal, AbortSignal.timeout(timeout)]
-    if (options.signal !== undefined) signals.push(options.signal)
-    const signal = AbortSignal.any(signals)
     const plan = planConnect(this.#unl, theirs, {
       reverse: this.#transport !== undefined,
       punch: this.#puncher !== undefined,
     })
-    const attempts: AttemptReport[] = []
-    if (plan.methods.length === 0) throw UnlError.NO_METHOD(plan.skipped)
-    for (const m of plan.methods) {
-      const t0 = performance.now()
-      try {
-        const connection = await this.#attempt(m, theirs, signal)
-        attempts.push({ method: m.method, ok: true, durationMs: performance.now() - t0 })
-        log('connected to %s by %s', theirs.nodeId, m.method)
-        const durationMs = performance.now() - started
-        return { connection, method: m.method, durationMs, attempts: [...attempts, ...plan.skipped] }
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err))
-        attempts.push({ method: m.method, ok: false, durationMs: performance.now() - t0, error })
-        log('%s to %s failed: %s', m.method, theirs.nodeId, error.message)
-        if (signal.aborted) {
-          const all = [...attempts, ...plan.skipped]
-          if (this.#closing.signal.aborted) throw UnlError.CLOSED()
-          if (options.signal?.aborted) throw UnlError.ABORTED(options.signal.reason)
-          throw UnlError.CONNECT_TIMEOUT(timeout, all)
-        }
-      }
-    }
-    throw UnlError.CONNECT_FAILED([...attempts, ...plan.skipped])
+    return runPlan(plan, {
+      nodeId: theirs.nodeId,
+      attempt: (m, signal) => this.#attempt(m, theirs, signal),
+      closing: this.#closing.signal,
+      signal: options.signal,
+      timeout: options.timeout ?? CONNECT_TIMEOUT_MS,
+      started,
+    })
   }
 
   async #attempt(m: PlannedMethod, theirs: UNL, signal: AbortSignal): Promise<LineSocket> {
-    const nonce = randomBytes(NONCE_BYTES).toString('hex')
+    const nonce = this.#nonce()
     switch (m.method) {
       case 'lan':
       case 'direct':
-        return this.#dial(m.host!, m.port!, nonce, signal)
+        return this.#dial(m.host!, m.port!, nonce, theirs.nodeId, signal)
       case 'reverse':
+        // The peer dials us: its connection passes the inbound step in handleIncoming.
         return this.#reverse(theirs, nonce, signal)
-      case 'punch':
-        return this.#puncher!.punch({
-          ours: this.#unl,
-          theirs,
-          nonce,
-          master: isMaster(this.#unl, theirs),
-          signal,
-        })
+      case 'punch': {
+        const ours = this.#unl
+        const master = isMaster(ours, theirs)
+        const con = await this.#puncher!.punch({ ours, theirs, nonce, master, signal })
+        return this.#upgrade(con, nonce, theirs.nodeId, signal)
+      }
     }
   }
 
-  async #dial(host: string, port: number, nonce: string, signal: AbortSignal): Promise<LineSocket> {
+  /** A TCP dial past the outbound step (`connect()`, `dialNode()`, reverse dial-backs). */
+  async #dial(host: string, port: number, nonce: string, expected: string, signal: AbortSignal) {
     const con = await connectLine({ host, port, signal, timeout: this.#dialTimeout, ...this.#lineLimits })
-    con.sendLine(formatConnectHello(nonce, this.#unl.nodeId))
-    return con
+    return this.#upgrade(con, nonce, expected, signal)
+  }
+
+  async #upgrade(con: LineSocket, nonce: string, expectedNodeId: string, signal: AbortSignal) {
+    const nodeId = this.#unl.nodeId
+    return (await upgradeOutbound(con, { nodeId, nonce, expectedNodeId, signal })).connection
+  }
+
+  #nonce(): string {
+    return randomBytes(NONCE_BYTES).toString('hex')
   }
 
   #reverse(theirs: UNL, nonce: string, signal: AbortSignal): Promise<LineSocket> {
@@ -274,7 +279,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     if (target === undefined) return // a repeat of a request already answered
     const { host, port, nonce, unl } = target
     const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#dialTimeout)])
-    this.#dial(host, port, nonce, signal).then(
+    this.#dial(host, port, nonce, unl.nodeId, signal).then(
       (connection) => this.#deliver({ connection, method: 'reverse', nodeId: unl.nodeId, peer: unl }),
       (err: unknown) => {
         log('reverse connect to %s:%d failed: %s', host, port, (err as Error).message)

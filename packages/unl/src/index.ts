@@ -39,7 +39,9 @@ export { UnlConnector } from './connector.js'
 export type {
   ConnectOptions,
   ConnectResult,
+  DialNodeOptions,
   IncomingConnection,
+  ListedNode,
   UnlConnectorEvents,
   UnlConnectorOptions,
 } from './connector-options.js'
@@ -56,8 +58,18 @@ export {
   RendezvousPuncher,
   type RendezvousPuncherEvents,
   type RendezvousPuncherOptions,
+  type RendezvousPunchTuning,
+  type SessionPuncherOptions,
 } from './rendezvous-puncher.js'
 export { ReverseGuard, type ReverseLimits, type ReverseTarget } from './reverse-guard.js'
 export * from './types.js'
 export { compareUnl, isMaster, isSameNode, parseUnl, UNL } from './unl.js'
 export { encodeUnl } from './unl-codec.js'
+export {
+  type InboundUpgrade,
+  type OutboundUpgrade,
+  type UpgradedConnection,
+  type UpgradedInbound,
+  upgradeInbound,
+  upgradeOutbound,
+} from './upgrade.js'

@@ -25,16 +25,15 @@ export interface PunchedConnection {
 
 export interface Puncher {
   /**
-   * A connection to `theirs` by TCP hole punching; rejects (with its own typed error) on failure. The
-   * connector returns it as it is: when the peer's side reads a connect hello first (its connector's
-   * `listen` path does), send `formatConnectHello(nonce, ours.nodeId)` on it, as `RendezvousPuncher`
-   * does.
+   * A connection to `theirs` by TCP hole punching; rejects (with its own typed error) on failure.
+   * Return it as punched, nothing sent: the connector passes it through its outbound step (the hello
+   * with `nonce`, upgrade.ts) like every connection it makes.
    */
   punch(request: PunchRequest): Promise<LineSocket>
   /**
    * Optional: deliver the connections peers punch to us (the target side) until `signal` fires. The
-   * connector calls it once, at construction, and serves each like an accepted connection: it reads
-   * the connect hello, then emits `connection` with `method: 'punch'`.
+   * connector calls it once, at construction, and serves each like an accepted connection: its inbound
+   * step reads the connect hello, then it emits `connection` with `method: 'punch'`.
    */
   listen?(onConnection: (punched: PunchedConnection) => void, signal: AbortSignal): void
 }

@@ -1,9 +1,12 @@
 /**
  * `RendezvousPuncher`: the `Puncher` UnlConnector uses for two simultaneous nodes, on top of
- * @pyp2p/punch and a rendezvous (bootstrap) server. It detects this node's NAT once, stays registered
- * on the server as a simultaneous node under the UNL's node id (so peers can punch to it; registering
- * again with backoff when the connection drops), answers their challenges, and punches to a peer's node
- * id when `connect()` asks.
+ * @pyp2p/punch and a rendezvous (bootstrap) server, and the one answerer of that server's challenges.
+ * It works on a @pyp2p/punch `RendezvousSession`: its own (`start()`: registered as a simultaneous
+ * node under the UNL's node id, registered again by the session with back-off when the connection
+ * drops) or one the caller registers (`onSession()`: what `Net` does; one registration per node id on a
+ * server, a second would replace the first). It answers challenges on every connection of the session,
+ * and punches to a peer's node id when `connect()` asks. Connections go out and come in raw: the
+ * connector's upgrade step says and reads the hello on both sides.
  */
 import { EventEmitter } from 'node:events'
 import type { LineSocket } from '@pyp2p/framing'
@@ -11,14 +14,14 @@ import {
   acceptChallenges,
   detectNat,
   type NatBehaviour,
-  type PunchError,
+  PunchError,
   type PunchTuning,
   punch,
-  RendezvousClient,
+  type RendezvousClient,
+  RendezvousSession,
   type ServerAddress,
 } from '@pyp2p/punch'
 import createDebug from 'debug'
-import { formatConnectHello } from './connect-hello.js'
 import {
   PUNCH_MAX_INBOUND,
   PUNCH_MAX_WAITING,
@@ -31,7 +34,10 @@ import type { NatType } from './types.js'
 
 const log = createDebug('pyp2p:unl:punch')
 
-export interface RendezvousPuncherOptions extends Omit<PunchTuning, 'signal' | 'nat'> {
+/** Tuning of the punches themselves (@pyp2p/punch's `PunchTuning`, without what the puncher sets). */
+export type RendezvousPunchTuning = Omit<PunchTuning, 'signal' | 'nat'>
+
+export interface RendezvousPuncherOptions extends RendezvousPunchTuning {
   /** The rendezvous server (a @pyp2p/bootstrap-server). */
   server: ServerAddress
   /** This node's id: the node id of its UNL (peers punch to it by that id). */
@@ -44,6 +50,11 @@ export interface RendezvousPuncherOptions extends Omit<PunchTuning, 'signal' | '
   signal?: AbortSignal
 }
 
+export interface SessionPuncherOptions extends RendezvousPunchTuning {
+  /** This node's NAT behaviour; detected once (with the inbound probe) at the first punch when missing. */
+  nat?: NatBehaviour
+}
+
 export interface RendezvousPuncherEvents {
   /** Registered with the server (at start, and again after the connection dropped). */
   registered: [info: { observed: { ip: string; port: number } }]
@@ -52,140 +63,104 @@ export interface RendezvousPuncherEvents {
 }
 
 export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> implements Puncher {
-  readonly #options: RendezvousPuncherOptions
-  readonly #nat: NatBehaviour
+  readonly #session: RendezvousSession
+  readonly #ownsSession: boolean
+  readonly #tuning: RendezvousPunchTuning
   readonly #closing = new AbortController()
   readonly #waiting: PunchedConnection[] = []
+  readonly #stops = new Set<() => void>()
+  #nat: NatBehaviour | undefined
+  #detecting: Promise<NatBehaviour> | undefined
   #deliver: ((punched: PunchedConnection) => void) | undefined
-  #client: RendezvousClient | undefined
-  #stopAnswering: (() => void) | undefined
-  #retryDelay = REGISTER_RETRY_MIN_MS
-  #retryTimer: NodeJS.Timeout | undefined
 
-  private constructor(options: RendezvousPuncherOptions, nat: NatBehaviour) {
+  private constructor(session: RendezvousSession, owns: boolean, o: SessionPuncherOptions) {
     super()
-    this.#options = options
+    const { nat, ...tuning } = o
+    this.#session = session
+    this.#ownsSession = owns
     this.#nat = nat
+    this.#tuning = tuning
+    session.on('client', this.#answer)
+    session.on('registered', this.#onRegistered)
+    session.on('unregistered', this.#onUnregistered)
+    const current = session.client
+    if (current !== undefined) this.#answer(current)
   }
 
   /**
-   * Detects the NAT (unless given), registers with the server as a simultaneous node and starts
-   * answering challenges. Rejects with @pyp2p/punch's `PunchError` (stage `detection` or
-   * `coordination`) when detection or this first registration fails; later drops are retried.
+   * Detects the NAT (unless given; with the inbound probe: measured in bench:punch, drop->rst punches
+   * went from 14-52% to 100% on the first attempt with it), registers with the server as a
+   * simultaneous node on a session of its own and starts answering challenges. Rejects with
+   * @pyp2p/punch's `PunchError` (stage `detection` or `coordination`) when detection or this first
+   * registration fails; later drops are retried by the session.
    */
   static async start(options: RendezvousPuncherOptions): Promise<RendezvousPuncher> {
-    const { server, nodeId, signal } = options
+    const { server, nodeId, signal, maxInbound = PUNCH_MAX_INBOUND, nat: given, ...tuning } = options
     const local = options.localAddress === undefined ? {} : { localAddress: options.localAddress }
-    // `inbound: true` learns whether our router resets or drops unsolicited SYNs (one dial-back), so
-    // the server can fire a RST-router side first: measured in bench:punch, drop->rst punches went
-    // from 14-52% to 100% on the first attempt with it.
-    const nat =
-      options.nat ??
-      (await detectNat({ server, nodeId, inbound: true, ...local, ...(signal !== undefined && { signal }) }))
-    const puncher = new RendezvousPuncher(options, nat)
-    await puncher.#register(signal)
+    const bound = signal === undefined ? {} : { signal }
+    const nat = given ?? (await detectNat({ server, nodeId, inbound: true, ...local, ...bound }))
+    const session = new RendezvousSession({
+      servers: [server],
+      nodeId,
+      ...local,
+      retryMinMs: REGISTER_RETRY_MIN_MS,
+      retryMaxMs: REGISTER_RETRY_MAX_MS,
+    })
+    const puncher = new RendezvousPuncher(session, true, { ...tuning, nat })
+    try {
+      const client = await session.open(bound)
+      await session.register('simultaneous', client.localPort, maxInbound, bound)
+    } catch (err) {
+      puncher.close()
+      throw err
+    }
+    log('registered %s as simultaneous; NAT %s', nodeId, nat.type)
     return puncher
   }
 
-  /** One registration: connect, `SIMULTANEOUS READY`, answer challenges on it until it drops. */
-  async #register(signal: AbortSignal | undefined): Promise<void> {
-    const { server, nodeId } = this.#options
-    const bound =
-      signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal])
-    const local = this.#options.localAddress === undefined ? {} : { localAddress: this.#options.localAddress }
-    const client = await RendezvousClient.connect({ server, nodeId, ...local, signal: bound })
-    try {
-      const maxInbound = this.#options.maxInbound ?? PUNCH_MAX_INBOUND
-      await client.registerSimultaneous(client.localPort, maxInbound, { signal: bound })
-    } catch (err) {
-      client.close()
-      throw err
-    }
-    if (this.#closing.signal.aborted) {
-      client.close()
-      throw UnlError.CLOSED()
-    }
-    this.#client = client
-    this.#stopAnswering = acceptChallenges({
-      ...this.#tuning(),
-      client,
-      server,
-      nat: this.#nat,
-      signal: this.#closing.signal,
-      onConnection: (result) => {
-        log('punched from %s (%s)', result.peer.nodeId, result.method)
-        const punched = { connection: result.connection, nodeId: result.peer.nodeId }
-        if (this.#deliver !== undefined) this.#deliver(punched)
-        else if (this.#waiting.length < PUNCH_MAX_WAITING) this.#waiting.push(punched)
-        else result.connection.close() // nobody listens, and enough are waiting already
-      },
-      onError: (err: PunchError, challenge) => {
-        log('punch from %s failed: %s (%s)', challenge.nodeId, err.code, err.message)
-      },
-    })
-    client.once('close', (info) => this.#onDrop(client, info.error))
-    if (!client.isOpen) this.#onDrop(client, undefined) // closed while we were registering
-    this.#retryDelay = REGISTER_RETRY_MIN_MS
-    log('registered %s as simultaneous; NAT %s', nodeId, this.#nat.type)
-    this.emit('registered', { observed: { ...client.observed } })
+  /**
+   * A puncher on a session the caller opens and registers (`Net` registers passive or simultaneous
+   * from `advertise()`): it answers challenges on that session's connections and punches through its
+   * server. `close()` leaves the session to its owner.
+   */
+  static onSession(session: RendezvousSession, options: SessionPuncherOptions = {}): RendezvousPuncher {
+    return new RendezvousPuncher(session, false, options)
   }
 
-  #onDrop(client: RendezvousClient, error: Error | undefined): void {
-    if (this.#client !== client) return
-    this.#stopAnswering?.()
-    this.#stopAnswering = undefined
-    this.#client = undefined
-    if (this.#closing.signal.aborted) return
-    log('rendezvous connection dropped (%s): registering again', error?.message ?? 'closed')
-    this.emit('unregistered', error === undefined ? {} : { error })
-    this.#retry()
-  }
-
-  // Backoff doubling from REGISTER_RETRY_MIN_MS to REGISTER_RETRY_MAX_MS, as the relay client does.
-  #retry(): void {
-    const delay = this.#retryDelay
-    this.#retryDelay = Math.min(delay * 2, REGISTER_RETRY_MAX_MS)
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined
-      this.#register(undefined).catch((err: unknown) => {
-        if (this.#closing.signal.aborted) return
-        log('registering again failed: %s', (err as Error).message)
-        this.#retry()
-      })
-    }, delay)
-  }
-
-  /** What detection found (or what was given). */
-  get nat(): NatBehaviour {
+  /** What detection found (or what was given); undefined until known. */
+  get nat(): NatBehaviour | undefined {
     return this.#nat
   }
 
   /** The NAT type to put in this node's UNL. */
   get natType(): NatType {
-    return this.#nat.type
+    return this.#nat?.type ?? 'unknown'
   }
 
   /** Whether the registration with the server is open now (peers can punch to us). */
   get isRegistered(): boolean {
-    return this.#client?.isOpen === true && !this.#closing.signal.aborted
+    return this.#session.isRegistered && !this.#closing.signal.aborted
   }
 
   /**
-   * Candidate side: a punched connection to `theirs`, its first line our connect hello (the peer's
-   * connector reads it). Rejects with @pyp2p/punch's `PunchError`.
+   * Candidate side: a punched connection to `theirs`, raw (the connector says hello on it). Rejects
+   * with @pyp2p/punch's `PunchError`, or `ERR_CLOSED`.
    */
   async punch(request: PunchRequest): Promise<LineSocket> {
     if (this.#closing.signal.aborted) throw UnlError.CLOSED()
+    if (this.#session.server === undefined) await this.#session.open({ signal: request.signal })
+    const server = this.#session.server!
+    const signal = AbortSignal.any([request.signal, this.#closing.signal])
+    const nat = await this.#ownNat(server, signal)
     const result = await punch({
-      ...this.#tuning(),
-      server: this.#options.server,
-      nodeId: this.#options.nodeId,
+      ...this.#tuning,
+      server,
+      nodeId: this.#session.nodeId,
       target: request.theirs.nodeId,
-      nat: this.#nat,
-      signal: AbortSignal.any([request.signal, this.#closing.signal]),
+      nat,
+      signal,
     })
     log('punched to %s (%s, %d attempts)', request.theirs.nodeId, result.method, result.attempts)
-    result.connection.sendLine(formatConnectHello(request.nonce, request.ours.nodeId))
     return result.connection
   }
 
@@ -200,18 +175,82 @@ export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> imp
     for (const punched of this.#waiting.splice(0)) onConnection(punched)
   }
 
-  /** Leaves the server, stops answering challenges (and aborts punches in progress). Idempotent. */
+  /**
+   * Stops answering challenges, aborts punches in progress and, on its own session (`start()`), closes
+   * it (the server forgets the registration with its connection). Idempotent.
+   */
   close(): void {
     if (this.#closing.signal.aborted) return
     this.#closing.abort(UnlError.CLOSED())
-    clearTimeout(this.#retryTimer)
-    this.#stopAnswering?.()
-    this.#client?.close()
+    this.#session.off('client', this.#answer)
+    this.#session.off('registered', this.#onRegistered)
+    this.#session.off('unregistered', this.#onUnregistered)
+    for (const stop of this.#stops) stop()
+    this.#stops.clear()
+    if (this.#ownsSession) this.#session.close()
     for (const { connection } of this.#waiting.splice(0)) connection.close()
   }
 
-  #tuning(): PunchTuning {
-    const { server: _s, nodeId: _n, nat: _t, maxInbound: _m, signal: _g, ...tuning } = this.#options
-    return tuning
+  /** Our NAT: given, or detected once (with the inbound probe, as `start()` does). */
+  async #ownNat(server: ServerAddress, signal: AbortSignal): Promise<NatBehaviour> {
+    if (this.#nat !== undefined) return this.#nat
+    const local = this.#tuning.localAddress === undefined ? {} : { localAddress: this.#tuning.localAddress }
+    if (this.#detecting === undefined) {
+      const nodeId = this.#session.nodeId
+      this.#detecting = detectNat({ server, nodeId, inbound: true, ...local }).finally(() => {
+        this.#detecting = undefined
+      })
+      this.#detecting.catch(() => undefined) // callers may all have stopped waiting
+    }
+    const nat = await abortable(this.#detecting, signal)
+    this.#nat = nat
+    return nat
   }
+
+  /** Answers the challenges arriving on one connection of the session, until it closes. */
+  #answer = (client: RendezvousClient): void => {
+    const server = this.#session.server
+    if (server === undefined || this.#closing.signal.aborted) return
+    const stop = acceptChallenges({
+      ...this.#tuning,
+      client,
+      server,
+      signal: this.#closing.signal,
+      ...(this.#nat !== undefined && { nat: this.#nat }),
+      onConnection: (result) => {
+        log('punched from %s (%s)', result.peer.nodeId, result.method)
+        const punched = { connection: result.connection, nodeId: result.peer.nodeId }
+        if (this.#deliver !== undefined) this.#deliver(punched)
+        else if (this.#waiting.length < PUNCH_MAX_WAITING) this.#waiting.push(punched)
+        else result.connection.close() // nobody listens, and enough are waiting already
+      },
+      onError: (err: PunchError, challenge) => {
+        log('punch from %s failed: %s (%s)', challenge.nodeId, err.code, err.message)
+      },
+    })
+    this.#stops.add(stop)
+    client.once('close', () => {
+      stop()
+      this.#stops.delete(stop)
+    })
+  }
+
+  #onRegistered = (info: { observed: { ip: string; port: number } }): void => {
+    this.emit('registered', { observed: info.observed })
+  }
+
+  #onUnregistered = (info: { error?: Error }): void => {
+    if (!this.#closing.signal.aborted) this.emit('unregistered', info)
+  }
+}
+
+/** `p`, or the signal's reason as soon as it fires (`p` goes on for the next caller). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = (): PunchError => PunchError.ABORTED('detection', signal.reason)
+  if (signal.aborted) return Promise.reject(aborted())
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted())
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }

@@ -6,7 +6,6 @@ import { connectLine, LineSocket } from '@pyp2p/framing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   type UnlConnector as Connector,
-  formatConnectHello,
   formatReverseRequest,
   type IncomingConnection,
   isMaster,
@@ -104,6 +103,25 @@ describe('UnlConnector over loopback', () => {
     await exchange(result.connection, got.connection)
   })
 
+  it('dials a listed node (dialNode) through the same hello step: method direct', async () => {
+    const a = await startNode({ wan: '127.0.0.2' })
+    const b = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
+    const incoming = nextEvent<IncomingConnection>(a.connector, 'connection')
+    const listed = { nodeId: a.unl.nodeId, host: '127.0.0.2', port: a.unl.port }
+    const result = await b.connector.dialNode(listed, { timeout: WAIT })
+    expect(result).toMatchObject({ method: 'direct', attempts: [{ method: 'direct', ok: true }] })
+    const got = await incoming
+    expect(got).toMatchObject({ method: 'direct', nodeId: b.unl.nodeId })
+    await exchange(result.connection, got.connection)
+    const closed = await startNode({ wan: '127.0.0.4' })
+    await new Promise((resolve) => closed.server!.close(resolve))
+    const gone = { nodeId: closed.unl.nodeId, host: '127.0.0.4', port: closed.unl.port }
+    await expect(b.connector.dialNode(gone, { timeout: WAIT })).rejects.toMatchObject({
+      code: 'ERR_CONNECT_FAILED',
+      attempts: [{ method: 'direct', ok: false, error: { code: 'ERR_CONNECT_FAILED' } }],
+    })
+  })
+
   it('asks an active node through the relay to connect back (reverse connect)', async () => {
     const a = await startNode({ wan: '127.0.0.2' })
     const b = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
@@ -142,8 +160,7 @@ describe('UnlConnector over loopback', () => {
           port: request.theirs.port,
           signal: request.signal,
         })
-        con.sendLine(formatConnectHello(request.nonce, request.ours.nodeId))
-        return con
+        return con // raw: the connector's upgrade step says the hello
       },
     }
     const bUnl = new UNL({ ...b.unl.toFields(), nodeType: 'simultaneous', port: 1 })
@@ -152,6 +169,8 @@ describe('UnlConnector over loopback', () => {
     const incoming = nextEvent<IncomingConnection>(a.connector, 'connection')
     const result = await punching.connectWithReport(simultaneous, { timeout: WAIT })
     expect(result.method).toBe('punch')
+    // the peer read exactly one hello, ours, with the nonce the puncher was given
+    expect(await incoming).toMatchObject({ nodeId: bUnl.nodeId })
     expect(requests).toHaveLength(1)
     expect(requests[0]!.nonce).toMatch(/^[0-9a-f]{64}$/)
     expect(requests[0]!.master).toBe(isMaster(bUnl, simultaneous))

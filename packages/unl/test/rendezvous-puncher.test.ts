@@ -6,7 +6,14 @@ import { BootstrapServer } from '@pyp2p/bootstrap-server'
 import type { LineSocket } from '@pyp2p/framing'
 import type { NatBehaviour } from '@pyp2p/punch'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type IncomingConnection, RendezvousPuncher, UNL, UnlConnector, UnlError } from '../src/index.js'
+import {
+  type IncomingConnection,
+  RendezvousPuncher,
+  UNL,
+  UnlConnector,
+  UnlError,
+  upgradeOutbound,
+} from '../src/index.js'
 
 const WAIT = 10_000
 const preserving: NatBehaviour = { type: 'preserving', samples: [] }
@@ -69,7 +76,7 @@ describe('RendezvousPuncher', () => {
     const before = server.stats()
     const p = await startPuncher('a1'.repeat(20))
     expect(p.natType).toBe('preserving')
-    expect(p.nat.samples.length).toBeGreaterThan(0)
+    expect(p.nat?.samples.length).toBeGreaterThan(0)
     expect(p.isRegistered).toBe(true)
     expect(server.stats().simultaneousNodes).toBe(before.simultaneousNodes + 1)
     p.close()
@@ -95,14 +102,16 @@ describe('RendezvousPuncher', () => {
     const [pa, pb] = await Promise.all([startPuncher(idA, preserving), startPuncher(idB, preserving)])
     const ours = simultaneous(idA, '127.0.0.2', pa)
     const theirs = simultaneous(idB, '127.0.0.3', pb)
-    const con = await pa.punch({
+    const raw = await pa.punch({
       ours,
       theirs,
       nonce: '5'.repeat(64),
       master: true,
       signal: AbortSignal.timeout(WAIT),
     })
-    cleanups.push(() => con.close()) // its first line is already our hello
+    // what the connector does with a punched connection: the outbound upgrade step (the hello)
+    const { connection: con } = await upgradeOutbound(raw, { nodeId: idA, nonce: '5'.repeat(64) })
+    cleanups.push(() => con.close())
     // Only now does b get a connector; the punched connection was waiting in the puncher.
     const b = connector(theirs, pb)
     const got = await nextConnection(b)

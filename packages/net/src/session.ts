@@ -1,0 +1,95 @@
+/**
+ * The Net's use of @pyp2p/punch's `RendezvousSession` (the one rendezvous client: server failover,
+ * keep-alive, registration kept and repeated after a reconnect, `CLEAR` + `QUIT` on leave), with its
+ * failures turned into the Net's own error codes.
+ */
+import { isPunchError, RendezvousSession } from '@pyp2p/punch'
+import type { NodeEntry } from '@pyp2p/rendezvous-protocol'
+import {
+  RENDEZVOUS_KEEPALIVE_MS,
+  SERVER_CONNECT_TIMEOUT_MS,
+  SERVER_REPLY_TIMEOUT_MS,
+  STOP_SERVER_TIMEOUT_MS,
+} from './constants.js'
+import { NetError } from './errors.js'
+import type { ServerAddress } from './options.js'
+
+export type { NodeEntry } from '@pyp2p/rendezvous-protocol'
+
+/** Most nodes one `BOOTSTRAP` asks for (the server's own cap). */
+const MAX_BOOTSTRAP_COUNT = 100
+
+export function createSession(servers: Required<ServerAddress>[], nodeId: string): RendezvousSession {
+  return new RendezvousSession({
+    servers,
+    nodeId,
+    connectTimeout: SERVER_CONNECT_TIMEOUT_MS,
+    replyTimeout: SERVER_REPLY_TIMEOUT_MS,
+    keepAliveMs: RENDEZVOUS_KEEPALIVE_MS,
+    leaveTimeout: STOP_SERVER_TIMEOUT_MS,
+  })
+}
+
+/** Why a session call failed, as a NetError: `ERR_ABORTED`, else `otherwise(err)`. */
+function netError(err: unknown, signal: AbortSignal, otherwise: (err: unknown) => NetError): NetError {
+  if (signal.aborted) return NetError.ABORTED(signal.reason)
+  if (isPunchError(err) && err.code === 'ERR_ABORTED') return NetError.ABORTED(err.cause)
+  return otherwise(err)
+}
+
+const noServer = (servers: Required<ServerAddress>[]) => (err: unknown) =>
+  NetError.NO_SERVER(
+    servers.map((s) => `${s.host}:${s.port}`),
+    err,
+  )
+
+/** Connects to the first server that answers; `ERR_NO_SERVER` listing what was tried, `ERR_ABORTED`. */
+export async function openSession(
+  session: RendezvousSession,
+  servers: Required<ServerAddress>[],
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await session.open({ signal })
+  } catch (err) {
+    throw netError(err, signal, noServer(servers))
+  }
+}
+
+/** `BOOTSTRAP n`: up to n passive nodes the server knows. */
+export async function listNodes(
+  session: RendezvousSession,
+  servers: Required<ServerAddress>[],
+  count: number,
+  signal: AbortSignal,
+): Promise<readonly NodeEntry[]> {
+  try {
+    await session.open({ signal })
+  } catch (err) {
+    throw netError(err, signal, noServer(servers))
+  }
+  try {
+    return await session.bootstrap(Math.max(1, Math.min(MAX_BOOTSTRAP_COUNT, count)), { signal })
+  } catch (err) {
+    throw netError(err, signal, noServer(servers))
+  }
+}
+
+/** `PASSIVE READY` / `SIMULTANEOUS READY`, kept by the session; `ERR_ADVERTISE_FAILED`. */
+export async function registerOn(
+  session: RendezvousSession,
+  servers: Required<ServerAddress>[],
+  reg: { kind: 'passive' | 'simultaneous'; port: number; maxInbound: number },
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await session.open({ signal })
+  } catch (err) {
+    throw netError(err, signal, noServer(servers))
+  }
+  try {
+    await session.register(reg.kind, reg.port, reg.maxInbound, { signal })
+  } catch (err) {
+    throw netError(err, signal, (e) => NetError.ADVERTISE_FAILED(e))
+  }
+}
