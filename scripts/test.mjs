@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: lint, type-check and package-exports check every package, then run the whole vitest suite
+// `npm test`: lint, check the structure (scripts/check-structure.mjs), type-check and package-exports
+// check every package, then run the whole vitest suite
 // (unit and lab tests) and print one closing line "tests: N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
@@ -21,6 +22,9 @@ function step(title, cmd, args) {
 const extra = process.argv.slice(2)
 if (extra.length === 0) {
   step('lint (biome)', bin('biome'), ['ci', '.'])
+  step('structure (layers, import cycles, file sizes)', process.execPath, [
+    join(root, 'scripts', 'check-structure.mjs'),
+  ])
   step('typecheck', bin('turbo'), ['run', 'typecheck', '--output-logs=errors-only'])
   step('package exports (publint + attw)', bin('turbo'), [
     'run',
