@@ -8,6 +8,7 @@ import * as C from './constants.js'
 import { BootstrapServerError } from './errors.js'
 import { createStreamLogger, type LogLevel } from './logger.js'
 import type { BootstrapServerOptions } from './options.js'
+import { PREFIX_FLAGS } from './prefix-options.js'
 import { BootstrapServer } from './server.js'
 
 /** Numeric flags: CLI name, option name, default, unit. */
@@ -67,10 +68,11 @@ const NUMERIC = [
     C.DEFAULT_KEEPALIVE_DELAY_MS,
     'ms of idle before TCP keep-alive probes',
   ],
+  ...PREFIX_FLAGS,
 ] as const
 
 function row(flag: string, what: string): string {
-  return `  ${flag.padEnd(34)}${what}`
+  return `  ${flag.padEnd(36)}${what}`
 }
 
 export const HELP = `Usage: pyp2p-bootstrap-server [options]
@@ -87,6 +89,7 @@ ${row('--json', 'log JSON lines instead of human-readable lines')}
 ${row('--log-level <level>', 'debug | info | warn | error (default info)')}
 ${row('--allow-loopback', 'hand out 127.0.0.0/8 and ::1 nodes (default: only when listening on loopback)')}
 ${row('--no-relay', 'do not serve the embedded dht-msg relay (default: served on the same port)')}
+${row('--no-bootstrap-simultaneous', 'BOOTSTRAP lists passive nodes only (default: simultaneous ones too)')}
 ${NUMERIC.map(([flag, , def, what]) => row(`--${flag} <n>`, `${what} (default ${def})`)).join('\n')}
 ${row('-h, --help', 'show this help')}
 
@@ -118,6 +121,7 @@ export function parseCliArgs(argv: readonly string[]): {
         'log-level': { type: 'string' },
         'allow-loopback': { type: 'boolean' },
         'no-relay': { type: 'boolean' },
+        'no-bootstrap-simultaneous': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         ...numeric,
       },
@@ -144,6 +148,7 @@ export function parseCliArgs(argv: readonly string[]): {
   if (port !== undefined) options.port = port
   if (v['allow-loopback'] === true) options.allowLoopback = true
   if (v['no-relay'] === true) options.relay = false
+  if (v['no-bootstrap-simultaneous'] === true) options.bootstrapSimultaneous = false
   for (const [flag, key] of NUMERIC) {
     const n = toInt(flag)
     if (n !== undefined) options[key] = n

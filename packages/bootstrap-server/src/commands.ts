@@ -13,7 +13,8 @@ import { clearByToken, clearNodes, register } from './registration.js'
 export function handleCommand(ctx: CommandContext, conn: Connection, msg: ClientMessage): void {
   switch (msg.type) {
     case 'BOOTSTRAP': {
-      const picked = ctx.nodes.sample(msg.count, conn.nodes, ctx.allowLoopback)
+      const withSimultaneous = ctx.opts.bootstrapSimultaneous
+      const picked = ctx.nodes.sample(msg.count, conn.nodes, ctx.allowLoopback, withSimultaneous)
       const nodes: NodeEntry[] = picked.map((r) => ({
         nodeType: r.nodeType,
         nodeId: r.nodeId,
@@ -33,7 +34,9 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       conn.send(formatServerMessage({ type: 'REMOTE', port: conn.port }))
       return
     case 'CANDIDATE':
-      candidate(ctx, conn, msg.targetNodeId, msg.nodeId, msg.ports)
+      if (punchAllowed(ctx, conn, msg.targetNodeId, msg.nodeId)) {
+        candidate(ctx, conn, msg.targetNodeId, msg.nodeId, msg.ports)
+      }
       return
     case 'ACCEPT':
       accept(ctx, conn, msg.punchId, msg.ports)
@@ -71,4 +74,22 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       }
       return
   }
+}
+
+/**
+ * Pending punches are bounded in total, per candidate IP and per prefix (punch-table.ts); a `CANDIDATE`
+ * that replaces the same pair's pending punch frees as much as it takes, so it is not counted again.
+ */
+function punchAllowed(ctx: CommandContext, conn: Connection, targetNodeId: string, nodeId: string): boolean {
+  const target = ctx.nodes.get(targetNodeId)?.conn
+  if (target !== undefined && ctx.punches.findPair(nodeId, target) !== undefined) return true
+  const r = ctx.punches.refusal(conn.ip)
+  if (r === undefined) return true
+  ctx.limitHit(`punches.${r.refusedBy}`, r.prefix, { ip: conn.ip })
+  const text =
+    r.refusedBy === 'full'
+      ? `the server has ${r.limit} pending punches; retry later`
+      : `${r.refusedBy === 'per-ip' ? 'ip' : 'prefix'}=${r.key} limit=${r.limit} too many pending punches from this ${r.refusedBy === 'per-ip' ? 'address' : 'network'}; retry later`
+  conn.sendError('ERR_TOO_MANY_CANDIDATES', text)
+  return false
 }

@@ -2,6 +2,12 @@
  * Every default of the bootstrap server, with where it comes from. Each is also an option of
  * `BootstrapServer` (see options.ts) and, where it makes sense, a CLI flag.
  */
+import {
+  DEFAULT_MAX_PER_PREFIX,
+  DEFAULT_IPV4_PREFIX_LENGTH as LIMITS_IPV4_PREFIX_LENGTH,
+  DEFAULT_IPV6_HOST_LENGTH as LIMITS_IPV6_HOST_LENGTH,
+  DEFAULT_IPV6_PREFIX_LENGTH as LIMITS_IPV6_PREFIX_LENGTH,
+} from '@pyp2p/limits'
 import { MAX_CLIENT_LINE_LENGTH, DEFAULT_PORT as PROTOCOL_DEFAULT_PORT } from '@pyp2p/rendezvous-protocol'
 
 /** Listen on every IPv4 interface, as pyp2p's server did (`reactor.listenTCP(8000, ...)`). */
@@ -17,7 +23,7 @@ export const DEFAULT_PORT = PROTOCOL_DEFAULT_PORT
 export const DEFAULT_MAX_CONNECTIONS = 20_000
 
 /**
- * Connections from one IP. A NAT of a few hundred hosts, each running a node with a simultaneous
+ * Connections from one IP (an IPv6 /64 counts as one IP: a host has all of it). A NAT of a few hundred hosts, each running a node with a simultaneous
  * connection plus some NAT tests, fits; one host cannot take the whole server.
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 256
@@ -125,3 +131,50 @@ export const DEFAULT_MAX_PENDING_CHECKS = 256
 
 /** Per-IP `CHECK` rate buckets kept at most (the least recently used is forgotten first). */
 export const MAX_CHECK_BUCKETS = 100_000
+
+/**
+ * Connections from one network prefix (an IPv4 /24, an IPv6 /48): @pyp2p/limits' DEFAULT_MAX_PER_PREFIX
+ * (four busy NAT addresses' worth; 5 % of the default table). go-libp2p's resource manager limits
+ * connections per /48 as well. When the table is full, fairness (eviction from the most-represented
+ * prefix) applies on top.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_PREFIX = DEFAULT_MAX_PER_PREFIX
+
+/** Registered nodes per network prefix (IPv4 /24, IPv6 /48): the same reasoning as for connections. */
+export const DEFAULT_MAX_NODES_PER_PREFIX = DEFAULT_MAX_PER_PREFIX
+
+/**
+ * Pending punches on the whole server. 16 per connection times 20,000 connections was the only bound
+ * before; each punch lives at most `challengeTimeoutMs` (10 s), so 20,000 is 2,000 punches a second.
+ */
+export const DEFAULT_MAX_PENDING_PUNCHES = 20_000
+
+/** Pending punches started from one IP (an IPv6 /64): four connections' worth of `maxPunchesPerConnection`. */
+export const DEFAULT_MAX_PUNCHES_PER_IP = 64
+
+/** Pending punches started from one network prefix (IPv4 /24, IPv6 /48): four IPs' worth. */
+export const DEFAULT_MAX_PUNCHES_PER_PREFIX = 256
+
+/** Dial-backs running at once for one IP (an IPv6 /64): a few nodes behind one NAT checking together. */
+export const DEFAULT_MAX_PENDING_CHECKS_PER_IP = 8
+
+/** Dial-backs running at once for one network prefix: an eighth of `maxPendingChecks`. */
+export const DEFAULT_MAX_PENDING_CHECKS_PER_PREFIX = 32
+
+/** `CHECK`s one network prefix may start in a burst: four IPs' bursts (the per-IP limit still applies). */
+export const DEFAULT_CHECK_PREFIX_BURST = 4 * DEFAULT_CHECK_BURST
+
+/** After that burst, one more `CHECK` per prefix per this many ms: four IPs' rate. */
+export const DEFAULT_CHECK_PREFIX_INTERVAL_MS = DEFAULT_CHECK_INTERVAL_MS / 4
+
+/**
+ * A connection that has sent no complete line this long after it was accepted is closed with
+ * `ERR_HANDSHAKE_TIMEOUT`: silent sockets are the cheapest way to hold slots. 10 s is the dht-msg
+ * relay's handshake timeout and pyp2p's client timeouts; every client sends its first line at once.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+
+/** Network prefixes: IPv4 /24 and IPv6 /48, an IPv6 /64 counted as one IP (@pyp2p/limits' defaults). */
+export const DEFAULT_IPV4_PREFIX_LENGTH = LIMITS_IPV4_PREFIX_LENGTH
+export const DEFAULT_IPV6_PREFIX_LENGTH = LIMITS_IPV6_PREFIX_LENGTH
+export const DEFAULT_IPV6_HOST_LENGTH = LIMITS_IPV6_HOST_LENGTH

@@ -3,6 +3,7 @@
  * clock and a few server-wide actions. Types only; the server builds one (server.ts).
  */
 import type { Connection } from './connection.js'
+import type { LogFields } from './logger.js'
 import type { NodeTable } from './node-table.js'
 import type { ResolvedOptions } from './options.js'
 import type { PunchTable } from './punch-table.js'
@@ -22,4 +23,6 @@ export interface CommandContext {
   ping(conn: Connection): void
   /** Counts a FIGHT pair sent. */
   coordinated(): void
+  /** A limit fired: counted in `stats()` and logged (limit-log.ts). */
+  limitHit(limit: string, prefix: string, fields?: LogFields): void
 }

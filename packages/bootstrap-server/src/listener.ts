@@ -1,24 +1,31 @@
 /**
- * The listener and its connections: accepts sockets (bounded in total and per IP), frames their bytes
- * into lines with @pyp2p/framing's `LineDecoder`, applies the per-connection flood limit, keeps the idle
+ * The listener and its connections: accepts sockets (bounded in total, per IP and per network prefix
+ * by @pyp2p/limits' `FairTable`; when full, a newcomer from an under-represented prefix evicts a
+ * connection of the most-represented one, chosen by eviction-policy.ts), frames their bytes into lines
+ * with @pyp2p/framing's `LineDecoder`, applies the per-connection flood limit, keeps the handshake, idle
  * and closing lists the sweep walks, and shuts every connection down on close. What a line means is
  * the dispatcher's business (dispatcher.ts); what a closed connection leaves behind is the server's.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
 import { FramingError, LineDecoder } from '@pyp2p/framing'
-import type { Clock, RateLimit } from '@pyp2p/limits'
+import { type Clock, FairTable, type NetworkKeys, type RateLimit } from '@pyp2p/limits'
 import { PROTOCOL_VERSION } from '@pyp2p/rendezvous-protocol'
 import { Connection, type ConnectionHost } from './connection.js'
 import { CONNECTION_OVERFLOW_SLACK, SHUTDOWN_GRACE_MS } from './constants.js'
 import { BootstrapServerError } from './errors.js'
+import { evictionText, pickEvictionVictim, refusalText } from './eviction-policy.js'
+import type { LimitLog } from './limit-log.js'
 import type { Logger } from './logger.js'
 import type { ResolvedOptions } from './options.js'
+import { prefixLengths } from './prefix-options.js'
 import { attachConnection, noop, plainIp, reject } from './socket-listeners.js'
 
 export interface ListenerOptions {
   readonly opts: ResolvedOptions
   readonly clock: Clock
   readonly log: Logger
+  /** Where every limit that fires is counted and logged. */
+  readonly limits: LimitLog
   /** Appended to every `HELLO` (the services' words). */
   readonly helloSuffix: string
   /** Framing limit: a line past it is cut off unread and its connection destroyed. */
@@ -40,7 +47,11 @@ export class Listener implements ConnectionHost {
   readonly #idle = new Set<Connection>()
   /** Connections that were asked to close, in order: the sweep destroys those that linger. */
   readonly #closingList = new Set<Connection>()
-  readonly #perIp = new Map<string, number>()
+  /** Connections that have sent no complete line yet, in order of acceptance (the handshake timeout). */
+  readonly #fresh = new Set<Connection>()
+  /** Open, not closing connections, counted per IP and prefix; decides admission and eviction. */
+  readonly #table: FairTable<Connection>
+  #evictions = 0
   #allClosed: (() => void) | undefined
   #nextId = 1
   #state: 'new' | 'listening' | 'closed' = 'new'
@@ -51,6 +62,22 @@ export class Listener implements ConnectionHost {
     this.#lineLimit = { burst: options.opts.lineBurst, perSecond: options.opts.lineRate }
     this.#server = createServer({ noDelay: true }, this.#onConnection)
     this.#server.maxConnections = options.opts.maxConnections + CONNECTION_OVERFLOW_SLACK
+    this.#table = new FairTable({
+      capacity: options.opts.maxConnections,
+      maxPerIp: options.opts.maxConnectionsPerIp,
+      maxPerPrefix: options.opts.maxConnectionsPerPrefix,
+      lengths: prefixLengths(options.opts),
+    })
+  }
+
+  /** Connections closed to admit a client of another prefix, since start. */
+  get evictions(): number {
+    return this.#evictions
+  }
+
+  /** Network prefixes holding at least one connection. */
+  get prefixCount(): number {
+    return this.#table.prefixCount
   }
 
   get size(): number {
@@ -121,14 +148,24 @@ export class Listener implements ConnectionHost {
     return wasListening
   }
 
-  /** Destroys connections that linger after closing, and closes those idle past `idleTimeoutMs`. */
+  /**
+   * Destroys connections that linger after closing, closes those that sent no line within
+   * `handshakeTimeoutMs` of being accepted, and those idle past `idleTimeoutMs`.
+   */
   sweep(now: number): void {
     for (const conn of this.#closingList) {
       if (now - conn.lastSeen < SHUTDOWN_GRACE_MS) break
       this.#closingList.delete(conn)
       conn.socket.destroy()
     }
-    const { idleTimeoutMs } = this.#o.opts
+    const { idleTimeoutMs, handshakeTimeoutMs } = this.#o.opts
+    for (const conn of this.#fresh) {
+      // lastSeen is still the accept time: it moves with the first line, which takes it off this list.
+      if (now - conn.lastSeen < handshakeTimeoutMs) break
+      this.#fresh.delete(conn)
+      this.#o.limits.hit('connections.handshake-timeout', this.#prefixOf(conn), { ip: conn.ip })
+      conn.close('ERR_HANDSHAKE_TIMEOUT', `no command within ${handshakeTimeoutMs} ms of connecting`)
+    }
     for (const conn of this.#idle) {
       if (now - conn.lastSeen < idleTimeoutMs) break
       this.#idle.delete(conn)
@@ -138,6 +175,9 @@ export class Listener implements ConnectionHost {
 
   closing(conn: Connection): void {
     this.#idle.delete(conn)
+    this.#fresh.delete(conn)
+    // Its slot is free for a newcomer now; the socket itself is bounded by the OS-level maxConnections.
+    this.#table.delete(conn)
     conn.lastSeen = this.#o.clock.now()
     this.#closingList.add(conn)
   }
@@ -171,9 +211,8 @@ export class Listener implements ConnectionHost {
     this.#connections.delete(conn)
     this.#idle.delete(conn)
     this.#closingList.delete(conn)
-    const n = (this.#perIp.get(conn.ip) ?? 1) - 1
-    if (n === 0) this.#perIp.delete(conn.ip)
-    else this.#perIp.set(conn.ip, n)
+    this.#fresh.delete(conn)
+    this.#table.delete(conn)
     this.#o.onClosed(conn)
     this.#o.log.debug('connection closed', { conn: conn.id })
     if (this.#connections.size === 0) this.#allClosed?.()
@@ -183,11 +222,12 @@ export class Listener implements ConnectionHost {
     if (conn.closing) return
     const now = this.#o.clock.now()
     if (!conn.take(this.#lineLimit, now)) {
-      this.#o.log.warn('flood: closing connection', { conn: conn.id, ip: conn.ip })
+      this.#o.limits.hit('connections.flood', this.#prefixOf(conn), { conn: conn.id, ip: conn.ip })
       conn.close('ERR_FLOOD', `more than ${this.#lineLimit.perSecond} lines per second`)
       return
     }
     conn.lastSeen = now
+    this.#fresh.delete(conn)
     if (this.#idle.delete(conn)) this.#idle.add(conn)
     this.#o.onLine(conn, line)
   }
@@ -204,16 +244,29 @@ export class Listener implements ConnectionHost {
       reject(socket, 'ERR_SHUTTING_DOWN', 'the server is shutting down')
       return
     }
-    const { maxConnections, maxConnectionsPerIp, keepAliveDelayMs } = this.#o.opts
-    if (this.#connections.size >= maxConnections) {
-      reject(socket, 'ERR_TOO_MANY_CONNECTIONS', 'the server is full; retry later')
+    let keys: NetworkKeys
+    try {
+      keys = this.#table.keysOf(ip)
+    } catch {
+      socket.destroy() // not an address (never seen from a real socket)
       return
     }
-    const fromIp = this.#perIp.get(ip) ?? 0
-    if (fromIp >= maxConnectionsPerIp) {
-      reject(socket, 'ERR_TOO_MANY_CONNECTIONS', `too many connections from ${ip}`)
+    const admission = this.#table.admit(keys, pickEvictionVictim)
+    if (!admission.ok) {
+      const { refusedBy, key, limit } = admission
+      this.#o.limits.hit(`connections.${refusedBy}`, keys.prefix, { ip })
+      reject(socket, 'ERR_TOO_MANY_CONNECTIONS', refusalText(refusedBy, key, limit))
       return
     }
+    const victim = admission.victim
+    if (victim !== undefined) {
+      const victimKeys = this.#table.keysOfEntry(victim) ?? this.#table.keysOf(victim.ip)
+      this.#evictions++
+      this.#o.limits.hit('connections.evicted', victimKeys.prefix, { ip: victim.ip, for: keys.prefix })
+      this.#table.delete(victim)
+      victim.close('ERR_EVICTED', evictionText(victimKeys, keys))
+    }
+    const { keepAliveDelayMs } = this.#o.opts
     socket.setNoDelay(true)
     socket.setKeepAlive(true, keepAliveDelayMs)
     const decoder = new LineDecoder({ maxLineLength: this.#o.hardLineLimit })
@@ -221,8 +274,13 @@ export class Listener implements ConnectionHost {
     const conn = new Connection(this.#nextId++, ip, port, socket, decoder, this, now, this.#lineLimit)
     this.#connections.add(conn)
     this.#idle.add(conn)
-    this.#perIp.set(ip, fromIp + 1)
+    this.#fresh.add(conn)
+    this.#table.add(conn, keys)
     attachConnection(socket, conn)
     conn.send(`HELLO PYP2P/${PROTOCOL_VERSION} ${ip} ${port}${this.#o.helloSuffix}`)
+  }
+
+  #prefixOf(conn: Connection): string {
+    return (this.#table.keysOfEntry(conn) ?? this.#table.keysOf(conn.ip)).prefix
   }
 }

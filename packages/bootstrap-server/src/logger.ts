@@ -6,7 +6,8 @@
 import createDebug from 'debug'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
-export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>
+/** Flat values; an object or array (such as `stats().limits`) is written as JSON. */
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined | object>>
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void
@@ -22,7 +23,7 @@ function human(fields: LogFields | undefined): string {
   let out = ''
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue
-    const s = String(v)
+    const s = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)
     out += ` ${k}=${/[\s"=]/.test(s) || s === '' ? JSON.stringify(s) : s}`
   }
   return out

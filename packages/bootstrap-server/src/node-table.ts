@@ -1,9 +1,11 @@
 /**
  * Registered nodes, keyed by node id (pyp2p keyed by IP, so two nodes behind one NAT overwrote each
- * other). Bounded in total and per IP. `byId` is a Map, so its iteration order is registration order
+ * other). Bounded in total, per IP (an IPv6 /64 counts as one) and per network prefix (IPv4 /24, IPv6
+ * /48), counted by @pyp2p/limits' `FairTable`: a registration over a limit is refused, never evicts. `byId` is a Map, so its iteration order is registration order
  * (re-registering moves a node to the end): the lifetime sweep only walks the expired head.
  */
 import { isIPv4 } from 'node:net'
+import { FairTable, type PrefixLengths } from '@pyp2p/limits'
 import type { NodeType } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 
@@ -21,13 +23,28 @@ export interface NodeRecord {
    * reference is dropped then so a closed socket is not kept for the node's lifetime.
    */
   conn: Connection | undefined
-  /** Index in the passive list, -1 for simultaneous nodes. */
+  /** Index in the list of its node type (passive or simultaneous), -1 when not in the table. */
   slot: number
 }
 
 export type AddResult =
   | { ok: true; replaced: NodeRecord | undefined }
-  | { ok: false; reason: 'per-ip' | 'total' }
+  | {
+      ok: false
+      reason: 'per-ip' | 'per-prefix' | 'total'
+      /** The IP or prefix at its limit (the registering prefix for 'total'). */
+      key: string
+      /** The registering address's prefix. */
+      prefix: string
+    }
+
+export interface NodeTableLimits {
+  /** Registered nodes per network prefix. Default: no limit beyond the total. */
+  readonly maxPerPrefix?: number
+  readonly lengths?: Partial<PrefixLengths>
+  /** A registration was refused (for the server's limit counters). */
+  readonly onRefused?: (reason: 'per-ip' | 'per-prefix' | 'total', prefix: string) => void
+}
 
 export function isLoopback(ip: string): boolean {
   return ip === '::1' || (isIPv4(ip) && ip.startsWith('127.'))
@@ -35,16 +52,24 @@ export function isLoopback(ip: string): boolean {
 
 export class NodeTable {
   readonly #byId = new Map<string, NodeRecord>()
-  readonly #perIp = new Map<string, number>()
+  /** Counts per IP and prefix (its capacity is `maxNodes`). */
+  readonly #counts: FairTable<NodeRecord>
   /** Passive nodes, for O(1) random picks; records know their slot for O(1) removal. */
   readonly #passive: NodeRecord[] = []
-  #simultaneous = 0
+  /** Simultaneous nodes, the same way (`BOOTSTRAP` lists them too unless `bootstrapSimultaneous` is off). */
+  readonly #simultaneous: NodeRecord[] = []
   readonly #maxNodes: number
-  readonly #maxPerIp: number
+  readonly #onRefused: NodeTableLimits['onRefused']
 
-  constructor(maxNodes: number, maxPerIp: number) {
+  constructor(maxNodes: number, maxPerIp: number, limits: NodeTableLimits = {}) {
     this.#maxNodes = maxNodes
-    this.#maxPerIp = maxPerIp
+    this.#onRefused = limits.onRefused
+    this.#counts = new FairTable({
+      capacity: maxNodes,
+      maxPerIp,
+      maxPerPrefix: limits.maxPerPrefix ?? maxNodes,
+      ...(limits.lengths === undefined ? {} : { lengths: limits.lengths }),
+    })
   }
 
   get size(): number {
@@ -54,7 +79,7 @@ export class NodeTable {
     return this.#passive.length
   }
   get simultaneousCount(): number {
-    return this.#simultaneous
+    return this.#simultaneous.length
   }
 
   get(nodeId: string): NodeRecord | undefined {
@@ -64,19 +89,24 @@ export class NodeTable {
   /** Adds or replaces `rec.nodeId`. A replaced record is removed first and returned. */
   add(rec: NodeRecord): AddResult {
     const old = this.#byId.get(rec.nodeId)
-    const sameIp = old !== undefined && old.ip === rec.ip
-    if (!sameIp && (this.#perIp.get(rec.ip) ?? 0) >= this.#maxPerIp) return { ok: false, reason: 'per-ip' }
-    if (old === undefined && this.#byId.size >= this.#maxNodes) return { ok: false, reason: 'total' }
+    const keys = this.#counts.keysOf(rec.ip)
+    const was = old === undefined ? undefined : this.#counts.keysOfEntry(old)
+    // Re-registering an id replaces its record: the old one's place counts as free.
+    const ip = this.#counts.countIp(keys.host) - (was?.host === keys.host ? 1 : 0)
+    const inPrefix = this.#counts.countPrefix(keys.prefix) - (was?.prefix === keys.prefix ? 1 : 0)
+    const refused = (reason: 'per-ip' | 'per-prefix' | 'total', key: string): AddResult => {
+      this.#onRefused?.(reason, keys.prefix)
+      return { ok: false, reason, key, prefix: keys.prefix }
+    }
+    if (ip >= this.#counts.maxPerIp) return refused('per-ip', keys.host)
+    if (old === undefined && this.#byId.size >= this.#maxNodes) return refused('total', keys.prefix)
+    if (inPrefix >= this.#counts.maxPerPrefix) return refused('per-prefix', keys.prefix)
     if (old !== undefined) this.remove(old)
     this.#byId.set(rec.nodeId, rec)
-    this.#perIp.set(rec.ip, (this.#perIp.get(rec.ip) ?? 0) + 1)
-    if (rec.nodeType === 'passive') {
-      rec.slot = this.#passive.length
-      this.#passive.push(rec)
-    } else {
-      rec.slot = -1
-      this.#simultaneous++
-    }
+    this.#counts.add(rec, keys)
+    const list = rec.nodeType === 'passive' ? this.#passive : this.#simultaneous
+    rec.slot = list.length
+    list.push(rec)
     return { ok: true, replaced: old }
   }
 
@@ -84,41 +114,50 @@ export class NodeTable {
   remove(rec: NodeRecord): boolean {
     if (this.#byId.get(rec.nodeId) !== rec) return false
     this.#byId.delete(rec.nodeId)
-    const n = (this.#perIp.get(rec.ip) ?? 1) - 1
-    if (n === 0) this.#perIp.delete(rec.ip)
-    else this.#perIp.set(rec.ip, n)
+    this.#counts.delete(rec)
+    const list = rec.nodeType === 'passive' ? this.#passive : this.#simultaneous
     if (rec.slot >= 0) {
-      const last = this.#passive.pop() as NodeRecord
+      const last = list.pop() as NodeRecord
       if (last !== rec) {
-        this.#passive[rec.slot] = last
+        list[rec.slot] = last
         last.slot = rec.slot
       }
       rec.slot = -1
-    } else {
-      this.#simultaneous--
     }
     return true
   }
 
   /**
-   * Up to `n` distinct random passive nodes, never one in `exclude` (the asker's own ids) and never a
-   * loopback address unless `allowLoopback`. O(n) expected, whatever the table size.
+   * Up to `n` distinct random passive nodes (and simultaneous ones with `simultaneous`), never one in
+   * `exclude` (the asker's own ids) and never a loopback address unless `allowLoopback`. O(n)
+   * expected, whatever the table size.
    */
-  sample(n: number, exclude: readonly string[] | undefined, allowLoopback: boolean): NodeRecord[] {
-    const list = this.#passive
+  sample(
+    n: number,
+    exclude: readonly string[] | undefined,
+    allowLoopback: boolean,
+    simultaneous = false,
+  ): NodeRecord[] {
+    const passive = this.#passive
+    const count = passive.length + (simultaneous ? this.#simultaneous.length : 0)
+    // One list of both kinds, without copying: passive first, then simultaneous.
+    const list = {
+      length: count,
+      at: (i: number) => (i < passive.length ? passive[i] : this.#simultaneous[i - passive.length]),
+    }
     const out: NodeRecord[] = []
     if (list.length === 0) return out
     const ok = (r: NodeRecord): boolean =>
       (exclude === undefined || !exclude.includes(r.nodeId)) && (allowLoopback || !isLoopback(r.ip))
     if (list.length <= n * 2) {
       // Small table: shuffle a copy of the indices (Fisher-Yates) and take the first n that qualify.
-      const idx = Array.from(list.keys())
+      const idx = Array.from({ length: list.length }, (_, i) => i)
       for (let i = idx.length - 1; i > 0; i--) {
         const j = Math.floor(Math.random() * (i + 1))
         ;[idx[i], idx[j]] = [idx[j] as number, idx[i] as number]
       }
       for (const i of idx) {
-        const r = list[i] as NodeRecord
+        const r = list.at(i) as NodeRecord
         if (ok(r)) out.push(r)
         if (out.length === n) break
       }
@@ -130,7 +169,7 @@ export class NodeTable {
       const i = Math.floor(Math.random() * list.length)
       if (seen.has(i)) continue
       seen.add(i)
-      const r = list[i] as NodeRecord
+      const r = list.at(i) as NodeRecord
       if (ok(r)) out.push(r)
     }
     return out
@@ -147,8 +186,8 @@ export class NodeTable {
 
   clear(): void {
     this.#byId.clear()
-    this.#perIp.clear()
+    this.#counts.clear()
     this.#passive.length = 0
-    this.#simultaneous = 0
+    this.#simultaneous.length = 0
   }
 }

@@ -4,9 +4,11 @@ import { type Clock, systemClock } from '@pyp2p/limits'
 import * as C from './constants.js'
 import { BootstrapServerError } from './errors.js'
 import { createDebugLogger, type Logger } from './logger.js'
+import { type PrefixLimitOptions, resolvePrefixLimits } from './prefix-options.js'
 import type { RendezvousService } from './service.js'
 
-export interface BootstrapServerOptions {
+/** Limits per network prefix and the handshake timeout: see prefix-options.ts. */
+export interface BootstrapServerOptions extends PrefixLimitOptions {
   /** Address to listen on. Default `0.0.0.0`. */
   readonly host?: string
   /** Port to listen on; 0 picks a free one. Default 8000. */
@@ -52,6 +54,11 @@ export interface BootstrapServerOptions {
    * address (tests, local demos); never on a public server.
    */
   readonly allowLoopback?: boolean
+  /**
+   * `BOOTSTRAP` lists simultaneous nodes too (`s:` entries), so nodes behind predictable NATs can punch
+   * to each other (issue 18). Default true; false lists passive nodes only (the original's server).
+   */
+  readonly bootstrapSimultaneous?: boolean
   /** Where logs go. Default: the `pyp2p:bootstrap-server` debug namespace. */
   readonly logger?: Logger
   /** Extra command families handled on the same connections (besides the embedded relay). */
@@ -91,6 +98,12 @@ function int(name: string, value: number | undefined, fallback: number, min: num
 }
 
 const DAY = 24 * 60 * 60 * 1000
+
+function bool(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw BootstrapServerError.INVALID_OPTION(name, value, 'true or false')
+  return value
+}
 
 function relayOption(relay: BootstrapServerOptions['relay']): boolean | RelayServerOptions {
   if (relay === undefined) return true
@@ -169,6 +182,7 @@ export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions 
     defaultRttMs: int('defaultRttMs', o.defaultRttMs, C.DEFAULT_RTT_MS, 0, 10_000),
     keepAliveDelayMs: int('keepAliveDelayMs', o.keepAliveDelayMs, C.DEFAULT_KEEPALIVE_DELAY_MS, 0, DAY),
     allowLoopback: o.allowLoopback,
+    bootstrapSimultaneous: bool('bootstrapSimultaneous', o.bootstrapSimultaneous, true),
     logger: o.logger ?? createDebugLogger(),
     services,
     relay: relayOption(o.relay),
@@ -183,5 +197,6 @@ export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions 
     checkIntervalMs: int('checkIntervalMs', o.checkIntervalMs, C.DEFAULT_CHECK_INTERVAL_MS, 1, DAY),
     maxPendingChecks: int('maxPendingChecks', o.maxPendingChecks, C.DEFAULT_MAX_PENDING_CHECKS, 1, 1_000_000),
     clock: clockOption(o.clock),
+    ...resolvePrefixLimits(o),
   }
 }

@@ -2,9 +2,12 @@
  * Pending punches: a candidate asked to punch to a simultaneous node, the node was challenged, and the
  * server waits for its ACCEPT or REJECT. Every punch has the same timeout, so the Map's insertion order
  * is expiry order and the sweep walks only the expired head. The table also knows which punches each
- * connection takes part in (connections only keep the count, so they need not know what a punch is).
+ * connection takes part in (connections only keep the count, so they need not know what a punch is),
+ * and counts pending punches per candidate IP and network prefix (@pyp2p/limits' `FairTable`), so one
+ * address block cannot fill the table however many connections it opens.
  */
 import { randomBytes } from 'node:crypto'
+import { FairTable, type FairTableOptions, type RefusedBy } from '@pyp2p/limits'
 import { type InboundPolicy, PUNCH_ID_HEX_LENGTH } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 
@@ -31,6 +34,22 @@ export interface Punch {
 
 const NONE: ReadonlySet<Punch> = new Set()
 
+/** Why a new punch from an address is refused: which limit, and the IP or prefix at it. */
+export interface PunchRefusal {
+  readonly refusedBy: RefusedBy
+  readonly key: string
+  readonly limit: number
+  /** The candidate's network prefix. */
+  readonly prefix: string
+}
+
+/** No limit beyond the per-target and per-connection ones (tables built without options). */
+const UNBOUNDED: FairTableOptions = {
+  capacity: Number.MAX_SAFE_INTEGER,
+  maxPerIp: Number.MAX_SAFE_INTEGER,
+  maxPerPrefix: Number.MAX_SAFE_INTEGER,
+}
+
 export class PunchTable {
   readonly #byId = new Map<string, Punch>()
   /** Pending punches per target node id (pyp2p: at most 100 candidates per node). */
@@ -39,6 +58,19 @@ export class PunchTable {
   readonly #byConn = new Map<Connection, Set<Punch>>()
   /** What each connection declared with `INBOUND` (gone with the connection). */
   readonly #inbound = new WeakMap<Connection, InboundPolicy>()
+  /** Pending punches per candidate IP and prefix, and in total. */
+  readonly #counts: FairTable<Punch>
+
+  constructor(limits: FairTableOptions = UNBOUNDED) {
+    this.#counts = new FairTable(limits)
+  }
+
+  /** Why a new punch started from `ip` would be over a limit (total, per IP, per prefix), if it would. */
+  refusal(ip: string): PunchRefusal | undefined {
+    const a = this.#counts.admit(ip)
+    if (a.ok) return undefined
+    return { refusedBy: a.refusedBy, key: a.key, limit: a.limit, prefix: a.keys.prefix }
+  }
 
   get size(): number {
     return this.#byId.size
@@ -85,6 +117,7 @@ export class PunchTable {
     while (this.#byId.has(id)) id = randomBytes(PUNCH_ID_HEX_LENGTH / 2).toString('hex')
     const punch: Punch = { id, ...fields }
     this.#byId.set(id, punch)
+    this.#counts.add(punch, this.#counts.keysOf(punch.candidate.ip))
     this.#perTarget.set(punch.targetNodeId, this.countFor(punch.targetNodeId) + 1)
     for (const conn of [punch.candidate, punch.target]) {
       let set = this.#byConn.get(conn)
@@ -103,6 +136,7 @@ export class PunchTable {
   delete(punch: Punch): boolean {
     if (!this.#byId.delete(punch.id)) return false
     if (punch.held !== undefined) clearTimeout(punch.held.timer)
+    this.#counts.delete(punch)
     const n = this.countFor(punch.targetNodeId) - 1
     if (n <= 0) this.#perTarget.delete(punch.targetNodeId)
     else this.#perTarget.set(punch.targetNodeId, n)

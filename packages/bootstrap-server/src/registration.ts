@@ -34,7 +34,11 @@ export function register(
   const res = ctx.nodes.add(rec)
   if (!res.ok) {
     const where =
-      res.reason === 'per-ip' ? `from ${conn.ip} (limit ${ctx.opts.maxNodesPerIp})` : 'on this server'
+      res.reason === 'per-ip'
+        ? `from ${conn.ip} (limit ${ctx.opts.maxNodesPerIp})`
+        : res.reason === 'per-prefix'
+          ? `from prefix=${res.key} (limit ${ctx.opts.maxNodesPerPrefix})`
+          : 'on this server'
     conn.sendError('ERR_TOO_MANY_NODES', `too many registered nodes ${where}`)
     return
   }

@@ -7,16 +7,18 @@
  */
 import type { AddressInfo } from 'node:net'
 import type { RelayServer } from '@pyp2p/dht-msg/server'
-import type { Clock } from '@pyp2p/limits'
+import type { Clock, LimitHitCount } from '@pyp2p/limits'
 import { PROTOCOL_VERSION } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
 import { DialBack } from './dial-back.js'
 import { Dispatcher } from './dispatcher.js'
+import { LimitLog } from './limit-log.js'
 import { Listener } from './listener.js'
 import type { Logger } from './logger.js'
 import { isLoopback, NodeTable } from './node-table.js'
 import { type BootstrapServerOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { prefixLengths } from './prefix-options.js'
 import { PunchTable } from './punch-table.js'
 import { ServiceRegistry } from './service-registry.js'
 import { plainIp } from './socket-listeners.js'
@@ -36,6 +38,19 @@ export interface BootstrapServerStats {
   readonly relaySessions: number
   /** Messages waiting in the embedded relay for their recipients (0 without one). */
   readonly relayQueued: number
+  /** Network prefixes (IPv4 /24, IPv6 /48) holding at least one connection. */
+  readonly prefixes: number
+  /** Connections closed to admit a client from an under-represented prefix, since start. */
+  readonly evictions: number
+  /**
+   * How often each limit fired since start, by name: `connections.per-ip`, `connections.per-prefix`,
+   * `connections.full`, `connections.evicted`, `connections.handshake-timeout`, `connections.flood`,
+   * `nodes.per-ip|per-prefix|total`, `punches.per-ip|per-prefix|full`, `checks.*`, and the embedded
+   * relay's as `relay.*`.
+   */
+  readonly limits: Readonly<Record<string, number>>
+  /** The (limit, prefix) pairs that fired most (at most 10), most first: who is pushing. */
+  readonly limitsByPrefix: readonly LimitHitCount[]
 }
 
 export class BootstrapServer {
@@ -44,7 +59,9 @@ export class BootstrapServer {
   /** Where every expiry and rate limit reads the time (the `clock` option). */
   readonly clock: Clock
   readonly nodes: NodeTable
-  readonly punches = new PunchTable()
+  readonly punches: PunchTable
+  /** Every limit that fires, counted by name and prefix and logged (limit-log.ts). */
+  readonly limitLog: LimitLog
   readonly dialBack: DialBack
   /** The embedded @pyp2p/dht-msg relay (same port), unless the `relay` option is false. */
   readonly relay: RelayServer | undefined
@@ -62,15 +79,36 @@ export class BootstrapServer {
     this.opts = resolveOptions(options)
     this.log = this.opts.logger
     this.clock = this.opts.clock
-    this.nodes = new NodeTable(this.opts.maxNodes, this.opts.maxNodesPerIp)
+    const limitLog = new LimitLog(this.log, this.clock)
+    this.limitLog = limitLog
+    const lengths = prefixLengths(this.opts)
+    this.nodes = new NodeTable(this.opts.maxNodes, this.opts.maxNodesPerIp, {
+      maxPerPrefix: this.opts.maxNodesPerPrefix,
+      lengths,
+      onRefused: (reason, prefix) => limitLog.hit(`nodes.${reason}`, prefix),
+    })
+    this.punches = new PunchTable({
+      capacity: this.opts.maxPendingPunches,
+      maxPerIp: this.opts.maxPunchesPerIp,
+      maxPerPrefix: this.opts.maxPunchesPerPrefix,
+      lengths,
+    })
     this.dialBack = new DialBack({
       timeoutMs: this.opts.dialBackTimeoutMs,
       burst: this.opts.checkBurst,
       intervalMs: this.opts.checkIntervalMs,
       maxPending: this.opts.maxPendingChecks,
+      maxPendingPerIp: this.opts.maxPendingChecksPerIp,
+      maxPendingPerPrefix: this.opts.maxPendingChecksPerPrefix,
+      prefixBurst: this.opts.checkPrefixBurst,
+      prefixIntervalMs: this.opts.checkPrefixIntervalMs,
+      lengths,
       clock: this.clock,
+      onLimit: (limit, prefix, ip) => limitLog.hit(limit, prefix, { ip }),
     })
-    this.#services = new ServiceRegistry(this.opts, this.clock)
+    this.#services = new ServiceRegistry(this.opts, this.clock, (limit, prefix) =>
+      limitLog.hit(`relay.${limit}`, prefix),
+    )
     this.relay = this.#services.relay
     const clock = this.clock
     const self = this
@@ -88,12 +126,14 @@ export class BootstrapServer {
       coordinated: () => {
         this.#coordinations++
       },
+      limitHit: (limit, prefix, fields) => limitLog.hit(limit, prefix, fields),
     }
     this.#dispatcher = new Dispatcher(this.#ctx, this.#services, this.dialBack, this.log)
     this.#listener = new Listener({
       opts: this.opts,
       clock,
       log: this.log,
+      limits: limitLog,
       helloSuffix: this.#services.helloSuffix,
       hardLineLimit: this.#services.hardLineLimit,
       onLine: (conn, line) => this.#dispatcher.onLine(conn, line),
@@ -138,6 +178,10 @@ export class BootstrapServer {
       pendingChecks: this.dialBack.pendingCount,
       relaySessions: this.relay?.sessionCount ?? 0,
       relayQueued: this.relay?.queuedCount ?? 0,
+      prefixes: this.#listener.prefixCount,
+      evictions: this.#listener.evictions,
+      limits: this.limitLog.totals(),
+      limitsByPrefix: this.limitLog.top(10),
     }
   }
 

@@ -22,10 +22,12 @@ export class ServiceRegistry {
   readonly #handlers: readonly RendezvousService[]
 
   /** Throws `ERR_INVALID_OPTION` when two services claim one command word (the relay is closed then). */
-  constructor(opts: ResolvedOptions, clock: Clock) {
+  constructor(opts: ResolvedOptions, clock: Clock, onLimit: (limit: string, prefix: string) => void) {
     const { relay } = opts
-    // The relay's expiry and rate limits follow the server's clock unless its own options name one.
-    this.relay = relay === false ? undefined : new RelayServer({ clock, ...(relay === true ? {} : relay) })
+    // The relay's expiry and rate limits follow the server's clock unless its own options name one;
+    // its limits are counted with the server's (as relay.<name>).
+    this.relay =
+      relay === false ? undefined : new RelayServer({ clock, onLimit, ...(relay === true ? {} : relay) })
     const all = this.relay === undefined ? opts.services : [this.relay.service(), ...opts.services]
     const ext: string[] = []
     for (const service of all) {

@@ -106,9 +106,9 @@ describe('NodeTable', () => {
     const t = new NodeTable(3, 2)
     expect(t.add(rec(1, '10.0.0.1', 1)).ok).toBe(true)
     expect(t.add(rec(2, '10.0.0.1', 2)).ok).toBe(true)
-    expect(t.add(rec(3, '10.0.0.1', 3))).toEqual({ ok: false, reason: 'per-ip' })
+    expect(t.add(rec(3, '10.0.0.1', 3))).toMatchObject({ ok: false, reason: 'per-ip', key: '10.0.0.1' })
     expect(t.add(rec(3, '10.0.0.2', 3)).ok).toBe(true)
-    expect(t.add(rec(4, '10.0.0.3', 4))).toEqual({ ok: false, reason: 'total' })
+    expect(t.add(rec(4, '10.0.0.3', 4))).toMatchObject({ ok: false, reason: 'total' })
     // Replacing moves the node to the end of the expiry order.
     const again = rec(1, '10.0.0.1', 10)
     expect(t.add(again)).toMatchObject({ ok: true, replaced: { nodeId: nodeId(1) } })

@@ -251,8 +251,19 @@ export const WIRE_ERROR_CODES = [
   'ERR_LINE_TOO_LONG',
   /** Too many lines too fast; the server closes the connection after this. */
   'ERR_FLOOD',
-  /** The server or this IP has too many connections; closed after this. */
+  /**
+   * The server, this IP or this network prefix has too many connections; closed after this. The text
+   * names the limit: `ip=<ip> limit=<n> ...`, `prefix=<prefix> limit=<n> ...` or, when the server is
+   * full and this prefix holds its fair share, `prefix=<prefix> share=<n> ...`.
+   */
   'ERR_TOO_MANY_CONNECTIONS',
+  /**
+   * The server was full and this connection's network prefix held the most connections: it was closed
+   * to admit a client from another prefix (`prefix=<prefix> ...`). Closed after this; retry later.
+   */
+  'ERR_EVICTED',
+  /** The connection sent no complete line within the server's handshake timeout; closed after this. */
+  'ERR_HANDSHAKE_TIMEOUT',
   /** Registering would exceed the nodes allowed per IP or in total. */
   'ERR_TOO_MANY_NODES',
   /** The target has too many pending candidates. */
