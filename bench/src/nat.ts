@@ -1,15 +1,18 @@
 /**
  * Port mapping latency against a real router daemon (miniupnpd 2.3.1 in the NAT lab), for
- * @pyp2p/nat and for the reference C clients `upnpc` (miniupnpc) and `natpmpc` (libnatpmp), in each
- * router mode: IGD v2 + NAT-PMP, IGD v1 only, NAT-PMP only, and nothing.
+ * @pyp2p/nat (PCP, NAT-PMP, UPnP) and for the reference C clients `upnpc` (miniupnpc) and `natpmpc`
+ * (libnatpmp), in each router mode: IGD v2 + NAT-PMP/PCP, IGD v1 only, NAT-PMP/PCP only, and nothing.
+ * (No C PCP client is packaged for Debian, so PCP has no reference row.)
  *
  *   npm run bench:nat -- [--runs 5]
  *
  * How each figure is taken (median of `runs`):
  * - @pyp2p/nat runs in one Node process inside the lab host (this file with `--agent`), timing
- *   `discover()` (SSDP on every interface + description fetch + NAT-PMP probe, ending early once the
- *   gateway is known on both protocols), then `map()` (AddAnyPortMapping/AddPortMapping +
- *   GetExternalIPAddress, or NAT-PMP map + external address) and `unmap()`, each from a fresh client.
+ *   `discover()` (PCP ANNOUNCE + NAT-PMP probe to the default gateway and SSDP on every interface,
+ *   returning a short grace after the first answer), then `map()` and `unmap()`, each from a fresh
+ *   client. The `default` row uses the default preference (PCP, then NAT-PMP, then UPnP); the
+ *   `pcp`/`natpmp`/`upnp` rows give the client that one protocol only (`methods: [...]`), so their
+ *   discovery asks only that protocol.
  * - The C clients are timed as whole processes started in the lab host (`ip netns exec`), so their
  *   figures include process start; the `exec overhead` row (`true` run the same way) says how much.
  *   upnpc: discover = `upnpc -P` (SSDP, default 2 s wait, + description), map = `upnpc -u <url> -a`
@@ -39,10 +42,23 @@ interface Sample {
   error?: string
 }
 
+type Method = 'pcp' | 'natpmp' | 'upnp'
+const VARIANTS = ['default', 'pcp', 'natpmp', 'upnp'] as const
+type Variant = (typeof VARIANTS)[number]
+/** Which of our variants each router mode can answer (the others only show the failure). */
+const VARIANTS_FOR: Record<UpnpMode, readonly Variant[]> = {
+  'igd2+natpmp': VARIANTS,
+  igd2: ['default', 'upnp'],
+  igd1: ['default', 'upnp'],
+  natpmp: ['default', 'pcp', 'natpmp'],
+  none: ['default'],
+}
+
 /** The part that runs inside the lab host: one JSON line per run. */
-async function agent(runs: number, basePort: number): Promise<void> {
+async function agent(runs: number, basePort: number, variant: Variant): Promise<void> {
+  const methods: Method[] | undefined = variant === 'default' ? undefined : [variant]
   for (let i = 0; i < runs; i++) {
-    const nat = new NatClient({ timeout: 2_000 })
+    const nat = new NatClient({ timeout: 2_000, ...(methods ? { methods } : {}) })
     const sample: Sample = {}
     try {
       let t = performance.now()
@@ -83,25 +99,32 @@ async function bench(mode: UpnpMode, runs: number) {
     const gw = lab.router('r1').lanIp
     const url = lab.router('r1').upnpUrl
 
-    const p = lab.spawnNode('alice', fileURLToPath(import.meta.url), ['--agent', String(runs), '31000'])
-    await p.exited
-    const ours = p
-      .stdout()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Sample)
-    raw.pyp2p = ours
-    const pick = (k: keyof Sample) =>
-      median(ours.map((s) => s[k]).filter((v): v is number => typeof v === 'number'))
-    const errors = [...new Set(ours.map((s) => s.error).filter(Boolean))]
-    rows.push({
-      mode,
-      client: '@pyp2p/nat',
-      discoverMs: pick('discoverMs'),
-      mapMs: pick('mapMs'),
-      unmapMs: pick('unmapMs'),
-      note: errors.join(' ') || 'ok',
-    })
+    for (const [n, variant] of VARIANTS_FOR[mode].entries()) {
+      const p = lab.spawnNode('alice', fileURLToPath(import.meta.url), [
+        '--agent',
+        String(runs),
+        String(31000 + n * 100),
+        variant,
+      ])
+      await p.exited
+      const ours = p
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Sample)
+      raw[`pyp2p-${variant}`] = ours
+      const pick = (k: keyof Sample) =>
+        median(ours.map((s) => s[k]).filter((v): v is number => typeof v === 'number'))
+      const errors = [...new Set(ours.map((s) => s.error).filter(Boolean))]
+      rows.push({
+        mode,
+        client: `@pyp2p/nat ${variant}`,
+        discoverMs: pick('discoverMs'),
+        mapMs: pick('mapMs'),
+        unmapMs: pick('unmapMs'),
+        note: errors.join(' ') || 'ok',
+      })
+    }
 
     const overhead: number[] = []
     for (let i = 0; i < runs; i++) overhead.push((await timed(lab, 'alice', ['true'])).ms)
@@ -197,10 +220,14 @@ async function main(): Promise<void> {
     rows.push(...r.rows)
     raw[mode] = r.raw
   }
-  printTable(`NAT port mapping against miniupnpd 2.3.1, median of ${runs} runs (ms)`, rows)
+  printTable(
+    `NAT port mapping against miniupnpd 2.3.1, median of ${runs} runs (ms); C clients include process start`,
+    rows,
+  )
   const file = await writeResults('nat', { runs, date: new Date().toISOString(), rows, raw })
   console.log(`\nwrote ${file}`)
 }
 
-if (process.argv[2] === '--agent') await agent(Number(process.argv[3]), Number(process.argv[4]))
+if (process.argv[2] === '--agent')
+  await agent(Number(process.argv[3]), Number(process.argv[4]), (process.argv[5] ?? 'default') as Variant)
 else await main()

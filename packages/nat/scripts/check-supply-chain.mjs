@@ -9,7 +9,7 @@
 // Prints one line per check (or JSON with --json) and exits 1 when any fails.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { builtinModules, createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -109,10 +109,7 @@ try {
     for (const m of code.matchAll(specifiers)) requires.add(m[1] ?? m[2] ?? m[3])
   }
   const external = [...requires].filter(
-    (r) =>
-      !r.startsWith('.') &&
-      !r.startsWith('node:') &&
-      !/^(assert|buffer|crypto|dgram|events|fs\/promises|fs|os|url|util|module|net|http)$/.test(r),
+    (r) => !r.startsWith('.') && !r.startsWith('node:') && !builtinModules.includes(r),
   )
   check(
     'packed dist loads only node built-ins and debug',

@@ -1,6 +1,5 @@
 // Our own IPv4 helpers, replacing nat-upnp's `ip` dependency (SSRF advisories in ip 1.x came from
 // its loose parsing of odd notations such as '0x7f.1'; this parser accepts dotted-quad only).
-import { readFile } from 'node:fs/promises'
 import { networkInterfaces } from 'node:os'
 
 /** Parses strict dotted-quad IPv4 ('10.0.0.1'); returns the address as an unsigned 32-bit number. */
@@ -87,38 +86,4 @@ export function sameSubnet(a: string, b: string, netmask: string): boolean {
   const m = parseIPv4(netmask)
   if (x === undefined || y === undefined || m === undefined) return false
   return (x & m) >>> 0 === (y & m) >>> 0
-}
-
-/**
- * Parses Linux's /proc/net/route: the default routes' gateways (little-endian hex), with their
- * interface names. Lines that don't parse are skipped.
- */
-export function parseProcNetRoute(text: string): Array<{ iface: string; gateway: string }> {
-  const out: Array<{ iface: string; gateway: string }> = []
-  for (const line of text.split('\n').slice(1)) {
-    const cols = line.trim().split(/\s+/)
-    const [iface, destination, gatewayHex, flags] = cols
-    if (iface === undefined || destination !== '00000000' || gatewayHex === undefined) continue
-    if (!/^[0-9A-Fa-f]{8}$/.test(gatewayHex) || flags === undefined) continue
-    // RTF_UP (1) and RTF_GATEWAY (2) must both be set.
-    if ((Number.parseInt(flags, 16) & 3) !== 3) continue
-    const le = Number.parseInt(gatewayHex, 16)
-    const value = ((le & 255) << 24) | (((le >>> 8) & 255) << 16) | (((le >>> 16) & 255) << 8) | (le >>> 24)
-    const gateway = formatIPv4(value >>> 0)
-    if (!out.some((g) => g.gateway === gateway)) out.push({ iface, gateway })
-  }
-  return out
-}
-
-/**
- * The default gateways of this host (Linux: /proc/net/route). Elsewhere this returns [] and
- * NAT-PMP is tried on the UPnP gateways found, or on `natpmpGateways` given by the caller.
- */
-export async function defaultGateways(): Promise<Array<{ iface: string; gateway: string }>> {
-  if (process.platform !== 'linux') return []
-  try {
-    return parseProcNetRoute(await readFile('/proc/net/route', 'utf8'))
-  } catch {
-    return []
-  }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pyp2p-nat: open a port on the router from the command line (UPnP IGD v1/v2 or NAT-PMP).
+// pyp2p-nat: open a port on the router from the command line (PCP, NAT-PMP or UPnP IGD v1/v2).
 import { parseArgs } from 'node:util'
 import { DEFAULT_DISCOVERY_TIMEOUT_MS, DEFAULT_TTL_S } from './constants.js'
 import { discover } from './discovery.js'
@@ -23,9 +23,12 @@ options:
   --exact             fail rather than take another external port (map)
   --ttl <seconds>     lease to ask for, renewed at half-time (map; default ${DEFAULT_TTL_S})
   --description <s>   shown in the router's table (map; default "pyp2p")
-  --no-hold           map, print, and exit leaving the lease to run out by itself
+  --no-hold           map, print, and exit leaving the lease to run out by itself (by NAT-PMP or
+                      UPnP unless --method says otherwise: \`unmap\` can remove those, not PCP's)
   --timeout <ms>      gateway discovery bound (default ${DEFAULT_DISCOVERY_TIMEOUT_MS})
   --interface <name>  search only on this interface (repeatable)
+  --method <m>        map with this protocol only: pcp, natpmp or upnp (repeatable, preferred first;
+                      default pcp, then natpmp, then upnp)
   --json              one JSON object per result, for scripts
   -h, --help          this text
 `
@@ -42,7 +45,8 @@ function port(text: string | undefined, what: string): number {
 function describeGateway(g: Gateway): string {
   const upnp = g.upnp ? ` UPnP IGD v${g.upnp.version} (${g.upnp.location})` : ''
   const pmp = g.natpmp ? ` NAT-PMP (external ${g.natpmp.externalAddress ?? 'none'})` : ''
-  return `gateway ${g.address} via ${g.localAddress}: [${g.protocols.join(', ')}]${upnp}${pmp}`
+  const pcp = g.pcp ? ` PCP (epoch ${g.pcp.epoch})` : ''
+  return `gateway ${g.address} via ${g.localAddress}: [${g.protocols.join(', ')}]${pcp}${pmp}${upnp}`
 }
 
 function describeMapping(m: Mapping): string {
@@ -63,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
       'no-hold': { type: 'boolean' },
       timeout: { type: 'string' },
       interface: { type: 'string', multiple: true },
+      method: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -79,9 +84,23 @@ async function main(argv: string[]): Promise<number> {
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
     throw new UsageError('--timeout must be ms > 0')
   const protocol: Protocol = values.udp ? 'UDP' : 'TCP'
+  const methods = values.method?.map((m) => {
+    if (m !== 'pcp' && m !== 'natpmp' && m !== 'upnp')
+      throw new UsageError('--method must be pcp, natpmp or upnp')
+    return m
+  })
+  // A PCP mapping can be deleted only with its nonce (RFC 6887 section 15), which dies with this process:
+  // `map --no-hold` therefore maps by NAT-PMP or UPnP, which a later `unmap` can remove.
+  const noHoldMap = command === 'map' && values['no-hold'] === true
+  const chosen = methods ?? (noHoldMap ? (['natpmp', 'upnp'] as const) : undefined)
+  if (noHoldMap && chosen?.includes('pcp'))
+    process.stderr.write(
+      'note: a PCP mapping made with --no-hold cannot be removed by `unmap`; it ends with its lease\n',
+    )
   const options = {
     ...(timeout !== undefined ? { timeout } : {}),
     ...(values.interface ? { interfaces: values.interface } : {}),
+    ...(chosen ? { methods: chosen } : {}),
   }
   const nat = new NatClient(options)
   nat.on('warning', (w) => process.stderr.write(`warning ${w.code}: ${w.message}\n`))
@@ -145,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
     case 'unmap': {
       const internalPort = port(arg, '<port>')
       const externalPort = values.external ? port(values.external, '--external') : undefined
-      const found = await discover(options)
+      const { gateways: found } = await discover({ ...options, grace: Number.POSITIVE_INFINITY })
       const g = found.find((x) => x.upnp) ?? found.find((x) => x.info.natpmp)
       if (g === undefined) await nat.externalIp() // throws ERR_NO_GATEWAY
       let removed = 0

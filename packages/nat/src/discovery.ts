@@ -1,18 +1,20 @@
-// Finding gateways: SSDP M-SEARCH on every IPv4 interface (UPnP IGD v1/v2) and a NAT-PMP external
-// address request to each default gateway (and to each UPnP gateway found), all within one deadline.
+// Finding gateways: a PCP ANNOUNCE and a NAT-PMP external address request to each default gateway,
+// and an SSDP M-SEARCH on every IPv4 interface (UPnP IGD v1/v2), all at once. The first protocol to
+// answer wins: the others get a short grace, then discovery returns (RFC 6887 section 9 puts PCP
+// before NAT-PMP; UPnP, whose devices hold answers back up to MX s, is searched again when needed).
 import createDebug from 'debug'
-import { defaultGateways, type Ipv4Interface, ipv4Interfaces, sameSubnet } from './address.js'
+import { type Ipv4Interface, ipv4Interfaces, sameSubnet } from './address.js'
 import {
-  DEFAULT_DISCOVERY_SETTLE_MS,
+  DEFAULT_DISCOVERY_GRACE_MS,
   DEFAULT_DISCOVERY_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   IGD_DEVICE_TYPES,
   NATPMP_PROBE_MS,
-  NATPMP_RESULT,
   SSDP_MX,
 } from './constants.js'
 import { NatError } from './errors.js'
-import { natpmpExternalAddress } from './natpmp-client.js'
+import { probeNatPmp, probePcp } from './port-probes.js'
+import { defaultGateways } from './route-table.js'
 import { ssdpSearch } from './ssdp.js'
 import type { Gateway, GatewayProtocol } from './types.js'
 import { UpnpClient } from './upnp-client.js'
@@ -24,11 +26,13 @@ export interface DiscoverOptions {
   /** upper bound for the whole discovery, ms; default 2000 */
   timeout?: number
   /**
-   * ms to wait for more gateways once every gateway found is fully probed; default 250. Set
-   * `settle: Infinity` to always wait the whole `timeout`.
+   * ms the other protocols get once one has answered, before discovery returns; default 25
+   * (DEFAULT_DISCOVERY_GRACE_MS). `Infinity` waits for every search to end (at most `timeout`).
    */
+  grace?: number
+  /** old name of `grace` */
   settle?: number
-  /** bound for each description fetch / NAT-PMP request, ms; default 3000 (capped by `timeout`) */
+  /** bound for each description fetch / PCP / NAT-PMP request, ms; default 3000 (capped by `timeout`) */
   requestTimeout?: number
   /** interface names to search on; default every non-internal IPv4 interface */
   interfaces?: readonly string[]
@@ -36,7 +40,9 @@ export interface DiscoverOptions {
   upnp?: boolean
   /** probe NAT-PMP; default true */
   natpmp?: boolean
-  /** NAT-PMP gateways to probe; default the host's default gateways plus the UPnP gateways found */
+  /** probe PCP; default the value of `natpmp` (both use the gateway's port 5351) */
+  pcp?: boolean
+  /** gateways to probe with PCP and NAT-PMP; default the host's default gateways plus the UPnP gateways found */
   natpmpGateways?: readonly string[]
   /** where M-SEARCH goes; default the SSDP multicast group (tests point it at a loopback responder) */
   ssdpTarget?: { address: string; port: number }
@@ -48,34 +54,38 @@ export interface DiscoveredGateway {
   upnp?: UpnpClient
 }
 
-function order(protocols: Set<GatewayProtocol>): GatewayProtocol[] {
-  return (['upnp-igd2', 'upnp-igd1', 'natpmp'] as const).filter((p) => protocols.has(p))
+export interface Discovery {
+  gateways: DiscoveredGateway[]
+  /** true when the SSDP search was cut short by the grace (a UPnP gateway may have been missed) */
+  upnpCutShort: boolean
 }
 
+const ORDER: readonly GatewayProtocol[] = ['pcp', 'natpmp', 'upnp-igd2', 'upnp-igd1']
+
 /** Internal form of {@link discoverGateways} that keeps the UPnP clients for reuse. */
-export async function discover(opts: DiscoverOptions = {}): Promise<DiscoveredGateway[]> {
+export async function discover(opts: DiscoverOptions = {}): Promise<Discovery> {
   const timeout = opts.timeout ?? DEFAULT_DISCOVERY_TIMEOUT_MS
-  const settle = opts.settle ?? DEFAULT_DISCOVERY_SETTLE_MS
+  const grace = opts.grace ?? opts.settle ?? DEFAULT_DISCOVERY_GRACE_MS
   const requestTimeout = Math.min(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS, timeout)
+  const useUpnp = opts.upnp !== false
+  const useNatPmp = opts.natpmp !== false
+  const usePcp = opts.pcp ?? useNatPmp
   const interfaces = ipv4Interfaces(opts.interfaces)
   if (opts.signal?.aborted) throw NatError.ABORTED('Gateway discovery', opts.signal.reason)
 
   const stop = new AbortController()
   // A ref'd timer (not AbortSignal.timeout, which is unref'd): a caller awaiting discovery with no
-  // socket open (NAT-PMP only, after its probe) must not see the process exit under it.
+  // socket open must not see the process exit under it.
   const deadlineTimer = setTimeout(() => stop.abort(), timeout)
   const signal = opts.signal ? AbortSignal.any([stop.signal, opts.signal]) : stop.signal
-  const started = Date.now()
-  const found = new Map<
-    string,
-    { info: Gateway; protocols: Set<GatewayProtocol>; upnp?: UpnpClient; pmpDone: boolean }
-  >()
+  const started = performance.now()
+  const found = new Map<string, { info: Gateway; protocols: Set<GatewayProtocol>; upnp?: UpnpClient }>()
   const seenLocations = new Set<string>()
   const probed = new Set<string>()
-  const probeFinished = new Set<string>()
+  const tasks: Promise<void>[] = []
   let pending = 0
-  let settleTimer: NodeJS.Timeout | undefined
-  const upnpWindowMs = opts.upnp === false ? 0 : SSDP_MX * 1000
+  let searching = false
+  let graceTimer: NodeJS.Timeout | undefined
 
   const localFor = (gateway: string): string =>
     interfaces.find((i) => sameSubnet(i.address, gateway, i.netmask))?.address ?? interfaces[0]?.address ?? ''
@@ -83,68 +93,56 @@ export async function discover(opts: DiscoverOptions = {}): Promise<DiscoveredGa
   const entry = (address: string, localAddress: string) => {
     let e = found.get(address)
     if (e === undefined) {
-      e = {
-        info: { address, localAddress, protocols: [] },
-        protocols: new Set(),
-        pmpDone: opts.natpmp === false || probeFinished.has(address),
-      }
+      e = { info: { address, localAddress, protocols: [] }, protocols: new Set() }
       found.set(address, e)
     }
     return e
   }
 
-  // End early once something usable was found, everything started has finished, and each gateway
-  // is known on both protocols (or the SSDP answer window has passed): then wait `settle` ms.
-  const maybeSettle = () => {
-    if (settleTimer !== undefined) clearTimeout(settleTimer)
-    settleTimer = undefined
-    if (pending > 0 || found.size === 0 || !Number.isFinite(settle)) return
-    const usable = [...found.values()].filter((e) => e.protocols.size > 0)
-    if (usable.length === 0) return
-    const complete = usable.every((e) => (e.upnp !== undefined || opts.upnp === false) && e.pmpDone)
-    const wait = complete ? settle : Math.max(settle, upnpWindowMs - (Date.now() - started) + settle)
-    settleTimer = setTimeout(() => stop.abort(), wait)
+  // Ends discovery once nothing is left running, or `grace` ms after the first answer.
+  const check = () => {
+    if (stop.signal.aborted) return
+    if (pending === 0 && !searching) return stop.abort()
+    const answered = [...found.values()].some((e) => e.protocols.size > 0)
+    if (answered && graceTimer === undefined && Number.isFinite(grace)) {
+      graceTimer = setTimeout(() => stop.abort(), grace)
+    }
   }
 
-  const tasks: Promise<void>[] = []
   const track = (task: Promise<void>) => {
     pending++
     tasks.push(task)
     void task.finally(() => {
       pending--
-      maybeSettle()
+      check()
     })
   }
 
-  const probeNatPmp = (gateway: string, localAddress: string) => {
-    if (opts.natpmp === false || probed.has(gateway)) return
+  const probe5351 = (gateway: string, localAddress: string) => {
+    if (probed.has(gateway)) return
     probed.add(gateway)
-    track(
-      // A live NAT-PMP gateway answers in milliseconds; a silent one must not hold discovery past
-      // the SSDP window, so the probe gets at most that long (tries at 0, 250 and 750 ms).
-      natpmpExternalAddress(gateway, { signal, timeout: Math.min(requestTimeout, NATPMP_PROBE_MS) })
-        .then(
-          (ext) => {
-            const e = entry(gateway, localAddress)
-            e.info.natpmp = { externalAddress: ext.address, epoch: ext.epoch }
-            e.protocols.add('natpmp')
-          },
-          (err: unknown) => {
-            debug('no NAT-PMP on %s: %s', gateway, (err as Error).message)
-            // Result 3 ("network failure": no external address) still proves the gateway speaks NAT-PMP.
-            if (err instanceof NatError && err.natpmpCode === NATPMP_RESULT.NETWORK_FAILURE) {
-              const e = entry(gateway, localAddress)
-              e.info.natpmp = { externalAddress: null }
-              e.protocols.add('natpmp')
-            }
-          },
-        )
-        .finally(() => {
-          probeFinished.add(gateway)
-          const e = found.get(gateway)
-          if (e !== undefined) e.pmpDone = true
+    // A live gateway answers in milliseconds; a silent one must not hold discovery past the SSDP window.
+    const bound = { signal, timeout: Math.min(requestTimeout, NATPMP_PROBE_MS) }
+    if (usePcp) {
+      track(
+        probePcp(gateway, bound).then((r) => {
+          if (!r.ok) return
+          const e = entry(gateway, localAddress)
+          e.info.pcp = r.info
+          e.protocols.add('pcp')
         }),
-    )
+      )
+    }
+    if (useNatPmp) {
+      track(
+        probeNatPmp(gateway, bound).then((r) => {
+          if (!r.ok) return
+          const e = entry(gateway, localAddress)
+          e.info.natpmp = r.info
+          e.protocols.add('natpmp')
+        }),
+      )
+    }
   }
 
   const describe = (location: URL, from: string, localAddress: string, server: string) => {
@@ -159,71 +157,76 @@ export async function discover(opts: DiscoverOptions = {}): Promise<DiscoveredGa
             serviceType: client.serviceType,
             version: client.version,
             ...(server ? { server } : {}),
+            ms: performance.now() - started,
           }
           e.protocols.add(client.version === 2 ? 'upnp-igd2' : 'upnp-igd1')
-          if (opts.natpmpGateways === undefined) probeNatPmp(from, localAddress)
-          else e.pmpDone = e.pmpDone || !opts.natpmpGateways.includes(from)
+          if (opts.natpmpGateways === undefined) probe5351(from, localAddress)
         },
         (err: unknown) => debug('description at %s: %s', location.href, (err as Error).message),
       ),
     )
   }
 
+  let upnpCutShort = false
   try {
-    const pmpTargets =
-      opts.natpmp === false
+    const targets =
+      !useNatPmp && !usePcp
         ? []
         : (opts.natpmpGateways ?? (await defaultGateways()).map((g) => g.gateway)).filter(
             (g) =>
               opts.natpmpGateways !== undefined ||
               interfaces.some((i: Ipv4Interface) => sameSubnet(i.address, g, i.netmask)),
           )
-    for (const gw of pmpTargets) probeNatPmp(gw, localFor(gw))
-    const search =
-      opts.upnp === false || interfaces.length === 0
-        ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-        : ssdpSearch({
-            interfaces,
-            searchTargets: IGD_DEVICE_TYPES,
-            ...(opts.ssdpTarget ? { target: opts.ssdpTarget } : {}),
-            signal,
-            repeatAfterMs: Math.min(timeout / 2, SSDP_MX * 1000),
-            onAnswer: ({ response, from, localAddress }) => {
-              if (!IGD_DEVICE_TYPES.some((t) => t === response.st)) return
-              if (response.location.hostname !== from) {
-                debug('ignoring LOCATION %s sent from %s', response.location.href, from)
-                return
-              }
-              if (seenLocations.has(response.location.href)) return
-              seenLocations.add(response.location.href)
-              describe(response.location, from, localAddress, response.server)
-            },
-          })
-    // With nothing to search, end once the probes are done.
-    if (opts.upnp === false || interfaces.length === 0) maybeSettle()
-    await search
+    for (const gw of targets) probe5351(gw, localFor(gw))
+    searching = useUpnp && interfaces.length > 0
+    check()
+    if (searching) {
+      await ssdpSearch({
+        interfaces,
+        searchTargets: IGD_DEVICE_TYPES,
+        ...(opts.ssdpTarget ? { target: opts.ssdpTarget } : {}),
+        signal,
+        repeatAfterMs: Math.min(timeout / 2, SSDP_MX * 1000),
+        onAnswer: ({ response, from, localAddress }) => {
+          if (!IGD_DEVICE_TYPES.some((t) => t === response.st)) return
+          if (response.location.hostname !== from) {
+            debug('ignoring LOCATION %s sent from %s', response.location.href, from)
+            return
+          }
+          if (seenLocations.has(response.location.href)) return
+          seenLocations.add(response.location.href)
+          describe(response.location, from, localAddress, response.server)
+        },
+      })
+      // Ended by the grace (not the deadline, not the caller): UPnP may not have had its say.
+      upnpCutShort = graceTimer !== undefined && !opts.signal?.aborted
+    } else if (!stop.signal.aborted) {
+      await new Promise<void>((resolve) =>
+        stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+      )
+    }
   } finally {
-    if (settleTimer !== undefined) clearTimeout(settleTimer)
+    if (graceTimer !== undefined) clearTimeout(graceTimer)
     clearTimeout(deadlineTimer)
     stop.abort()
     // Every probe and description fetch is bound by `signal`: wait for them to let go of their sockets.
     while (tasks.length > 0) await Promise.allSettled(tasks.splice(0))
   }
   if (opts.signal?.aborted) throw NatError.ABORTED('Gateway discovery', opts.signal.reason)
-  const out: DiscoveredGateway[] = []
+  const gateways: DiscoveredGateway[] = []
   for (const e of found.values()) {
     if (e.protocols.size === 0) continue
-    e.info.protocols = order(e.protocols)
-    out.push(e.upnp === undefined ? { info: e.info } : { info: e.info, upnp: e.upnp })
+    e.info.protocols = ORDER.filter((p) => e.protocols.has(p))
+    gateways.push(e.upnp === undefined ? { info: e.info } : { info: e.info, upnp: e.upnp })
   }
-  debug('found %d gateway(s) in %d ms', out.length, Date.now() - started)
-  return out
+  debug('found %d gateway(s) in %d ms', gateways.length, performance.now() - started)
+  return { gateways, upnpCutShort }
 }
 
 /**
- * Finds UPnP IGD (v1, v2) and NAT-PMP gateways on every IPv4 interface within `timeout` ms and
- * says which protocols each speaks. Resolves with [] when none answered.
+ * Finds PCP, NAT-PMP and UPnP IGD (v1, v2) gateways within `timeout` ms and says which protocols
+ * each speaks. Returns `grace` ms after the first answer; resolves with [] when none answered.
  */
 export async function discoverGateways(opts: DiscoverOptions = {}): Promise<Gateway[]> {
-  return (await discover(opts)).map((g) => g.info)
+  return (await discover(opts)).gateways.map((g) => g.info)
 }

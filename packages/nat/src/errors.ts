@@ -12,12 +12,16 @@ export type NatErrorCode =
   | 'ERR_GATEWAY'
   | 'ERR_NOT_SUPPORTED'
   | 'ERR_NOT_MAPPED'
+  | 'ERR_UNSUPPORTED_VERSION'
+  | 'ERR_ADDRESS_MISMATCH'
 
 export interface NatErrorDetails {
   /** UPnP error code from a SOAP fault (718, 725, ...), if any */
   upnpCode?: number
   /** NAT-PMP result code (1..5), if any */
   natpmpCode?: number
+  /** PCP result code (1..13, RFC 6887 section 7.4), if any */
+  pcpCode?: number
   cause?: unknown
 }
 
@@ -27,18 +31,20 @@ export class NatError extends Error {
   readonly code: NatErrorCode
   readonly upnpCode: number | undefined
   readonly natpmpCode: number | undefined
+  readonly pcpCode: number | undefined
 
   constructor(code: NatErrorCode, message: string, details: NatErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
     this.upnpCode = details.upnpCode
     this.natpmpCode = details.natpmpCode
+    this.pcpCode = details.pcpCode
   }
 
   static NO_GATEWAY(timeoutMs: number, where: string): NatError {
     return new NatError(
       'ERR_NO_GATEWAY',
-      `No UPnP IGD or NAT-PMP gateway answered within ${timeoutMs} ms on ${where}. Enable UPnP or ` +
+      `No PCP, NAT-PMP or UPnP IGD gateway answered within ${timeoutMs} ms on ${where}. Enable UPnP or ` +
         'NAT-PMP on the router (or forward the port by hand), or raise `timeout` on a slow network.',
     )
   }
@@ -66,7 +72,7 @@ export class NatError extends Error {
   static INVALID_RESPONSE(what: string, cause?: unknown): NatError {
     return new NatError(
       'ERR_INVALID_RESPONSE',
-      `The gateway sent a malformed ${what}. It may not be a standard UPnP/NAT-PMP router.`,
+      `The gateway sent a malformed ${what}. It may not be a standard UPnP/NAT-PMP/PCP router.`,
       { cause },
     )
   }
@@ -105,8 +111,26 @@ export class NatError extends Error {
     )
   }
 
-  static NOT_SUPPORTED(what: string): NatError {
-    return new NatError('ERR_NOT_SUPPORTED', `${what} is not possible with this gateway's protocol.`)
+  static NOT_SUPPORTED(what: string, details: NatErrorDetails = {}): NatError {
+    return new NatError('ERR_NOT_SUPPORTED', `${what} is not possible with this gateway's protocol.`, details)
+  }
+
+  static UNSUPPORTED_VERSION(what: string, details: NatErrorDetails = {}): NatError {
+    return new NatError(
+      'ERR_UNSUPPORTED_VERSION',
+      `The gateway does not speak ${what} (it answered with an unsupported-version reply). Another ` +
+        'protocol (NAT-PMP, UPnP) may work: leave `methods` at its default.',
+      details,
+    )
+  }
+
+  static ADDRESS_MISMATCH(details: NatErrorDetails = {}): NatError {
+    return new NatError(
+      'ERR_ADDRESS_MISMATCH',
+      'The PCP server saw our request come from another address than the one inside it (PCP result 12): ' +
+        'another NAT sits between this host and the gateway. Map on the router nearest to this host.',
+      details,
+    )
   }
 
   static NOT_MAPPED(port: number, protocol: string): NatError {

@@ -1,6 +1,6 @@
 /**
- * @pyp2p/nat: open ports on the home router with UPnP IGD (v1 and v2) or NAT-PMP, keep the leases
- * renewed, and remove every mapping again on close.
+ * @pyp2p/nat: open ports on the home router with PCP, NAT-PMP or UPnP IGD (v1 and v2), keep the
+ * leases renewed, put them back after a router restart, and remove every mapping again on close.
  *
  * ```ts
  * import { NatClient, removeMappingsOnExit } from '@pyp2p/nat'
@@ -18,10 +18,20 @@
  */
 
 export { isPrivateIPv4, privateRangeOf } from './address.js'
+export type { Clock } from './clock.js'
 export * as constants from './constants.js'
 export { type DiscoverOptions, discoverGateways } from './discovery.js'
 export { NatError, type NatErrorCode } from './errors.js'
-export { type MapOptions, NatClient, type NatClientEvents, type NatClientOptions } from './nat-client.js'
+export {
+  DEFAULT_METHODS,
+  type Ipv6Gateway,
+  type MapOptions,
+  NatClient,
+  type NatClientEvents,
+  type NatClientOptions,
+} from './nat-client.js'
+export { type ProbeResult, probeNatPmp, probePcp } from './port-probes.js'
+export { type DefaultRoute, defaultRoutes, type RouteSources } from './route-table.js'
 export { type ExitCleanupOptions, removeMappingsOnExit } from './signals.js'
 export type {
   ExternalAddress,
@@ -32,6 +42,7 @@ export type {
   MappingMethod,
   NatPmpGatewayInfo,
   NatWarning,
+  PcpGatewayInfo,
   Protocol,
   RequestOptions,
   UpnpGatewayInfo,

@@ -1,61 +1,101 @@
-// Making and removing one mapping on the selected gateway, by UPnP or NAT-PMP, and noticing NAT-PMP
-// gateway restarts from their epoch (RFC 6886 section 3.6).
+// Making and removing one mapping on the selected gateway, by PCP, NAT-PMP or UPnP, and noticing
+// gateway restarts from the PCP/NAT-PMP epochs (RFC 6887 section 8.5, RFC 6886 section 3.6).
 import createDebug from 'debug'
-import { EPOCH_SLACK_S, NATPMP_RESULT, UPNP_ERROR } from './constants.js'
+import type { Clock } from './clock.js'
+import { NATPMP_RESULT, UPNP_ERROR } from './constants.js'
+import { EpochTracker } from './epoch.js'
 import { NatError } from './errors.js'
-import type { GatewayPool } from './gateway-pool.js'
+import type { GatewayPool, Selected } from './gateway-pool.js'
+import { type Ipv6Gateway, resolveIpv6Gateway } from './ipv6-gateway.js'
+import type { MapRequest } from './map-request.js'
 import { natpmpExternalAddress, natpmpMap, natpmpUnmap } from './natpmp-client.js'
-import type { Mapping, MappingMethod, NatWarning, Protocol, RequestOptions } from './types.js'
+import { type PcpRequestOptions, pcpExternalAddress, pcpMap } from './pcp-client.js'
+import type { Mapping, MappingMethod, NatWarning, RequestOptions } from './types.js'
 import { upnpMap } from './upnp-mapper.js'
 import { externalAddressWarning } from './warnings.js'
 
-const debug = createDebug('pyp2p:nat')
+export type { Ipv6Gateway } from './ipv6-gateway.js'
 
-/** A normalised map() request. */
-export interface MapRequest {
-  internalPort: number
-  protocol: Protocol
-  ttl: number
-  description: string
-  externalPort: number
-  exactExternalPort: boolean
+export interface PortMapperOptions {
+  methods: readonly MappingMethod[]
+  ipv6Gateway?: Ipv6Gateway
 }
+
+const debug = createDebug('pyp2p:nat')
 
 export interface Established {
   mapping: Mapping
-  /** the NAT-PMP gateway's epoch says it restarted since we last heard from it */
+  /** the PCP/NAT-PMP gateway's epoch says it restarted since we last heard from it */
   restarted: boolean
   warning: NatWarning | undefined
 }
 
+interface Grant {
+  internalAddress: string
+  externalAddress: string | null
+  externalPort: number
+  ttl: number
+  restarted: boolean
+}
+
 export class PortMapper {
   readonly #pool: GatewayPool
-  readonly #epochs = new Map<string, { epoch: number; at: number }>()
+  readonly #clock: Clock
+  readonly #epochs: EpochTracker
+  readonly #opts: PortMapperOptions
+  #ipv6: Ipv6Gateway | undefined
 
-  constructor(pool: GatewayPool) {
+  constructor(pool: GatewayPool, clock: Clock, opts: PortMapperOptions) {
     this.#pool = pool
+    this.#clock = clock
+    this.#epochs = new EpochTracker(clock)
+    this.#opts = opts
   }
 
-  /** Records a NAT-PMP epoch; true when it shows the gateway restarted (lost its mappings). */
-  checkEpoch(gateway: string, epoch: number): boolean {
-    const now = Date.now()
-    const prev = this.#epochs.get(gateway)
-    this.#epochs.set(gateway, { epoch, at: now })
-    if (prev === undefined) return false
-    const expected = prev.epoch + ((now - prev.at) / 1000) * (7 / 8) - EPOCH_SLACK_S
-    if (epoch >= expected) return false
-    debug('NAT-PMP epoch of %s went from %d to %d: it restarted', gateway, prev.epoch, epoch)
-    return true
+  /** The IPv6 gateway, resolved once (from the routing table unless given). */
+  async #ipv6Gateway(opts: RequestOptions): Promise<Ipv6Gateway> {
+    if (!this.#opts.methods.includes('pcp'))
+      throw NatError.NOT_SUPPORTED('An IPv6 pinhole without PCP in `methods`')
+    this.#ipv6 ??= await resolveIpv6Gateway(this.#opts.ipv6Gateway, opts.signal)
+    return this.#ipv6
+  }
+
+  /** A PCP MAP of our IPv6 address: a pinhole in the gateway's firewall (RFC 6887 section 11). */
+  async #establish6(req: MapRequest, preferred: number, opts: RequestOptions): Promise<Established> {
+    const gw = await this.#ipv6Gateway(opts)
+    const where = {
+      ...opts,
+      ...(gw.localAddress ? { localAddress: gw.localAddress } : {}),
+      ...(gw.port ? { port: gw.port } : {}),
+    }
+    const grant = await this.#pcp(gw.address, req, preferred, where)
+    const mapping = this.#mapping('pcp', req, grant, gw.address)
+    return { mapping, restarted: grant.restarted, warning: undefined }
+  }
+
+  #mapping(method: MappingMethod, req: MapRequest, grant: Grant, gateway: string): Mapping {
+    const ttl = grant.ttl
+    return {
+      method,
+      family: req.family,
+      protocol: req.protocol,
+      internalAddress: grant.internalAddress,
+      internalPort: req.internalPort,
+      externalAddress: grant.externalAddress,
+      externalPort: grant.externalPort,
+      ttl,
+      permanent: ttl === 0,
+      expiresAt: ttl === 0 ? null : this.#clock.now() + ttl * 1000,
+      description: method === 'upnp' ? req.description : '',
+      gateway,
+    }
   }
 
   /** External address over NAT-PMP; null when the gateway has none (result 3). */
-  async natpmpExternal(
-    gateway: string,
-    opts: RequestOptions,
-  ): Promise<{ address: string | null; restarted: boolean }> {
+  async #natpmpExternal(gateway: string, opts: RequestOptions) {
     try {
       const ext = await natpmpExternalAddress(gateway, opts)
-      return { address: ext.address, restarted: this.checkEpoch(gateway, ext.epoch) }
+      return { address: ext.address, restarted: this.#epochs.check('natpmp', gateway, ext.epoch) }
     } catch (err) {
       if (err instanceof NatError && err.natpmpCode === NATPMP_RESULT.NETWORK_FAILURE) {
         return { address: null, restarted: false }
@@ -64,57 +104,115 @@ export class PortMapper {
     }
   }
 
+  /** The selected gateway's external address, by the protocol selected. */
+  async externalAddress(
+    sel: Selected,
+    opts: RequestOptions,
+  ): Promise<{ address: string | null; restarted: boolean }> {
+    if (sel.upnp) return { address: await sel.upnp.externalIp(opts), restarted: false }
+    const gw = sel.gateway.info
+    // PCP has no external-address request: NAT-PMP's answers it when the gateway speaks both.
+    if (sel.method === 'natpmp' || gw.natpmp !== undefined) return this.#natpmpExternal(gw.address, opts)
+    const ext = await pcpExternalAddress(gw.address, opts)
+    return { address: ext.address, restarted: this.#epochs.check('pcp', gw.address, ext.epoch) }
+  }
+
   async establish(
     req: MapRequest,
     preferred: number,
     opts: RequestOptions,
     method?: MappingMethod,
   ): Promise<Established> {
+    if (req.family === 6) return this.#establish6(req, preferred, opts)
     const sel = await this.#pool.select(opts, method)
     const gw = sel.gateway.info
+    let grant: Grant
     if (sel.upnp) {
       const upnp = sel.upnp
-      const grant = await upnpMap(
+      const g = await upnpMap(
         upnp,
         { ...req, internalClient: upnp.localAddress, externalPort: preferred, exact: req.exactExternalPort },
         opts,
       )
       const address = await upnp.externalIp(opts)
-      const mapping = toMapping(
-        'upnp',
-        req,
-        upnp.localAddress,
-        address,
-        grant.externalPort,
-        grant.lease,
-        gw.address,
-      )
-      return { mapping, restarted: false, warning: externalAddressWarning(address, gw.address) }
+      grant = {
+        internalAddress: upnp.localAddress,
+        externalAddress: address,
+        ...g,
+        ttl: g.lease,
+        restarted: false,
+      }
+    } else if (sel.method === 'pcp') {
+      grant = await this.#pcp(gw.address, req, preferred, opts)
+    } else {
+      grant = await this.#natpmp(gw.address, gw.localAddress, req, preferred, opts)
     }
-    const grant = await natpmpMap(gw.address, { ...req, externalPort: preferred }, opts)
-    let restarted = this.checkEpoch(gw.address, grant.epoch)
-    if (req.exactExternalPort && grant.externalPort !== preferred) {
-      await natpmpUnmap(gw.address, req, opts).catch((err: unknown) =>
-        debug('could not give back port %d: %s', grant.externalPort, (err as Error).message),
+    const mapping = this.#mapping(sel.method, req, grant, gw.address)
+    return {
+      mapping,
+      restarted: grant.restarted,
+      warning: externalAddressWarning(grant.externalAddress, gw.address),
+    }
+  }
+
+  async #pcp(gateway: string, req: MapRequest, preferred: number, opts: PcpRequestOptions): Promise<Grant> {
+    const args = { protocol: req.protocol, internalPort: req.internalPort, nonce: req.nonce }
+    const g = await pcpMap(gateway, { ...args, externalPort: preferred, lifetime: req.ttl }, opts)
+    const restarted = this.#epochs.check('pcp', gateway, g.epoch)
+    if (req.exactExternalPort && g.externalPort !== preferred) {
+      await pcpMap(gateway, { ...args, externalPort: 0, lifetime: 0 }, opts).catch((err: unknown) =>
+        debug('could not give back port %d: %s', g.externalPort, (err as Error).message),
       )
       throw NatError.PORT_IN_USE(preferred, req.protocol)
     }
-    const ext = await this.natpmpExternal(gw.address, opts)
+    return {
+      internalAddress: g.internalAddress,
+      externalAddress:
+        g.externalAddress === '0.0.0.0' || g.externalAddress === '::' ? null : g.externalAddress,
+      externalPort: g.externalPort,
+      ttl: g.lifetime,
+      restarted,
+    }
+  }
+
+  async #natpmp(
+    gateway: string,
+    localAddress: string,
+    req: MapRequest,
+    preferred: number,
+    opts: RequestOptions,
+  ): Promise<Grant> {
+    const g = await natpmpMap(gateway, { ...req, externalPort: preferred }, opts)
+    let restarted = this.#epochs.check('natpmp', gateway, g.epoch)
+    if (req.exactExternalPort && g.externalPort !== preferred) {
+      await natpmpUnmap(gateway, req, opts).catch((err: unknown) =>
+        debug('could not give back port %d: %s', g.externalPort, (err as Error).message),
+      )
+      throw NatError.PORT_IN_USE(preferred, req.protocol)
+    }
+    const ext = await this.#natpmpExternal(gateway, opts)
     restarted ||= ext.restarted
-    const mapping = toMapping(
-      'natpmp',
-      req,
-      gw.localAddress,
-      ext.address,
-      grant.externalPort,
-      grant.ttl,
-      gw.address,
-    )
-    return { mapping, restarted, warning: externalAddressWarning(ext.address, gw.address) }
+    return {
+      internalAddress: localAddress,
+      externalAddress: ext.address,
+      externalPort: g.externalPort,
+      ttl: g.ttl,
+      restarted,
+    }
   }
 
   /** Deletes a mapping on its gateway; a mapping already gone (UPnP 714) counts as removed. */
-  async remove(mapping: Mapping, opts: RequestOptions): Promise<void> {
+  async remove(mapping: Mapping, req: MapRequest, opts: RequestOptions): Promise<void> {
+    if (mapping.method === 'pcp') {
+      // RFC 6887 section 15: lifetime 0 with the mapping's nonce, protocol and internal port.
+      const args = { protocol: mapping.protocol, internalPort: mapping.internalPort, nonce: req.nonce }
+      const v6 = mapping.family === 6 ? this.#ipv6 : undefined
+      const where = v6
+        ? { ...opts, localAddress: mapping.internalAddress, ...(v6.port ? { port: v6.port } : {}) }
+        : opts
+      await pcpMap(mapping.gateway, { ...args, externalPort: 0, lifetime: 0 }, where)
+      return
+    }
     if (mapping.method === 'natpmp') {
       await natpmpUnmap(mapping.gateway, mapping, opts)
       return
@@ -126,29 +224,5 @@ export class PortMapper {
     } catch (err) {
       if (!(err instanceof NatError && err.upnpCode === UPNP_ERROR.NO_SUCH_ENTRY)) throw err
     }
-  }
-}
-
-function toMapping(
-  method: MappingMethod,
-  req: MapRequest,
-  internalAddress: string,
-  externalAddress: string | null,
-  externalPort: number,
-  ttl: number,
-  gateway: string,
-): Mapping {
-  return {
-    method,
-    protocol: req.protocol,
-    internalAddress,
-    internalPort: req.internalPort,
-    externalAddress,
-    externalPort,
-    ttl,
-    permanent: ttl === 0,
-    expiresAt: ttl === 0 ? null : Date.now() + ttl * 1000,
-    description: method === 'upnp' ? req.description : '',
-    gateway,
   }
 }

@@ -73,6 +73,8 @@ export interface SsdpSearchOptions {
   /** sent again once after this many ms to cover a lost datagram (UDA suggests repeating) */
   repeatAfterMs?: number
   onAnswer(answer: SsdpAnswer): void
+  /** makes the UDP sockets; default dgram.createSocket (tests count and watch them) */
+  createSocket?: (type: 'udp4') => Socket
 }
 
 /**
@@ -90,7 +92,7 @@ export async function ssdpSearch(opts: SsdpSearchOptions): Promise<void> {
       opts.interfaces.map(
         (iface) =>
           new Promise<void>((resolve) => {
-            const socket = createSocket({ type: 'udp4' })
+            const socket = (opts.createSocket ?? createSocket)('udp4')
             sockets.push(socket)
             socket.on('error', (err) => {
               debug('socket on %s: %s', iface.address, err.message)

@@ -2,10 +2,10 @@
 export type Protocol = 'TCP' | 'UDP'
 
 /** How a mapping was made. */
-export type MappingMethod = 'upnp' | 'natpmp'
+export type MappingMethod = 'pcp' | 'natpmp' | 'upnp'
 
-/** What a gateway speaks: UPnP IGD v2 or v1 (by its WAN service), or NAT-PMP. */
-export type GatewayProtocol = 'upnp-igd2' | 'upnp-igd1' | 'natpmp'
+/** What a gateway speaks: PCP, NAT-PMP, or UPnP IGD v2 or v1 (by its WAN service). */
+export type GatewayProtocol = 'pcp' | 'natpmp' | 'upnp-igd2' | 'upnp-igd1'
 
 export interface UpnpGatewayInfo {
   /** the device description URL from SSDP's LOCATION header */
@@ -16,6 +16,8 @@ export interface UpnpGatewayInfo {
   version: 1 | 2
   /** SSDP SERVER header, if sent */
   server?: string
+  /** ms from sending M-SEARCH to having read the description */
+  ms?: number
 }
 
 export interface NatPmpGatewayInfo {
@@ -23,6 +25,15 @@ export interface NatPmpGatewayInfo {
   externalAddress: string | null
   /** seconds since the gateway's mapping table was (re)started (RFC 6886 section 3.6) */
   epoch?: number
+  /** ms from sending the request to its answer */
+  ms?: number
+}
+
+export interface PcpGatewayInfo {
+  /** seconds since the server's mapping state was (re)started (RFC 6887 section 8.5) */
+  epoch: number
+  /** ms from sending ANNOUNCE to its answer */
+  ms?: number
 }
 
 /** A router found by {@link discoverGateways}. */
@@ -35,11 +46,14 @@ export interface Gateway {
   protocols: GatewayProtocol[]
   upnp?: UpnpGatewayInfo
   natpmp?: NatPmpGatewayInfo
+  pcp?: PcpGatewayInfo
 }
 
 /** A mapping the router granted. */
 export interface Mapping {
   method: MappingMethod
+  /** 4: a port mapping on the NAT; 6: a pinhole for our IPv6 address (external = internal address) */
+  family: 4 | 6
   protocol: Protocol
   internalAddress: string
   internalPort: number
@@ -52,6 +66,7 @@ export interface Mapping {
   permanent: boolean
   /** when the lease ends (ms since the epoch) unless renewed; null when permanent */
   expiresAt: number | null
+  /** ours (UPnP); '' for NAT-PMP and PCP, which carry none */
   description: string
   /** address of the gateway holding it */
   gateway: string

@@ -1,13 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  formatIPv4,
-  isPrivateIPv4,
-  parseIPv4,
-  parseProcNetRoute,
-  privateRangeOf,
-  sameSubnet,
-} from '../src/address.js'
+import { formatIPv4, isPrivateIPv4, parseIPv4, privateRangeOf, sameSubnet } from '../src/address.js'
+import { parseProcNetRoute } from '../src/route-parsers.js'
 
 describe('IPv4 helpers', () => {
   it('parses dotted quads only (no hex, octal or short forms, the ip 1.x SSRF vectors)', () => {
@@ -84,6 +78,6 @@ describe('IPv4 helpers', () => {
       'eth1\t00000000\t0101A8C0\t0001\t0\t0\t0\t00000000\t0\t0\t0',
       'garbage',
     ].join('\n')
-    expect(parseProcNetRoute(text)).toEqual([{ iface: 'eth0', gateway: '10.1.0.1' }])
+    expect(parseProcNetRoute(text)).toEqual([{ family: 4, iface: 'eth0', gateway: '10.1.0.1', metric: 0 }])
   })
 })

@@ -8,6 +8,8 @@ import config from '../tsup.config.js'
 import { AGENT, CLI, connectFrom, events, runAgent, upnpcList, WAIT, waitEvent } from './helpers/lab.js'
 
 const ready = await labReadiness()
+/** This file tests UPnP IGD v2: the client is told to map with it (the default prefers PCP). */
+const UPNP = { methods: ['upnp'] }
 
 describe.skipIf(!ready.ok)(
   'UPnP IGD v2 + NAT-PMP router (miniupnpd)',
@@ -25,14 +27,14 @@ describe.skipIf(!ready.ok)(
     })
     afterAll(() => lab?.close())
 
-    it('discovers the gateway speaking IGD v2 and NAT-PMP', async () => {
-      const [ev] = await runAgent(lab, 'alice', ['discover'])
+    it('discovers the gateway speaking PCP, NAT-PMP and IGD v2 (grace long enough for SSDP)', async () => {
+      const [ev] = await runAgent(lab, 'alice', ['discover', JSON.stringify({ grace: 10_000 })])
       expect(ev?.event).toBe('gateways')
       expect(ev?.gateways).toEqual([
         expect.objectContaining({
           address: lab.router('r1').lanIp,
           localAddress: lab.host('alice').ip,
-          protocols: ['upnp-igd2', 'natpmp'],
+          protocols: ['pcp', 'natpmp', 'upnp-igd2'],
           natpmp: expect.objectContaining({ externalAddress: lab.router('r1').wanIp }),
         }),
       ])
@@ -41,7 +43,7 @@ describe.skipIf(!ready.ok)(
     it('maps, forwards from the internet, shows in upnpc -l, renews a short lease twice, unmaps', async () => {
       const p = lab.spawnNode('alice', AGENT, [
         'hold',
-        JSON.stringify({ map: { ttl: 4, description: 'pyp2p-igd2-test' } }),
+        JSON.stringify({ client: UPNP, map: { ttl: 4, description: 'pyp2p-igd2-test' } }),
       ])
       try {
         const { mapping } = await waitEvent(p, 'mapped')
@@ -80,7 +82,7 @@ describe.skipIf(!ready.ok)(
     it('a child killed with SIGTERM leaves no mapping behind', async () => {
       const p = lab.spawnNode('alice', AGENT, [
         'hold',
-        JSON.stringify({ map: { ttl: 3600, description: 'pyp2p-sigterm' } }),
+        JSON.stringify({ client: UPNP, map: { ttl: 3600, description: 'pyp2p-sigterm' } }),
       ])
       const { mapping } = await waitEvent(p, 'mapped')
       expect(await lab.upnpMappings('r1')).toEqual([
@@ -102,7 +104,7 @@ describe.skipIf(!ready.ok)(
       try {
         const p = lab.spawnNode('alice', AGENT, [
           'hold',
-          JSON.stringify({ map: { externalPort: 40000, ttl: 600 } }),
+          JSON.stringify({ client: UPNP, map: { externalPort: 40000, ttl: 600 } }),
         ])
         const { mapping } = await waitEvent(p, 'mapped')
         expect(mapping.externalPort).not.toBe(40000)
@@ -113,7 +115,7 @@ describe.skipIf(!ready.ok)(
         await p.exited
         const q = lab.spawnNode('alice', AGENT, [
           'hold',
-          JSON.stringify({ map: { externalPort: 40000, exactExternalPort: true } }),
+          JSON.stringify({ client: UPNP, map: { externalPort: 40000, exactExternalPort: true } }),
         ])
         const err = await waitEvent(q, 'error')
         expect(err).toMatchObject({ code: 'ERR_PORT_IN_USE' })
@@ -129,7 +131,10 @@ describe.skipIf(!ready.ok)(
     it('behind a second router: a typed warning, not a crash (miniupnpd hides its private WAN address)', async () => {
       const evs = await runAgent(lab, 'carol', ['status'])
       expect(evs.find((e) => e.event === 'gateways')?.gateways).toEqual([
-        expect.objectContaining({ protocols: ['upnp-igd2', 'natpmp'], natpmp: { externalAddress: null } }),
+        expect.objectContaining({
+          protocols: expect.arrayContaining(['natpmp']),
+          natpmp: expect.objectContaining({ externalAddress: null }),
+        }),
       ])
       expect(evs.find((e) => e.event === 'external')?.external).toMatchObject({
         address: null,
@@ -158,8 +163,18 @@ describe.skipIf(!ready.ok)(
       }
       const status = await cli('status')
       expect(status.exit.code).toBe(0)
-      expect(status.lines[0].gateway).toMatchObject({ protocols: ['upnp-igd2', 'natpmp'] })
-      const mapped = await cli('map', '45678', '--no-hold', '--ttl', '600', '--description', 'pyp2p-cli')
+      expect(status.lines[0].gateway.protocols).toEqual(expect.arrayContaining(['pcp', 'natpmp']))
+      const mapped = await cli(
+        'map',
+        '45678',
+        '--no-hold',
+        '--ttl',
+        '600',
+        '--description',
+        'pyp2p-cli',
+        '--method',
+        'upnp',
+      )
       expect(mapped.exit.code).toBe(0)
       expect(mapped.lines[0].mapping).toMatchObject({
         internalPort: 45678,
@@ -179,7 +194,7 @@ describe.skipIf(!ready.ok)(
     })
 
     it('CLI: map holds the mapping until Ctrl-C, then removes it and exits by SIGINT', async () => {
-      const p = lab.spawnNode('alice', CLI, ['map', '45680', '--ttl', '600', '--json'])
+      const p = lab.spawnNode('alice', CLI, ['map', '45680', '--ttl', '600', '--json', '--method', 'upnp'])
       const line = await p.waitForLine(/"mapping"/, { timeout: WAIT })
       expect(JSON.parse(line).mapping).toMatchObject({ externalPort: 45680 })
       expect(await lab.upnpMappings('r1')).toEqual([expect.objectContaining({ externalPort: 45680 })])
@@ -215,7 +230,17 @@ describe.skipIf(!ready.ok)(
             .map((l) => JSON.parse(l)),
         }
       }
-      const mapped = await run('map', '45679', '--no-hold', '--ttl', '600', '--description', 'pyp2p-bundle')
+      const mapped = await run(
+        'map',
+        '45679',
+        '--no-hold',
+        '--ttl',
+        '600',
+        '--description',
+        'pyp2p-bundle',
+        '--method',
+        'upnp',
+      )
       expect(mapped.code).toBe(0)
       expect(mapped.lines[0].mapping).toMatchObject({
         method: 'upnp',

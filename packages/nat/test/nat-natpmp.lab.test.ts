@@ -1,9 +1,11 @@
-// miniupnpd with UPnP off: NAT-PMP (RFC 6886) only.
+// miniupnpd with UPnP off: NAT-PMP (RFC 6886) and PCP (RFC 6887, which nat-pcp.lab.test.ts covers);
+// the clients here are told to map with NAT-PMP.
 import { createLab, type Lab, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AGENT, connectFrom, events, runAgent, WAIT, waitEvent } from './helpers/lab.js'
+import { AGENT, CLI, connectFrom, events, runAgent, WAIT, waitEvent } from './helpers/lab.js'
 
 const ready = await labReadiness()
+const NATPMP = { methods: ['natpmp'] }
 
 describe.skipIf(!ready.ok)(
   'NAT-PMP-only router (miniupnpd)',
@@ -18,19 +20,19 @@ describe.skipIf(!ready.ok)(
     })
     afterAll(() => lab?.close())
 
-    it('discovers the gateway speaking NAT-PMP only', async () => {
+    it('discovers the gateway speaking PCP and NAT-PMP', async () => {
       const [ev] = await runAgent(lab, 'alice', ['discover'])
       expect(ev?.gateways).toEqual([
         expect.objectContaining({
           address: lab.router('r1').lanIp,
-          protocols: ['natpmp'],
+          protocols: ['pcp', 'natpmp'],
           natpmp: expect.objectContaining({ externalAddress: lab.router('r1').wanIp }),
         }),
       ])
     })
 
     it('maps, forwards, shows in the router table, renews twice, unmaps', async () => {
-      const p = lab.spawnNode('alice', AGENT, ['hold', JSON.stringify({ map: { ttl: 4 } })])
+      const p = lab.spawnNode('alice', AGENT, ['hold', JSON.stringify({ client: NATPMP, map: { ttl: 4 } })])
       try {
         const { mapping } = await waitEvent(p, 'mapped')
         expect(mapping).toMatchObject({ method: 'natpmp', externalAddress: lab.router('r1').wanIp, ttl: 4 })
@@ -62,6 +64,19 @@ describe.skipIf(!ready.ok)(
       }
     })
 
+    it('CLI: map --no-hold takes NAT-PMP (a PCP mapping could not be removed later), unmap removes it', async () => {
+      const cli = async (...args: string[]) => {
+        const p = lab.spawnNode('alice', CLI, [...args, '--json'])
+        return { exit: await p.exited, out: p.stdout() }
+      }
+      const mapped = await cli('map', '45681', '--no-hold', '--ttl', '600')
+      expect(mapped.exit.code).toBe(0)
+      expect(JSON.parse(mapped.out).mapping).toMatchObject({ method: 'natpmp', externalPort: 45681 })
+      expect(await lab.upnpMappings('r1')).toEqual([expect.objectContaining({ externalPort: 45681 })])
+      expect((await cli('unmap', '45681')).exit.code).toBe(0)
+      expect(await lab.upnpMappings('r1')).toEqual([])
+    })
+
     it('natpmpc (the reference client) sees the same external address', async () => {
       const r = await lab.exec('alice', ['natpmpc', '-g', lab.router('r1').lanIp], { timeout: WAIT })
       expect(r.stdout).toContain(`Public IP address : ${lab.router('r1').wanIp}`)
@@ -70,7 +85,10 @@ describe.skipIf(!ready.ok)(
     it('status says listing is not possible over NAT-PMP; SIGTERM leaves no mapping', async () => {
       const status = await runAgent(lab, 'alice', ['status'])
       expect(status.find((e) => e.event === 'list-error')).toMatchObject({ code: 'ERR_NOT_SUPPORTED' })
-      const p = lab.spawnNode('alice', AGENT, ['hold', JSON.stringify({ map: { ttl: 3600 } })])
+      const p = lab.spawnNode('alice', AGENT, [
+        'hold',
+        JSON.stringify({ client: NATPMP, map: { ttl: 3600 } }),
+      ])
       await waitEvent(p, 'mapped')
       expect(await lab.upnpMappings('r1')).toHaveLength(1)
       p.kill('SIGTERM')

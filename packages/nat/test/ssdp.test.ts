@@ -1,4 +1,4 @@
-import { createSocket } from 'node:dgram'
+import { createSocket, type Socket } from 'node:dgram'
 import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -73,6 +73,23 @@ describe('SSDP messages', () => {
   })
 })
 
+/** A socket factory that remembers every socket it made and whether it was closed. */
+function countingSockets() {
+  const made: Array<{ socket: Socket; closed: boolean }> = []
+  return {
+    made,
+    createSocket: (type: 'udp4') => {
+      const socket = createSocket(type)
+      const rec = { socket, closed: false }
+      socket.on('close', () => {
+        rec.closed = true
+      })
+      made.push(rec)
+      return socket
+    },
+  }
+}
+
 describe('ssdpSearch (loopback responder)', () => {
   it('sends M-SEARCH from each interface, reports parsed answers, ignores junk, closes its sockets', async () => {
     const responder = createSocket('udp4')
@@ -89,12 +106,15 @@ describe('ssdpSearch (loopback responder)', () => {
     await new Promise<void>((resolve) => responder.bind(0, '127.0.0.1', resolve))
     const stop = new AbortController()
     const answers: SsdpAnswer[] = []
+    const sockets = countingSockets()
+    const interfaces = ipv4Interfaces(['lo'])
     try {
       await ssdpSearch({
-        interfaces: ipv4Interfaces(['lo']),
+        interfaces,
         searchTargets: ['urn:test:1'],
         target: { address: '127.0.0.1', port: (responder.address() as AddressInfo).port },
         signal: AbortSignal.any([stop.signal, AbortSignal.timeout(10_000)]),
+        createSocket: sockets.createSocket,
         onAnswer: (a) => {
           answers.push(a)
           stop.abort()
@@ -106,15 +126,49 @@ describe('ssdpSearch (loopback responder)', () => {
     expect(seen[0]).toContain('ST: urn:test:1')
     expect(answers).toHaveLength(1)
     expect(answers[0]).toMatchObject({ from: '127.0.0.1', localAddress: '127.0.0.1' })
+    // one socket per interface address, every one closed by the time the search resolved
+    expect(sockets.made).toHaveLength(interfaces.length)
+    expect(sockets.made.every((s) => s.closed)).toBe(true)
   })
 
-  it('returns at once when the signal is already aborted', async () => {
-    await ssdpSearch({
+  it('returns at once when the signal is already aborted: no socket opened, nothing sent', async () => {
+    const sockets = countingSockets()
+    let settled = false
+    const search = ssdpSearch({
       interfaces: ipv4Interfaces(['lo']),
       searchTargets: ['urn:test:1'],
       target: { address: '127.0.0.1', port: 9 },
       signal: AbortSignal.abort(),
+      createSocket: sockets.createSocket,
+      onAnswer: () => {},
+    }).then(() => {
+      settled = true
+    })
+    // "At once": settled before the event loop's next turn, so before any I/O could have happened.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(true)
+    await search
+    expect(sockets.made).toEqual([])
+  })
+
+  it('an abort during the search ends it and closes every socket', async () => {
+    const sockets = countingSockets()
+    const stop = new AbortController()
+    const search = ssdpSearch({
+      interfaces: ipv4Interfaces(['lo']),
+      searchTargets: ['urn:test:1'],
+      target: { address: '127.0.0.1', port: 9 },
+      signal: stop.signal,
+      createSocket: (type) => {
+        const socket = sockets.createSocket(type)
+        // abort once the search's socket is bound: the search is then waiting for answers
+        socket.once('listening', () => setImmediate(() => stop.abort()))
+        return socket
+      },
       onAnswer: () => {},
     })
+    await search
+    expect(sockets.made.length).toBeGreaterThan(0)
+    expect(sockets.made.every((s) => s.closed)).toBe(true)
   })
 })

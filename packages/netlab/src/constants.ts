@@ -24,6 +24,13 @@ export const LAST_HOST = 250
 /** LANs are numbered 10.1 .. 10.250 */
 export const MAX_ROUTERS = 250
 
+/** IPv6 (routers with `ipv6: true`): the internet is fd11::/64 (the bridge fd11::1, every node the
+ * same last number as its IPv4 address), LAN n is fd00:<n>::/64; unique local addresses (RFC 4193), so
+ * nothing outside the lab routes them. IPv6 is routed, not translated: miniupnpd opens pinholes. */
+export const INTERNET6_PREFIX = 'fd11::'
+export const LAN6_HEAD = 'fd00:'
+export const SUBNET6_BITS = 64
+
 /** Interface names inside the lab's namespaces (each namespace has its own name space for links, so
  * these never collide between labs; the 15-character IFNAMSIZ limit is far away). */
 export const IF_UPLINK_HOST = 'eth0'

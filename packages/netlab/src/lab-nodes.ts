@@ -14,6 +14,7 @@ export function labNodes(plan: LabPlan): { hosts: LabHost[]; routers: LabRouter[
         name: n.name,
         ns: n.ns,
         ip: n.ip,
+        ...(n.ip6 !== undefined ? { ip6: n.ip6 } : {}),
         ...(n.kind === 'host' ? { router: n.parent } : {}),
       })
     } else if (n.kind === 'router' && n.router && n.lanIp && n.lanSubnet) {
@@ -24,6 +25,8 @@ export function labNodes(plan: LabPlan): { hosts: LabHost[]; routers: LabRouter[
         wanIp: n.ip,
         lanIp: n.lanIp,
         lanSubnet: n.lanSubnet,
+        ...(n.ip6 !== undefined ? { wanIp6: n.ip6 } : {}),
+        ...(n.lanIp6 !== undefined ? { lanIp6: n.lanIp6 } : {}),
         spec: Object.freeze({ ...n.router }),
         ...(upnp ? { upnpUrl: `http://${n.lanIp}:${UPNP_HTTP_PORT}/rootDesc.xml` } : {}),
       })

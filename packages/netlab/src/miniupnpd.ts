@@ -24,12 +24,18 @@ export function miniupnpdConfig(opts: {
   index: number
   lanSubnet: string
   leaseFile: string
+  /** the router's IPv6 LAN address (`ipv6` routers): miniupnpd then serves PCP over IPv6 and opens
+   * IPv6 pinholes in its forward chain */
+  lanIp6?: string
 }): string {
   const f = upnpFeatures(opts.mode)
   const uuid = `${UPNP_UUID_HEAD}${String(opts.index).padStart(12, '0')}`
   return `${[
     `ext_ifname=${IF_UPLINK_ROUTER}`,
     `listening_ip=${IF_BRIDGE}`,
+    ...(opts.lanIp6 !== undefined
+      ? [`ext_ifname6=${IF_UPLINK_ROUTER}`, `ipv6_listening_ip=${opts.lanIp6}`]
+      : []),
     `http_port=${UPNP_HTTP_PORT}`,
     `enable_upnp=${f.upnp ? 'yes' : 'no'}`,
     `enable_natpmp=${f.natpmp ? 'yes' : 'no'}`,

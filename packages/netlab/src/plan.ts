@@ -7,9 +7,11 @@ import {
   INTERNET_GATEWAY_HOST,
   INTERNET_NODE,
   INTERNET_PREFIX,
+  INTERNET6_PREFIX,
   LAN_FIRST_HOST,
   LAN_PREFIX_BYTE,
   LAN_ROUTER_HOST,
+  LAN6_HEAD,
   LAST_HOST,
   MAX_ROUTERS,
   NODE_NAME_PATTERN,
@@ -17,6 +19,7 @@ import {
   PUBLIC_HOST_LAST,
   ROUTER_WAN_FIRST,
   SUBNET_BITS,
+  SUBNET6_BITS,
 } from './constants.js'
 import { NetlabError } from './errors.js'
 import type { LabSpec, RouterSpec, UpnpMode } from './types.js'
@@ -40,6 +43,13 @@ export interface PlannedNode {
   /** routers: the bridge address and subnet of their LAN */
   lanIp?: string
   lanSubnet?: string
+  /** IPv6 (routers with `ipv6`, their hosts, the internet and public hosts when any router has it):
+   * the address on the uplink (on the bridge, for the internet), the default gateway, a router's LAN
+   * address, and the internet's routes to the routers' LANs */
+  ip6?: string
+  gateway6?: string
+  lanIp6?: string
+  routes6?: Array<{ prefix: string; via: string }>
   router?: RouterSpec
 }
 
@@ -79,6 +89,12 @@ function checkRouter(name: string, r: RouterSpec): void {
     throw NetlabError.INVALID_SPEC(
       `router "${name}": conntrackTimeout must be a whole number of seconds >= 1`,
     )
+  }
+  if (r.ipv6 !== undefined && typeof r.ipv6 !== 'boolean') {
+    throw NetlabError.INVALID_SPEC(`router "${name}": ipv6 must be true or false`)
+  }
+  if (r.ipv6 === true && r.behind !== undefined) {
+    throw NetlabError.INVALID_SPEC(`router "${name}": ipv6 is only for routers on the internet`)
   }
   if (r.upnp !== undefined && !UPNP.has(r.upnp)) {
     throw NetlabError.INVALID_SPEC(`router "${name}": upnp must be one of ${[...UPNP].join('|')}`)
@@ -139,14 +155,21 @@ export function planLab(spec: LabSpec, prefix: string): LabPlan {
   })
   const lanAddr = (router: string, host: number): string =>
     `${LAN_PREFIX_BYTE}.${lanOf.get(router)}.0.${host}`
+  const anyIpv6 = routerEntries.some(([, r]) => r.ipv6 === true)
+  const lastByte = (ip: string) => ip.slice(ip.lastIndexOf('.') + 1)
+  const internet6 = (ip: string) => `${INTERNET6_PREFIX}${lastByte(ip)}`
+  const lan6 = (router: string, ip: string) => `${LAN6_HEAD}${lanOf.get(router)}::${lastByte(ip)}`
+  const internetNode6 = `${INTERNET6_PREFIX}${INTERNET_GATEWAY_HOST}`
 
   add({
     name: INTERNET_NODE,
     kind: 'internet',
     ns: `${prefix}-${INTERNET_NODE}`,
     ip: `${INTERNET_PREFIX}${INTERNET_GATEWAY_HOST}`,
+    ...(anyIpv6 ? { ip6: internetNode6, routes6: [] } : {}),
   })
   for (const name of publicNames) {
+    const ip = `${INTERNET_PREFIX}${nextAddr(INTERNET_NODE, PUBLIC_HOST_FIRST, PUBLIC_HOST_LAST)}`
     add({
       name,
       kind: 'public',
@@ -154,7 +177,8 @@ export function planLab(spec: LabSpec, prefix: string): LabPlan {
       parent: INTERNET_NODE,
       uplinkIf: IF_UPLINK_HOST,
       parentPort: nextPort(INTERNET_NODE),
-      ip: `${INTERNET_PREFIX}${nextAddr(INTERNET_NODE, PUBLIC_HOST_FIRST, PUBLIC_HOST_LAST)}`,
+      ip,
+      ...(anyIpv6 ? { ip6: internet6(ip), gateway6: internetNode6 } : {}),
     })
   }
   // routers, parents first (a cycle of `behind` leaves routers unplaced)
@@ -181,12 +205,22 @@ export function planLab(spec: LabSpec, prefix: string): LabPlan {
         router: r,
       }
       if (r.behind !== undefined) node.gateway = lanAddr(r.behind, LAN_ROUTER_HOST)
+      if (r.ipv6 === true) {
+        node.ip6 = internet6(ip)
+        node.gateway6 = internetNode6
+        node.lanIp6 = lan6(name, node.lanIp ?? '')
+        byName
+          .get(INTERNET_NODE)
+          ?.routes6?.push({ prefix: `${LAN6_HEAD}${lanOf.get(name)}::/${SUBNET6_BITS}`, via: node.ip6 })
+      }
       add(node)
       placed.add(name)
     }
     if (placed.size === before) throw NetlabError.INVALID_SPEC('routers are behind each other in a cycle')
   }
   for (const [name, h] of hostEntries) {
+    const ip = lanAddr(h.router, nextAddr(h.router, LAN_FIRST_HOST))
+    const router = byName.get(h.router)
     add({
       name,
       kind: 'host',
@@ -194,8 +228,9 @@ export function planLab(spec: LabSpec, prefix: string): LabPlan {
       parent: h.router,
       uplinkIf: IF_UPLINK_HOST,
       parentPort: nextPort(h.router),
-      ip: lanAddr(h.router, nextAddr(h.router, LAN_FIRST_HOST)),
+      ip,
       gateway: lanAddr(h.router, LAN_ROUTER_HOST),
+      ...(router?.lanIp6 !== undefined ? { ip6: lan6(h.router, ip), gateway6: router.lanIp6 } : {}),
     })
   }
   return { prefix, nodes, byName }

@@ -24,9 +24,9 @@ function sequentialPorts(): string {
   return Array.from({ length: SEQ_SPAN }, (_, k) => `${k} : ${SEQ_FIRST_PORT + k * SEQ_STEP}`).join(', ')
 }
 
-/** The source-NAT statement for each mapping behaviour. */
+/** The source-NAT statement for each mapping behaviour (IPv4 only: IPv6 is routed, never translated). */
 function natRule(spec: RouterSpec, wanIp: string): string[] {
-  const out = `oifname "${IF_UPLINK_ROUTER}"`
+  const out = `oifname "${IF_UPLINK_ROUTER}" meta nfproto ipv4`
   switch (spec.nat) {
     case 'cone':
       // MASQUERADE keeps the source port when it is free and reuses the mapping for every
@@ -110,6 +110,7 @@ export function upnpFlushScript(): string {
 /** sysctl assignments for a router namespace (after the ruleset, which loads conntrack there). */
 export function routerSysctls(spec: RouterSpec): string[] {
   const out = ['net.ipv4.ip_forward=1']
+  if (spec.ipv6 === true) out.push('net.ipv6.conf.all.forwarding=1')
   if (spec.conntrackTimeout !== undefined) {
     for (const key of CONNTRACK_TIMEOUT_SYSCTLS) out.push(`net.netfilter.${key}=${spec.conntrackTimeout}`)
   }

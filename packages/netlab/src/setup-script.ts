@@ -1,7 +1,7 @@
 // The shell script that configures one namespace: links and addresses (`ip -batch`), the router's
 // ruleset (`nft -f`) and sysctls, run as one `ip netns exec <ns> sh -ec <script>` so all namespaces
 // are configured in parallel with one process each.
-import { IF_BRIDGE, INTERNET_NODE, SUBNET_BITS } from './constants.js'
+import { IF_BRIDGE, INTERNET_NODE, SUBNET_BITS, SUBNET6_BITS } from './constants.js'
 import type { LabPlan, PlannedNode } from './plan.js'
 import { routerRuleset, routerSysctls } from './ruleset.js'
 
@@ -28,6 +28,9 @@ export function nsBatch(plan: LabPlan, node: PlannedNode): string {
     const bridgeIp = node.kind === 'internet' ? node.ip : node.lanIp
     lines.push(`link add ${IF_BRIDGE} type bridge`)
     lines.push(`addr add ${bridgeIp}/${SUBNET_BITS} dev ${IF_BRIDGE}`)
+    // nodad: the address is usable at once (duplicate address detection would hold it ~1 s)
+    const bridgeIp6 = node.kind === 'internet' ? node.ip6 : node.lanIp6
+    if (bridgeIp6 !== undefined) lines.push(`addr add ${bridgeIp6}/${SUBNET6_BITS} dev ${IF_BRIDGE} nodad`)
     lines.push(`link set ${IF_BRIDGE} up`)
     for (const c of children) {
       lines.push(`link set ${c.parentPort} master ${IF_BRIDGE}`)
@@ -38,7 +41,10 @@ export function nsBatch(plan: LabPlan, node: PlannedNode): string {
     lines.push(`addr add ${node.ip}/${SUBNET_BITS} dev ${node.uplinkIf}`)
     lines.push(`link set ${node.uplinkIf} up`)
     if (node.gateway !== undefined) lines.push(`route add default via ${node.gateway}`)
+    if (node.ip6 !== undefined) lines.push(`addr add ${node.ip6}/${SUBNET6_BITS} dev ${node.uplinkIf} nodad`)
+    if (node.gateway6 !== undefined) lines.push(`route add default via ${node.gateway6}`)
   }
+  for (const r of node.routes6 ?? []) lines.push(`route add ${r.prefix} via ${r.via}`)
   return `${lines.join('\n')}\n`
 }
 
@@ -57,6 +63,8 @@ export function nsScript(plan: LabPlan, node: PlannedNode): string {
   } else {
     // hosts and the internet route nothing (new namespaces inherit ip_forward from the host's)
     sysctls.push('net.ipv4.ip_forward=0')
+    // ...except IPv6 in the internet, which routes between the public hosts and the routers' LANs
+    if (node.routes6 !== undefined) sysctls.push('net.ipv6.conf.all.forwarding=1')
   }
   // -e: the bridge keys are absent where br_netfilter is not loaded
   parts.push(`sysctl -q -e -w ${sysctls.join(' ')}`)

@@ -32,6 +32,10 @@ export interface RouterSpec {
   upnp?: UpnpMode
   /** name of the router this one sits behind (double NAT); default: on the internet */
   behind?: string
+  /** also route IPv6 (no NAT: a stateful firewall that lets in only what miniupnpd opens, e.g. a PCP
+   * MAP of an IPv6 address); the router, its hosts, the internet and the public hosts get IPv6
+   * addresses. Only for routers on the internet. Default false */
+  ipv6?: boolean
 }
 
 export interface LabSpec {
@@ -48,6 +52,8 @@ export interface LabHost {
   readonly ns: string
   /** the host's own IPv4 address (public for public hosts, private behind a router) */
   readonly ip: string
+  /** its IPv6 address, when its router (or, for public hosts, any router of the lab) has `ipv6` */
+  readonly ip6?: string
   /** for hosts behind a router: that router's name */
   readonly router?: string
 }
@@ -61,6 +67,9 @@ export interface LabRouter {
   readonly lanIp: string
   /** e.g. '10.1.0.0/24' */
   readonly lanSubnet: string
+  /** with `ipv6`: its IPv6 addresses on the internet and on its LAN (its hosts' default gateway) */
+  readonly wanIp6?: string
+  readonly lanIp6?: string
   readonly spec: Readonly<RouterSpec>
   /** when miniupnpd serves UPnP: its root description URL, for `upnpc -u <url>` (skips the
    * two-second SSDP discovery) */

@@ -48,7 +48,13 @@ export async function startMiniupnpd(opts: StartUpnpOptions): Promise<Daemon> {
   const files = upnpFiles(dir)
   await writeFile(
     files.conf,
-    miniupnpdConfig({ mode, index: opts.index, lanSubnet: node.lanSubnet ?? '', leaseFile: files.leases }),
+    miniupnpdConfig({
+      mode,
+      index: opts.index,
+      lanSubnet: node.lanSubnet ?? '',
+      leaseFile: files.leases,
+      ...(node.lanIp6 !== undefined ? { lanIp6: node.lanIp6 } : {}),
+    }),
   )
   // -P: a pid file of its own (the default /var/run/miniupnpd.pid would make parallel routers refuse
   // to start: "already running")

@@ -69,9 +69,52 @@ describe('planLab', () => {
   })
 })
 
+describe('IPv6 (routers with ipv6: true)', () => {
+  const plan = planLab(
+    {
+      publicHosts: { s1: {} },
+      routers: { v4: { nat: 'cone' }, v6: { nat: 'cone', ipv6: true } },
+      hosts: { a: { router: 'v4' }, b: { router: 'v6' } },
+    },
+    'nl1-abcd',
+  )
+  const node = (n: string) => plan.byName.get(n)
+
+  it('gives the internet, public hosts, the router and its hosts IPv6; others keep IPv4 only', () => {
+    expect(node('internet')).toMatchObject({
+      ip6: 'fd11::1',
+      routes6: [{ prefix: 'fd00:2::/64', via: 'fd11::101' }],
+    })
+    expect(node('s1')).toMatchObject({ ip6: 'fd11::10', gateway6: 'fd11::1' })
+    expect(node('v6')).toMatchObject({ ip6: 'fd11::101', gateway6: 'fd11::1', lanIp6: 'fd00:2::1' })
+    expect(node('b')).toMatchObject({ ip: '10.2.0.2', ip6: 'fd00:2::2', gateway6: 'fd00:2::1' })
+    expect(node('v4')?.ip6).toBeUndefined()
+    expect(node('a')?.ip6).toBeUndefined()
+  })
+
+  it('adds the addresses without DAD, the default routes and the internet routes; forwards IPv6', () => {
+    expect(nsBatch(plan, node('b')!)).toContain(
+      'addr add fd00:2::2/64 dev eth0 nodad\nroute add default via fd00:2::1',
+    )
+    expect(nsBatch(plan, node('v6')!)).toContain('addr add fd00:2::1/64 dev br0 nodad')
+    expect(nsBatch(plan, node('internet')!)).toContain('route add fd00:2::/64 via fd11::101')
+    expect(routerSysctls({ nat: 'cone', ipv6: true })).toContain('net.ipv6.conf.all.forwarding=1')
+    expect(routerSysctls({ nat: 'cone' })).not.toContain('net.ipv6.conf.all.forwarding=1')
+  })
+
+  it('refuses ipv6 behind another router', () => {
+    expect(() =>
+      planLab({ routers: { o: { nat: 'cone' }, i: { nat: 'cone', behind: 'o', ipv6: true } } }, 'nl1-abcd'),
+    ).toThrow(NetlabError)
+  })
+})
+
 describe('router rulesets', () => {
   it('cone masquerades, symmetric randomises, sequential maps a counter to ports', () => {
-    expect(routerRuleset({ nat: 'cone' }, '11.0.0.100')).toMatch(/oifname "wan0" masquerade\n/)
+    // IPv4 only: IPv6 (routers with `ipv6`) is routed, never translated
+    expect(routerRuleset({ nat: 'cone' }, '11.0.0.100')).toMatch(
+      /oifname "wan0" meta nfproto ipv4 masquerade\n/,
+    )
     expect(routerRuleset({ nat: 'symmetric' }, '11.0.0.100')).toContain('masquerade fully-random')
     const seq = routerRuleset({ nat: 'sequential' }, '11.0.0.100')
     expect(seq).toContain('snat ip to 11.0.0.100 : numgen inc mod 1000 map { 0 : 20000, 1 : 20001,')

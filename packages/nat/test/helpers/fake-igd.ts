@@ -20,6 +20,8 @@ export interface FakeIgdOptions {
   /** answer 724 unless external port = internal port */
   samePortRequired?: boolean
   externalIp?: string
+  /** keep SSDP answers back (as a device waiting out MX does) until releaseSsdp() */
+  holdSsdp?: boolean
 }
 
 export interface FakeMapping {
@@ -149,15 +151,22 @@ export async function startFakeIgd(opts: FakeIgdOptions) {
   const httpPort = (http.address() as AddressInfo).port
 
   const ssdp = createSocket('udp4')
+  let hold = opts.holdSsdp === true
+  const held: Array<() => void> = []
+  let searches = 0
   ssdp.on('message', (msg, rinfo) => {
     const st = /\r\nST: *(.*)\r\n/i.exec(msg.toString())?.[1]?.trim()
     if (st === undefined || !st.startsWith('urn:schemas-upnp-org:device:InternetGatewayDevice:')) return
     if (opts.version === 1 && st.endsWith(':2')) return
-    ssdp.send(
-      `HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nST: ${st}\r\nUSN: uuid:fake::${st}\r\nEXT:\r\nSERVER: fake-igd/1 UPnP/1.1\r\nLOCATION: http://127.0.0.1:${httpPort}/rootDesc.xml\r\n\r\n`,
-      rinfo.port,
-      rinfo.address,
-    )
+    searches++
+    const answer = () =>
+      ssdp.send(
+        `HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nST: ${st}\r\nUSN: uuid:fake::${st}\r\nEXT:\r\nSERVER: fake-igd/1 UPnP/1.1\r\nLOCATION: http://127.0.0.1:${httpPort}/rootDesc.xml\r\n\r\n`,
+        rinfo.port,
+        rinfo.address,
+      )
+    if (hold) held.push(answer)
+    else answer()
   })
   await new Promise<void>((resolve) => ssdp.bind(0, '127.0.0.1', resolve))
 
@@ -166,6 +175,15 @@ export async function startFakeIgd(opts: FakeIgdOptions) {
     calls,
     location: `http://127.0.0.1:${httpPort}/rootDesc.xml`,
     ssdpTarget: { address: '127.0.0.1', port: (ssdp.address() as AddressInfo).port },
+    /** M-SEARCHes received (for an IGD device type we answer) */
+    searches: () => searches,
+    /** answers held back so far (holdSsdp) */
+    heldAnswers: () => held.length,
+    /** stop holding answers back (those held are dropped, as if their sender had gone) */
+    releaseSsdp() {
+      hold = false
+      held.length = 0
+    },
     async close() {
       ssdp.close()
       http.closeAllConnections()

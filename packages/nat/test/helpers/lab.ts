@@ -20,8 +20,8 @@ export function events(p: LabProcess, name?: string): Event[] {
 }
 
 /** Waits for the `n`th event called `name` (or the first `error` event, which fails the wait). */
-export async function waitEvent(p: LabProcess, name: string, n = 1): Promise<Event> {
-  await p.waitForLine(() => events(p, name).length >= n || events(p, 'error').length > 0, { timeout: WAIT })
+export async function waitEvent(p: LabProcess, name: string, n = 1, timeout = WAIT): Promise<Event> {
+  await p.waitForLine(() => events(p, name).length >= n || events(p, 'error').length > 0, { timeout })
   const err = events(p, 'error')[0]
   if (err !== undefined && name !== 'error')
     throw new Error(`fixture error ${err.code}: ${err.message}\n${p.stderr()}`)
