@@ -11,9 +11,14 @@
  *      own, one at a time, and times request to reply (client clock); p50/p99 over all samples.
  *   3. Coordinations: each worker keeps `concurrency` punches going between pairs of its connections
  *      (CANDIDATE -> CHALLENGE -> ACCEPT -> FIGHT to both) for a fixed time; FIGHT pairs per second.
+ *   4. Signed vs unsigned (issue 17): every setting runs twice, once against a server with
+ *      `--allow-unsigned` and clients that sign nothing, once against the default server with clients
+ *      that sign every `READY` and `CANDIDATE` (Ed25519, `@pyp2p/identity`, over the HELLO's nonce).
+ *      Registrations/s is nodes held / ramp seconds (connect, HELLO, READY -> OK, in batches of 500).
  *
  *   npm run bench:bootstrap -- [--nodes 19000] [--workers 4] [--requests 5000] [--punch-seconds 3]
  *                              [--concurrency 32] [--node-flags=--max-semi-space-size=1] [--calibrate]
+ *                              [--no-unsigned]
  *
  * Writes bench/results/bootstrap.json.
  */
@@ -23,6 +28,8 @@ import { connect, type Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { NodeIdentity } from '@pyp2p/identity'
+import { proofFields, RENDEZVOUS_SIGNATURE_CONTEXT } from '@pyp2p/rendezvous-protocol'
 import { printTable, writeResults } from './report.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -47,7 +54,15 @@ process.on('SIGTERM', () => process.exit(0))
 `
 
 type Cmd =
-  | { cmd: 'open'; port: number; count: number; worker: number; addresses: string[]; passive: number }
+  | {
+      cmd: 'open'
+      port: number
+      count: number
+      worker: number
+      addresses: string[]
+      passive: number
+      signed: boolean
+    }
   | { cmd: 'latency'; requests: number }
   | { cmd: 'punch'; ms: number; concurrency: number }
 
@@ -57,6 +72,17 @@ interface Conn {
   id: string
   buf: string
   waiters: ((line: string) => void)[]
+  /** The node's key when the run signs; the HELLO's nonce and server id. */
+  me?: NodeIdentity | undefined
+  nonce: string
+  serverId: string
+}
+
+/** `line` with its proof (`SIG <key> <signature>`) when `who` is given, else `line`. */
+function signed(c: Conn, who: NodeIdentity | undefined, line: string): string {
+  if (who === undefined) return line
+  const sig = who.sign(RENDEZVOUS_SIGNATURE_CONTEXT, proofFields(c.nonce, c.serverId, line))
+  return `${line} SIG ${who.publicKey} ${sig.toString('base64url')}`
 }
 
 function workerMain(): void {
@@ -66,8 +92,8 @@ function workerMain(): void {
     process.send?.(m)
   }
 
-  function attach(s: Socket, id: string): Conn {
-    const c: Conn = { s, id, buf: '', waiters: [] }
+  function attach(s: Socket, id: string, me: NodeIdentity | undefined): Conn {
+    const c: Conn = { s, id, buf: '', waiters: [], me, nonce: '', serverId: '' }
     s.setEncoding('latin1')
     s.on('error', () => {})
     s.on('data', (d: string) => {
@@ -92,18 +118,25 @@ function workerMain(): void {
     port: number,
     localAddress: string,
     id: string,
-    passiveId?: string,
+    passiveId: string | undefined,
+    me: NodeIdentity | undefined,
+    passiveMe: NodeIdentity | undefined,
   ): Promise<boolean> {
     const s = connect({ host: '127.0.0.1', port, localAddress })
-    const c = attach(s, id)
+    const c = attach(s, id, me)
     const hello = next(c)
     const ok = await Promise.race([
       (async () => {
-        if (!(await hello).startsWith('HELLO ')) return false
-        s.write(`SIMULTANEOUS READY 7000 8 ${id}\r\n`)
+        const greeting = await hello
+        if (!greeting.startsWith('HELLO ')) return false
+        for (const w of greeting.split(' ')) {
+          if (w.startsWith('nonce=')) c.nonce = w.slice(6)
+          if (w.startsWith('server=')) c.serverId = w.slice(7)
+        }
+        s.write(`${signed(c, me, `SIMULTANEOUS READY 7000 8 ${id}`)}\r\n`)
         if ((await next(c)) !== 'OK SIMULTANEOUS') return false
         if (passiveId !== undefined) {
-          s.write(`PASSIVE READY 7001 8 ${passiveId}\r\n`)
+          s.write(`${signed(c, passiveMe, `PASSIVE READY 7001 8 ${passiveId}`)}\r\n`)
           if ((await next(c)) !== 'OK PASSIVE') return false
         }
         return true
@@ -124,10 +157,14 @@ function workerMain(): void {
     for (let start = 0; start < m.count; start += BATCH) {
       const batch: Promise<boolean>[] = []
       for (let i = start; i < Math.min(m.count, start + BATCH); i++) {
-        const id = (m.worker * 1_000_000 + i).toString(16).padStart(40, '0')
+        const me = m.signed ? NodeIdentity.generate() : undefined
+        const passiveMe = m.signed && i < m.passive ? NodeIdentity.generate() : undefined
+        const id = me?.nodeId ?? (m.worker * 1_000_000 + i).toString(16).padStart(40, '0')
         const passive =
-          i < m.passive ? (0xf0000000 + m.worker * 1_000_000 + i).toString(16).padStart(40, '0') : undefined
-        batch.push(openOne(m.port, m.addresses[i % m.addresses.length] as string, id, passive))
+          passiveMe?.nodeId ??
+          (i < m.passive ? (0xf0000000 + m.worker * 1_000_000 + i).toString(16).padStart(40, '0') : undefined)
+        const from = m.addresses[i % m.addresses.length] as string
+        batch.push(openOne(m.port, from, id, passive, me, passiveMe))
       }
       for (const ok of await Promise.all(batch)) ok ? opened++ : failed++
     }
@@ -171,7 +208,7 @@ function workerMain(): void {
       k++
       inFlight++
       const reply = next(cand)
-      cand.s.write(`CANDIDATE ${target.id} ${cand.id} TCP 40001 40002\r\n`)
+      cand.s.write(`${signed(cand, cand.me, `CANDIDATE ${target.id} ${cand.id} TCP 40001 40002`)}\r\n`)
       reply.then((line) => {
         if (line.startsWith('PREDICTION SET ')) pending.set(line.slice(15), 2)
         else end(false)
@@ -239,9 +276,10 @@ async function startServer(
   nodes: number,
   nodeFlags: string,
   bare: boolean,
+  signed: boolean,
 ): Promise<{ server: ChildProcess; port: number }> {
   const flags = [
-    '--host 127.0.0.1 --port 0 --json',
+    `--host 127.0.0.1 --port 0 --json${signed ? '' : ' --allow-unsigned'}`,
     `--max-connections ${nodes + 1000} --max-connections-per-ip ${nodes} --max-nodes-per-ip ${nodes}`,
     `--max-nodes ${nodes * 2} --idle-timeout 600000`,
   ].join(' ')
@@ -279,8 +317,9 @@ async function runOnce(opts: {
   concurrency: number
   nodeFlags: string
   bare: boolean
+  signed: boolean
 }): Promise<Record<string, unknown>> {
-  const { server, port } = await startServer(opts.nodes, opts.nodeFlags, opts.bare)
+  const { server, port } = await startServer(opts.nodes, opts.nodeFlags, opts.bare, opts.signed)
   const pid = server.pid as number
   await sleep(500)
   const rssIdle = vmRssBytes(pid)
@@ -300,6 +339,7 @@ async function runOnce(opts: {
           // Four source addresses per worker: 127.0.0.(2 + 4i) ...
           addresses: [0, 1, 2, 3].map((a) => `127.0.0.${2 + i * 4 + a}`),
           passive: opts.bare ? 0 : 50,
+          signed: opts.signed,
         }),
       ),
     )
@@ -327,11 +367,13 @@ async function runOnce(opts: {
     const seconds = Math.max(1e-9, ...punches.map((p) => p.seconds))
     return {
       server: opts.bare ? 'bare net (floor)' : 'bootstrap-server',
+      proofs: opts.bare ? '-' : opts.signed ? 'signed' : 'unsigned',
       serverNodeFlags: opts.nodeFlags || '(none)',
       target: opts.nodes,
       held,
       failed,
       rampSeconds: Number(rampSeconds.toFixed(1)),
+      registrationsPerSec: Math.round(held / Math.max(1e-9, rampSeconds)),
       p50Ms: percentile(samples, 50),
       p99Ms: percentile(samples, 99),
       requests: samples.length,
@@ -361,24 +403,36 @@ async function main(): Promise<void> {
       'node-flags': { type: 'string', multiple: true },
       // Also measure a bare net server (the floor) with the same flags.
       calibrate: { type: 'boolean', default: false },
+      // Only the signed run (skip the unsigned comparison).
+      'no-unsigned': { type: 'boolean', default: false },
     },
   })
   const variants = values['node-flags'] ?? ['', '--max-semi-space-size=1']
   const rows: Record<string, unknown>[] = []
   const servers = values.calibrate ? [false, true] : [false]
+  const proofs = values['no-unsigned'] ? [true] : [false, true]
   for (const nodeFlags of variants) {
     for (const bare of servers)
-      rows.push(
-        await runOnce({
-          bare,
-          nodes: Number(values.nodes),
-          workers: Number(values.workers),
-          requests: Number(values.requests),
-          punchMs: Number(values['punch-seconds']) * 1000,
-          concurrency: Number(values.concurrency),
-          nodeFlags,
-        }),
-      )
+      for (const signed of bare ? [false] : proofs)
+        rows.push(
+          await runOnce({
+            bare,
+            signed,
+            nodes: Number(values.nodes),
+            workers: Number(values.workers),
+            requests: Number(values.requests),
+            punchMs: Number(values['punch-seconds']) * 1000,
+            concurrency: Number(values.concurrency),
+            nodeFlags,
+          }),
+        )
+  }
+  for (const row of rows.filter((r) => r.proofs === 'signed')) {
+    const base = rows.find((r) => r.proofs === 'unsigned' && r.serverNodeFlags === row.serverNodeFlags)
+    if (base === undefined) continue
+    const ratio = (k: string) => Number(((row[k] as number) / (base[k] as number)).toFixed(2))
+    row.registrationsVsUnsigned = ratio('registrationsPerSec')
+    row.coordinationsVsUnsigned = ratio('coordinationsPerSec')
   }
   printTable(
     'bootstrap server on loopback (RSS of the server process; latency measured by the clients)',

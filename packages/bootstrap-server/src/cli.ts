@@ -90,6 +90,8 @@ ${row('--log-level <level>', 'debug | info | warn | error (default info)')}
 ${row('--allow-loopback', 'hand out 127.0.0.0/8 and ::1 nodes (default: only when listening on loopback)')}
 ${row('--no-relay', 'do not serve the embedded dht-msg relay (default: served on the same port)')}
 ${row('--no-bootstrap-simultaneous', 'BOOTSTRAP lists passive nodes only (default: simultaneous ones too)')}
+${row('--allow-unsigned', 'serve v1 clients without keys; their entries are marked unproven (default: off)')}
+${row('--server-id <id>', 'id proofs are bound to, e.g. the public host:port (default: random)')}
 ${NUMERIC.map(([flag, , def, what]) => row(`--${flag} <n>`, `${what} (default ${def})`)).join('\n')}
 ${row('-h, --help', 'show this help')}
 
@@ -122,6 +124,8 @@ export function parseCliArgs(argv: readonly string[]): {
         'allow-loopback': { type: 'boolean' },
         'no-relay': { type: 'boolean' },
         'no-bootstrap-simultaneous': { type: 'boolean' },
+        'allow-unsigned': { type: 'boolean' },
+        'server-id': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...numeric,
       },
@@ -149,6 +153,8 @@ export function parseCliArgs(argv: readonly string[]): {
   if (v['allow-loopback'] === true) options.allowLoopback = true
   if (v['no-relay'] === true) options.relay = false
   if (v['no-bootstrap-simultaneous'] === true) options.bootstrapSimultaneous = false
+  if (v['allow-unsigned'] === true) options.allowUnsigned = true
+  if (typeof v['server-id'] === 'string') options.serverId = v['server-id']
   for (const [flag, key] of NUMERIC) {
     const n = toInt(flag)
     if (n !== undefined) options[key] = n

@@ -8,24 +8,26 @@ import type { Connection } from './connection.js'
 import { RTT_SMOOTHING } from './constants.js'
 import type { CommandContext } from './context.js'
 import { accept, candidate, reject, releaseHeld } from './punch-commands.js'
-import { clearByToken, clearNodes, register } from './registration.js'
+import { clearByToken, clearNodes, isUnproven, register } from './registration.js'
 
 export function handleCommand(ctx: CommandContext, conn: Connection, msg: ClientMessage): void {
   switch (msg.type) {
     case 'BOOTSTRAP': {
       const withSimultaneous = ctx.opts.bootstrapSimultaneous
       const picked = ctx.nodes.sample(msg.count, conn.nodes, ctx.allowLoopback, withSimultaneous)
+      // Unproven entries are marked only for clients that asked (a v1 parser refuses the marker).
       const nodes: NodeEntry[] = picked.map((r) => ({
         nodeType: r.nodeType,
         nodeId: r.nodeId,
         ip: r.ip,
         port: r.port,
+        ...(msg.marked === true && isUnproven(r) && { unproven: true as const }),
       }))
       conn.send(formatServerMessage({ type: 'NODES', nodes }))
       return
     }
     case 'READY':
-      register(ctx, conn, msg.nodeType, msg.nodeId, msg.port, msg.maxInbound, msg.clearToken)
+      register(ctx, conn, msg.nodeType, msg.nodeId, msg.port, msg.maxInbound, msg.clearToken, !!msg.proof)
       return
     case 'CHECK':
       ctx.check(conn, msg.port, msg.nonce)
@@ -35,7 +37,7 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       return
     case 'CANDIDATE':
       if (punchAllowed(ctx, conn, msg.targetNodeId, msg.nodeId)) {
-        candidate(ctx, conn, msg.targetNodeId, msg.nodeId, msg.ports)
+        candidate(ctx, conn, msg.targetNodeId, msg.nodeId, msg.ports, !!msg.proof)
       }
       return
     case 'ACCEPT':
@@ -50,13 +52,10 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       return
     case 'CLEAR':
       if (msg.nodeId !== undefined && msg.clearToken !== undefined) {
-        if (!clearByToken(ctx, msg.nodeId, msg.clearToken)) {
-          conn.sendError('ERR_NO_SUCH_NODE', `no registration of ${msg.nodeId} with this clear token`)
-          return
-        }
-      } else {
-        clearNodes(ctx, conn)
+        clearByToken(ctx, conn, msg.nodeId, msg.clearToken, !!msg.proof)
+        return
       }
+      clearNodes(ctx, conn)
       conn.send(formatServerMessage({ type: 'OK', what: 'CLEAR' }))
       return
     case 'QUIT':

@@ -178,3 +178,13 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
 export const DEFAULT_IPV4_PREFIX_LENGTH = LIMITS_IPV4_PREFIX_LENGTH
 export const DEFAULT_IPV6_PREFIX_LENGTH = LIMITS_IPV6_PREFIX_LENGTH
 export const DEFAULT_IPV6_HOST_LENGTH = LIMITS_IPV6_HOST_LENGTH
+
+/**
+ * Bytes of the per-connection nonce in `HELLO ... nonce=<nonce>` (22 base64url characters): 128 bits, so
+ * no two connections of any server share one. Derived from a per-process secret and the connection's id
+ * (ownership.ts), so a connection stores nothing for it.
+ */
+export const HELLO_NONCE_BYTES = 16
+
+/** Bytes of the random server id a server without `serverId` announces (`server=<16 base64url>`). */
+export const RANDOM_SERVER_ID_BYTES = 12

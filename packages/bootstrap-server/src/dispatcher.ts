@@ -1,6 +1,7 @@
 /**
  * Command dispatch: a line that passed the flood limit goes to the service that owns its first word,
- * or is parsed as a rendezvous command and handled (commands.ts). A `CHECK` holds back the lines after
+ * or is parsed as a rendezvous command, its proof of ownership checked (ownership.ts), and handled
+ * (commands.ts). A `CHECK` holds back the lines after
  * it until its reply is out, so every connection's replies stay in order.
  */
 import { formatError, isRendezvousProtocolError, parseClientMessage } from '@pyp2p/rendezvous-protocol'
@@ -9,6 +10,7 @@ import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
 import type { DialBack } from './dial-back.js'
 import type { Logger } from './logger.js'
+import type { Ownership } from './ownership.js'
 import type { ServiceRegistry } from './service-registry.js'
 
 export class Dispatcher {
@@ -16,12 +18,20 @@ export class Dispatcher {
   readonly #services: ServiceRegistry
   readonly #dialBack: DialBack
   readonly #log: Logger
+  readonly #ownership: Ownership
 
-  constructor(ctx: CommandContext, services: ServiceRegistry, dialBack: DialBack, log: Logger) {
+  constructor(
+    ctx: CommandContext,
+    services: ServiceRegistry,
+    dialBack: DialBack,
+    log: Logger,
+    ownership: Ownership,
+  ) {
     this.#ctx = ctx
     this.#services = services
     this.#dialBack = dialBack
     this.#log = log
+    this.#ownership = ownership
   }
 
   /** A whole line from `conn`, already counted against its flood limit. */
@@ -86,6 +96,15 @@ export class Dispatcher {
       if (!isRendezvousProtocolError(error)) throw error
       conn.send(formatError(error.code, error.message))
       return
+    }
+    // A proof that does not hold refuses the command before anything changes; past this point a
+    // message's `proof` is a valid one, and the handlers decide where one is required.
+    if (msg.type === 'READY' || msg.type === 'CANDIDATE' || msg.type === 'CLEAR') {
+      const refusal = msg.proof === undefined ? undefined : this.#ownership.refusal(conn.id, msg)
+      if (refusal !== undefined) {
+        conn.sendError('ERR_BAD_SIGNATURE', `proof refused: ${refusal}; nothing changed`)
+        return
+      }
     }
     this.guard(conn, () => handleCommand(this.#ctx, conn, msg))
   }

@@ -28,6 +28,8 @@ export interface ListenerOptions {
   readonly limits: LimitLog
   /** Appended to every `HELLO` (the services' words). */
   readonly helloSuffix: string
+  /** The words of a connection's `HELLO` before the services' (` nonce=<n> server=<id>`, ownership.ts). */
+  readonly helloWords: (connId: number) => string
   /** Framing limit: a line past it is cut off unread and its connection destroyed. */
   readonly hardLineLimit: number
   /** A whole line that passed the flood limit. */
@@ -277,7 +279,8 @@ export class Listener implements ConnectionHost {
     this.#fresh.add(conn)
     this.#table.add(conn, keys)
     attachConnection(socket, conn)
-    conn.send(`HELLO PYP2P/${PROTOCOL_VERSION} ${ip} ${port}${this.#o.helloSuffix}`)
+    const words = `${this.#o.helloWords(conn.id)}${this.#o.helloSuffix}`
+    conn.send(`HELLO PYP2P/${PROTOCOL_VERSION} ${ip} ${port}${words}`)
   }
 
   #prefixOf(conn: Connection): string {

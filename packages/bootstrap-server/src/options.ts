@@ -1,9 +1,11 @@
 /** The server's options, their defaults (constants.ts) and their validation. */
 import type { RelayServerOptions } from '@pyp2p/dht-msg/server'
 import { type Clock, systemClock } from '@pyp2p/limits'
+import { isServerId } from '@pyp2p/rendezvous-protocol'
 import * as C from './constants.js'
 import { BootstrapServerError } from './errors.js'
 import { createDebugLogger, type Logger } from './logger.js'
+import { randomServerId } from './ownership.js'
 import { type PrefixLimitOptions, resolvePrefixLimits } from './prefix-options.js'
 import type { RendezvousService } from './service.js'
 
@@ -83,6 +85,17 @@ export interface BootstrapServerOptions extends PrefixLimitOptions {
    * call `server.sweep()`; the sweep timer itself stays a real interval.
    */
   readonly clock?: Clock
+  /**
+   * Serve clients that sign nothing (v1 clients without keys): they may register ids nobody holds with
+   * a proof, from the address that holds them. Their entries are unproven (`:u` in `NODES ... MARKED`).
+   * Default false: every `READY`, `CLEAR <id> <token>` and `CANDIDATE` must carry a proof (issue 17).
+   */
+  readonly allowUnsigned?: boolean
+  /**
+   * The id this server announces in `HELLO ... server=<id>` and every proof signs: 1..64 of
+   * `[A-Za-z0-9_.:-]`, e.g. its public `host:port`. Default: random per process.
+   */
+  readonly serverId?: string
 }
 
 export type ResolvedOptions = Required<Omit<BootstrapServerOptions, 'allowLoopback'>> & {
@@ -116,6 +129,12 @@ function clockOption(clock: Clock | undefined): Clock {
   if (typeof clock?.now !== 'function')
     throw BootstrapServerError.INVALID_OPTION('clock', clock, 'a { now() }')
   return clock
+}
+
+function serverIdOption(id: string | undefined): string {
+  if (id === undefined) return randomServerId()
+  if (!isServerId(id)) throw BootstrapServerError.INVALID_OPTION('serverId', id, '1..64 of [A-Za-z0-9_.:-]')
+  return id
 }
 
 /** Fills in defaults and checks every value; throws `ERR_INVALID_OPTION`. */
@@ -197,6 +216,8 @@ export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions 
     checkIntervalMs: int('checkIntervalMs', o.checkIntervalMs, C.DEFAULT_CHECK_INTERVAL_MS, 1, DAY),
     maxPendingChecks: int('maxPendingChecks', o.maxPendingChecks, C.DEFAULT_MAX_PENDING_CHECKS, 1, 1_000_000),
     clock: clockOption(o.clock),
+    allowUnsigned: bool('allowUnsigned', o.allowUnsigned, false),
+    serverId: serverIdOption(o.serverId),
     ...resolvePrefixLimits(o),
   }
 }

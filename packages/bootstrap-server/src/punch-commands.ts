@@ -8,6 +8,7 @@ import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
 import { FIGHT_HOLD_MS, fightDelays, fightOrder } from './fight-delay.js'
 import type { Punch } from './punch-table.js'
+import { unsignedRefusal } from './unsigned-policy.js'
 
 export function candidate(
   ctx: CommandContext,
@@ -15,7 +16,14 @@ export function candidate(
   targetNodeId: string,
   nodeId: string,
   ports: readonly number[],
+  proven: boolean,
 ): void {
+  // The target is challenged to punch to `nodeId`: only its owner may be named (issue 17).
+  const refusal = proven ? undefined : unsignedRefusal(ctx, conn, nodeId)
+  if (refusal !== undefined) {
+    conn.sendError('ERR_SIGNATURE_REQUIRED', `${refusal}; no punch started`)
+    return
+  }
   const rec = ctx.nodes.get(targetNodeId)
   if (targetNodeId === nodeId || rec?.conn === conn || conn.nodes?.includes(targetNodeId)) {
     conn.sendError('ERR_NO_SUCH_NODE', 'a node cannot punch to itself')

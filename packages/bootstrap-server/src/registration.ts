@@ -1,6 +1,10 @@
 /**
  * Registrations: `PASSIVE|SIMULTANEOUS READY` adds a node to the node table, `CLEAR` removes them, and
  * a record that leaves the table (replaced, cleared, expired) is dropped from its connection's books.
+ * Ownership (issue 17): the dispatcher has refused every proof that does not hold, so `proven` means a
+ * valid signature came with the command. Without one, only a server with `allowUnsigned` lists an id,
+ * and never over a proven registration or one from another address; a proven registration is
+ * cleared only with proof.
  */
 import { timingSafeEqual } from 'node:crypto'
 import { formatServerMessage } from '@pyp2p/rendezvous-protocol'
@@ -8,6 +12,9 @@ import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
 import type { NodeRecord } from './node-table.js'
 import { endChallenges, movePunches } from './punch-commands.js'
+import { type OwnedRecord, unsignedRefusal } from './unsigned-policy.js'
+
+export { isUnproven } from './unsigned-policy.js'
 
 /** `PASSIVE|SIMULTANEOUS READY <port> <max-inbound> <node-id> [<clear-token>]`. */
 export function register(
@@ -18,8 +25,14 @@ export function register(
   port: number,
   maxInbound: number,
   clearToken: string | undefined,
+  proven: boolean,
 ): void {
-  const rec: NodeRecord = {
+  const refusal = proven ? undefined : unsignedRefusal(ctx, conn, nodeId)
+  if (refusal !== undefined) {
+    conn.sendError('ERR_SIGNATURE_REQUIRED', `${refusal}; nothing changed`)
+    return
+  }
+  const rec: OwnedRecord = {
     // A parsed id is a slice of its line; a copy lets the line be collected (about 130 bytes per node).
     nodeId: Buffer.from(nodeId, 'latin1').toString('latin1'),
     nodeType,
@@ -30,6 +43,7 @@ export function register(
     clearToken: clearToken === undefined ? undefined : Buffer.from(clearToken, 'latin1').toString('latin1'),
     conn,
     slot: -1,
+    unproven: !proven,
   }
   const res = ctx.nodes.add(rec)
   if (!res.ok) {
@@ -75,9 +89,30 @@ export function detach(ctx: CommandContext, rec: NodeRecord, by: Connection | un
 
 /**
  * `CLEAR <node-id> <clear-token>`: forgets that registration, whichever connection made it (open or
- * gone), if it was made with this token. The comparison takes the same time for every wrong token.
+ * gone), if it was made with this token. The comparison takes the same time for every wrong token. A
+ * registration held with proof is cleared only by a signed `CLEAR` (and the token still has to match,
+ * so a late `CLEAR` of an old session never removes the node's newer registration).
  */
-export function clearByToken(ctx: CommandContext, nodeId: string, token: string): boolean {
+export function clearByToken(
+  ctx: CommandContext,
+  conn: Connection,
+  nodeId: string,
+  token: string,
+  proven: boolean,
+): void {
+  const refusal = proven ? undefined : unsignedRefusal(ctx, conn, nodeId, 'token')
+  if (refusal !== undefined) {
+    conn.sendError('ERR_SIGNATURE_REQUIRED', `${refusal}; nothing changed`)
+    return
+  }
+  if (!clearMatching(ctx, nodeId, token)) {
+    conn.sendError('ERR_NO_SUCH_NODE', `no registration of ${nodeId} with this clear token`)
+    return
+  }
+  conn.send(formatServerMessage({ type: 'OK', what: 'CLEAR' }))
+}
+
+function clearMatching(ctx: CommandContext, nodeId: string, token: string): boolean {
   const rec = ctx.nodes.get(nodeId)
   if (rec?.clearToken === undefined) return false
   const a = Buffer.from(rec.clearToken, 'latin1')

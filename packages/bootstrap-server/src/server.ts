@@ -18,6 +18,7 @@ import { Listener } from './listener.js'
 import type { Logger } from './logger.js'
 import { isLoopback, NodeTable } from './node-table.js'
 import { type BootstrapServerOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { Ownership } from './ownership.js'
 import { prefixLengths } from './prefix-options.js'
 import { PunchTable } from './punch-table.js'
 import { ServiceRegistry } from './service-registry.js'
@@ -128,13 +129,15 @@ export class BootstrapServer {
       },
       limitHit: (limit, prefix, fields) => limitLog.hit(limit, prefix, fields),
     }
-    this.#dispatcher = new Dispatcher(this.#ctx, this.#services, this.dialBack, this.log)
+    const ownership = new Ownership(this.opts.serverId)
+    this.#dispatcher = new Dispatcher(this.#ctx, this.#services, this.dialBack, this.log, ownership)
     this.#listener = new Listener({
       opts: this.opts,
       clock,
       log: this.log,
       limits: limitLog,
       helloSuffix: this.#services.helloSuffix,
+      helloWords: (connId) => ownership.helloWords(connId),
       hardLineLimit: this.#services.hardLineLimit,
       onLine: (conn, line) => this.#dispatcher.onLine(conn, line),
       onClosed: (conn) => this.#forget(conn),

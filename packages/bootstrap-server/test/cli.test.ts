@@ -47,9 +47,12 @@ afterEach(() => {
 
 describe('CLI', () => {
   it('starts, prints "listening on", serves, and exits 0 on SIGTERM after telling clients', async () => {
-    const r = run(['--host', '127.0.0.1', '--port', '0', '--idle-timeout', '30000'])
+    const flags = ['--allow-unsigned', '--server-id', 'boot.example:8000']
+    const r = run(['--host', '127.0.0.1', '--port', '0', '--idle-timeout', '30000', ...flags])
     const m = await waitFor(r, /listening on 127\.0\.0\.1:(\d+)/)
     const client = await TestClient.connect(Number(m[1]))
+    expect(client.hello.serverId).toBe('boot.example:8000')
+    // --allow-unsigned: a v1 client without keys is served (the default server refuses it).
     expect(await client.request(`PASSIVE READY 80 1 ${nodeId(1)}`)).toEqual({ type: 'OK', what: 'PASSIVE' })
     r.child.kill('SIGTERM')
     expect(await client.next()).toMatchObject({ type: 'ERROR', code: 'ERR_SHUTTING_DOWN' })

@@ -1,7 +1,7 @@
 import { connectLine } from '@pyp2p/framing'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BootstrapServer } from '../src/index.js'
-import { nodeId, startServer, TestClient, until, WAIT_MS } from './helpers.js'
+import { nodeId, PROOF_WORDS, startServer, TestClient, until, WAIT_MS } from './helpers.js'
 
 let server: BootstrapServer
 let port: number
@@ -23,12 +23,16 @@ describe('rendezvous commands', () => {
     ;({ server, port } = await startServer())
     const raw = await connectLine({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
     const hello = await raw.readLine({ timeout: WAIT_MS })
-    expect(hello).toBe(`HELLO PYP2P/1 127.0.0.2 ${raw.localPort} PYP2P-MSG/1`)
+    expect(hello).toMatch(
+      new RegExp(`^HELLO PYP2P/1 127\\.0\\.0\\.2 ${raw.localPort} ${PROOF_WORDS} PYP2P-MSG/1$`),
+    )
     raw.close()
     await server.close()
     ;({ server, port } = await startServer({ relay: false }))
     const plain = await connectLine({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
-    expect(await plain.readLine({ timeout: WAIT_MS })).toBe(`HELLO PYP2P/1 127.0.0.2 ${plain.localPort}`)
+    expect(await plain.readLine({ timeout: WAIT_MS })).toMatch(
+      new RegExp(`^HELLO PYP2P/1 127\\.0\\.0\\.2 ${plain.localPort} ${PROOF_WORDS}$`),
+    )
     plain.close()
   })
 
@@ -229,7 +233,9 @@ describe('rendezvous commands', () => {
     const cons = await Promise.all([1, 2].map(() => connectLine({ host: '::1', port })))
     const [a, b] = cons as [(typeof cons)[0], (typeof cons)[0]]
     try {
-      expect(await a.readLine({ timeout: WAIT_MS })).toBe(`HELLO PYP2P/1 ::1 ${a.localPort} PYP2P-MSG/1`)
+      expect(await a.readLine({ timeout: WAIT_MS })).toMatch(
+        new RegExp(`^HELLO PYP2P/1 ::1 ${a.localPort} ${PROOF_WORDS} PYP2P-MSG/1$`),
+      )
       a.sendLine(`PASSIVE READY 9000 1 ${nodeId(6)}`)
       expect(await a.readLine({ timeout: WAIT_MS })).toBe('OK PASSIVE')
       await b.readLine({ timeout: WAIT_MS })

@@ -9,13 +9,21 @@ import {
 } from '@pyp2p/rendezvous-protocol'
 import { BootstrapServer, type BootstrapServerOptions } from '../src/index.js'
 
+/** The words every HELLO carries before the services' (issue 17): a fresh nonce and the server id. */
+export const PROOF_WORDS = 'nonce=[A-Za-z0-9_-]{22} server=[A-Za-z0-9_.:-]{1,64}'
+
 /** Generous bound for every wait: a test fails instead of hanging. */
 export const WAIT_MS = 10_000
 
+/**
+ * A server on loopback. Most tests here speak for made-up node ids (`nodeId(n)`) without keys, so this
+ * helper allows unsigned commands (`allowUnsigned: true`) unless told otherwise; ownership.test.ts
+ * checks the default server, which requires proofs.
+ */
 export async function startServer(
   options: BootstrapServerOptions = {},
 ): Promise<{ server: BootstrapServer; port: number }> {
-  const server = new BootstrapServer({ host: '127.0.0.1', port: 0, ...options })
+  const server = new BootstrapServer({ host: '127.0.0.1', port: 0, allowUnsigned: true, ...options })
   const { port } = await server.listen()
   return { server, port }
 }
@@ -27,6 +35,8 @@ export function nodeId(n: number): string {
 
 export class TestClient {
   readonly con: LineSocket
+  /** The server's greeting (its nonce and server id sign proofs). */
+  hello!: Extract<ServerMessage, { type: 'HELLO' }>
   /** Answer server PINGs automatically (on by default, as a real client would). */
   autoPong = true
   pings = 0
@@ -45,6 +55,7 @@ export class TestClient {
     const client = new TestClient(con)
     const hello = await client.next()
     if (hello.type !== 'HELLO') throw new Error(`expected HELLO, got ${hello.type}`)
+    client.hello = hello
     return client
   }
 

@@ -3,6 +3,8 @@
  * local ports (kept open, so each is a new mapping), then reconnections from some of the same ports,
  * comparing the ports the server saw (its `HELLO`). {@link classifyNat} gives the verdict.
  */
+
+import type { NodeIdentity } from '@pyp2p/identity'
 import { NAT_TESTS, PORT_COLLISIONS, REUSE_TESTS } from './constants.js'
 import { detectInbound } from './detect-inbound.js'
 import { PunchError } from './errors.js'
@@ -13,6 +15,11 @@ export interface DetectNatOptions {
   server: ServerAddress
   /** Node id sent nowhere but checked like every client's; any 40 hex characters. */
   nodeId: string
+  /**
+   * The node's key, for uniformity with `punch()`: detection sends no command that acts as the node id,
+   * so nothing is signed here yet. Default: none.
+   */
+  identity?: NodeIdentity
   /** New mappings to observe. Default {@link NAT_TESTS}. */
   tests?: number
   /** Reconnections from an already observed port. Default {@link REUSE_TESTS}. */
@@ -45,6 +52,7 @@ export async function detectNat(options: DetectNatOptions): Promise<NatBehaviour
   const base = {
     server,
     nodeId,
+    ...(options.identity !== undefined && { identity: options.identity }),
     stage: 'detection' as const,
     ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
     ...(signal !== undefined && { signal }),

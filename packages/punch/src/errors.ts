@@ -27,6 +27,8 @@ export type PunchErrorCode =
   | 'ERR_ABORTED'
   /** Bad arguments (node id, port, ...). */
   | 'ERR_INVALID_ARGUMENT'
+  /** The server requires proof of node-id ownership and got none: pass `identity`. */
+  | 'ERR_SIGNATURE_REQUIRED'
 
 export class PunchError extends Error {
   override readonly name = 'PunchError'
@@ -109,6 +111,16 @@ export class PunchError extends Error {
 
   static ABORTED(stage: PunchStage, reason?: unknown): PunchError {
     return new PunchError('ERR_ABORTED', stage, 'aborted by the caller', { cause: reason })
+  }
+
+  /** The server acts on node ids only with proof (`ERR_SIGNATURE_REQUIRED` on the wire). */
+  static SIGNATURE_REQUIRED(stage: PunchStage, text: string): PunchError {
+    return new PunchError(
+      'ERR_SIGNATURE_REQUIRED',
+      stage,
+      `the rendezvous server requires proof that this node owns its id: pass identity (a NodeIdentity of @pyp2p/identity whose nodeId is this node's id) to the session, punch() or RendezvousClient (server: ${text})`,
+      { serverCode: 'ERR_SIGNATURE_REQUIRED' },
+    )
   }
 
   static INVALID_ARGUMENT(what: string): PunchError {

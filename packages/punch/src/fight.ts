@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net'
 import { LineSocket, type LineSocketOptions } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import type { FightMessage } from '@pyp2p/rendezvous-protocol'
 import createDebug from 'debug'
 import { PRECISE_WAIT_MS, PUNCH_TIMEOUT_MS } from './constants.js'
@@ -56,6 +57,11 @@ export interface PunchTuning {
   retryGap?: number
   /** Limits of the returned connection. */
   lineOptions?: LineSocketOptions
+  /**
+   * The node's key: signs the `CANDIDATE` of a punch for servers that require proof of ownership
+   * (issue 17). Its `nodeId` must be the punch's own node id. Default: none (unsigned).
+   */
+  identity?: NodeIdentity
   signal?: AbortSignal
 }
 
@@ -74,6 +80,7 @@ export async function ownNat(
   return detectNat({
     server,
     nodeId,
+    ...(tuning.identity !== undefined && { identity: tuning.identity }),
     ...(tuning.localAddress !== undefined && { localAddress: tuning.localAddress }),
     ...(tuning.signal !== undefined && { signal: tuning.signal }),
   })
@@ -85,6 +92,7 @@ function openMapping(server: ServerAddress, nodeId: string, tuning: PunchTuning)
     server,
     nodeId,
     localPort: 0,
+    ...(tuning.identity !== undefined && { identity: tuning.identity }),
     ...(tuning.localAddress !== undefined && { localAddress: tuning.localAddress }),
     ...(tuning.signal !== undefined && { signal: tuning.signal }),
   })

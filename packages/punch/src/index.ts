@@ -27,6 +27,8 @@
  * console.log(method, attempts, durationMs, await connection.readLine({ timeout: 5000 })) // ... 'hi'
  * ```
  */
+
+export { withProof } from './command-proof.js'
 export * from './constants.js'
 export { type DetectInboundOptions, detectInbound, type InboundPolicy } from './detect-inbound.js'
 export { type DetectNatOptions, detectNat } from './detect-nat.js'
@@ -52,6 +54,7 @@ export {
   punch,
 } from './punch.js'
 export {
+  type BootstrapOptions,
   errorFromServer,
   RendezvousClient,
   type RendezvousClientEvents,

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { CloseInfo, LineSocket } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import {
   type ChallengeMessage,
   type ClientMessage,
@@ -19,14 +20,15 @@ import {
   type ServerMessage,
 } from '@pyp2p/rendezvous-protocol'
 import createDebug from 'debug'
+import { type ProofBinding, withProof } from './command-proof.js'
 import { DEFAULT_MAX_INBOUND, REPLY_TIMEOUT_MS } from './constants.js'
 import { PunchError, type PunchStage } from './errors.js'
 import { PunchNews } from './punch-news.js'
 import { openRendezvous, type RendezvousConnectOptions } from './rendezvous-connect.js'
-import { ReplyQueue, type RequestOptions } from './reply-queue.js'
+import { type BootstrapOptions, ReplyQueue, type RequestOptions } from './reply-queue.js'
 
 export type { RendezvousConnectOptions, ServerAddress } from './rendezvous-connect.js'
-export type { RequestOptions } from './reply-queue.js'
+export type { BootstrapOptions, RequestOptions } from './reply-queue.js'
 export { errorFromServer } from './server-reply.js'
 
 const log = createDebug('pyp2p:punch:rendezvous')
@@ -49,6 +51,9 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   readonly stage: PunchStage
   readonly #replies: ReplyQueue
   readonly #where: string
+  readonly #identity: NodeIdentity | undefined
+  /** The `HELLO`'s nonce and server id: what proofs on this connection sign. */
+  readonly #binding: ProofBinding
   /** Unsolicited punch messages kept for {@link waitForFight}. */
   readonly #punchNews = new PunchNews()
   /** The `INBOUND` policy sent on this connection (the server keeps it per connection). */
@@ -58,14 +63,17 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   private constructor(
     connection: LineSocket,
     nodeId: string,
-    hello: { ip: string; port: number },
+    hello: { ip: string; port: number } & ProofBinding,
     stage: PunchStage,
     where: string,
+    identity: NodeIdentity | undefined,
   ) {
     super()
     this.connection = connection
     this.nodeId = nodeId
-    this.observed = hello
+    this.observed = { ip: hello.ip, port: hello.port }
+    this.#binding = { nonce: hello.nonce, serverId: hello.serverId }
+    this.#identity = identity
     this.localPort = connection.localPort ?? 0
     this.stage = stage
     this.#where = where
@@ -80,7 +88,13 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   /** Connects, reads the server's `HELLO` and returns the client. */
   static async connect(options: RendezvousConnectOptions): Promise<RendezvousClient> {
     const { connection, hello, where, stage } = await openRendezvous(options)
-    return new RendezvousClient(connection, options.nodeId.toLowerCase(), hello, stage, where)
+    const nodeId = options.nodeId.toLowerCase()
+    return new RendezvousClient(connection, nodeId, hello, stage, where, options.identity)
+  }
+
+  /** Whether the server asked for proofs of ownership (its `HELLO` carried a nonce and a server id). */
+  get asksForProof(): boolean {
+    return this.#binding.nonce !== undefined && this.#binding.serverId !== undefined
   }
 
   get isOpen(): boolean {
@@ -139,10 +153,12 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
 
   /**
    * Sends one command and resolves with its reply (`ERROR` replies become `ERR_SERVER_ERROR`, or the
-   * punch verdict codes). Rejects on timeout, abort, or when the connection closes.
+   * punch verdict codes, or `ERR_SIGNATURE_REQUIRED`). Rejects on timeout, abort, or when the
+   * connection closes. With an `identity`, commands acting as its node id are signed (command-proof.ts).
    */
   request(msg: ClientMessage, options: RequestOptions = {}): Promise<ServerMessage> {
-    return this.#replies.expect(msg, () => this.#send(msg), options)
+    const out = withProof(msg, this.#identity, this.#binding)
+    return this.#replies.expect(out, () => this.#send(out), options)
   }
 
   /** `SOURCE TCP <local port>` → the source port the server saw on this connection. */
@@ -151,10 +167,18 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
     return (reply as Extract<ServerMessage, { type: 'REMOTE' }>).port
   }
 
-  /** `BOOTSTRAP <n>` → up to n passive nodes the server knows (never this client's own). */
-  async bootstrap(count: number, options?: RequestOptions): Promise<readonly NodeEntry[]> {
-    const reply = await this.request({ type: 'BOOTSTRAP', count }, options)
-    return (reply as Extract<ServerMessage, { type: 'NODES' }>).nodes
+  /**
+   * `BOOTSTRAP <n>` → up to n nodes the server knows (never this client's own). Nodes whose ids the
+   * server could not prove are skipped unless `includeUnproven` (`BOOTSTRAP <n> MARKED` on a server that
+   * asks for proofs; an older server marks nothing).
+   */
+  async bootstrap(count: number, options: BootstrapOptions = {}): Promise<readonly NodeEntry[]> {
+    const { includeUnproven = false, ...request } = options
+    const msg = this.asksForProof
+      ? ({ type: 'BOOTSTRAP', count, marked: true } as const)
+      : ({ type: 'BOOTSTRAP', count } as const)
+    const { nodes } = (await this.request(msg, request)) as Extract<ServerMessage, { type: 'NODES' }>
+    return includeUnproven ? nodes : nodes.filter((n) => n.unproven !== true)
   }
 
   /** `PASSIVE READY`: listed by `BOOTSTRAP` at this connection's address and `port`. */

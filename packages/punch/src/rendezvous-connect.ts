@@ -5,6 +5,7 @@
  */
 import { isIPv6 } from 'node:net'
 import { connectLine, type LineSocket } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import { DEFAULT_PORT, isNodeId, parseServerMessage, type ServerMessage } from '@pyp2p/rendezvous-protocol'
 import createDebug from 'debug'
 import { CONNECT_TIMEOUT_MS, SERVER_LINE_LIMIT } from './constants.js'
@@ -23,6 +24,13 @@ export interface RendezvousConnectOptions {
   /** This node's id: 40 hex characters. */
   nodeId: string
   /**
+   * The node's key (`@pyp2p/identity`; its `nodeId` must be `nodeId`). With it, the commands that act as
+   * the node id (`READY`, `CLEAR <id> <token>`, `CANDIDATE`) are signed for servers that ask for proofs
+   * (a `nonce=` in their `HELLO`). Without it they go unsigned, and a server that requires proofs (the
+   * default) answers them `ERR_SIGNATURE_REQUIRED`. Default: none.
+   */
+  identity?: NodeIdentity
+  /**
    * Local port to connect from. `0` binds a fresh port chosen by the kernel *with SO_REUSEADDR*, so the
    * same port can then be used for a punch (a port the kernel picks without an explicit bind cannot be
    * bound again while the connection lives or lingers in TIME_WAIT). Default: not bound (any port).
@@ -39,8 +47,8 @@ export interface RendezvousConnectOptions {
 
 export interface OpenedRendezvous {
   connection: LineSocket
-  /** The address and port the server saw (its `HELLO`). */
-  hello: { ip: string; port: number }
+  /** The address and port the server saw, and what proofs on this connection sign (its `HELLO`). */
+  hello: { ip: string; port: number; nonce?: string | undefined; serverId?: string | undefined }
   /** `host:port`, for messages. */
   where: string
   stage: PunchStage
@@ -53,6 +61,9 @@ export async function openRendezvous(options: RendezvousConnectOptions): Promise
   const where = `${server.host}:${port}`
   if (!isNodeId(nodeId.toLowerCase())) {
     throw PunchError.INVALID_ARGUMENT(`node id ${JSON.stringify(nodeId)} is not 40 hex characters`)
+  }
+  if (options.identity !== undefined && options.identity.nodeId !== nodeId.toLowerCase()) {
+    throw PunchError.INVALID_ARGUMENT(`identity is node ${options.identity.nodeId}, not node ${nodeId}`)
   }
   const bind =
     options.localPort === undefined
@@ -96,5 +107,6 @@ export async function openRendezvous(options: RendezvousConnectOptions): Promise
     throw PunchError.PROTOCOL(stage, `expected HELLO, got ${hello.type}`)
   }
   log('connected to %s from %d, seen as %s:%d', where, connection.localPort, hello.ip, hello.port)
-  return { connection, hello: { ip: hello.ip, port: hello.port }, where, stage }
+  const { ip, port: observedPort, nonce, serverId } = hello
+  return { connection, hello: { ip, port: observedPort, nonce, serverId }, where, stage }
 }

@@ -28,6 +28,7 @@ import { PunchError } from './errors.js'
 import { RendezvousClient } from './rendezvous-client.js'
 import type { ServerAddress } from './rendezvous-connect.js'
 import {
+  checkSessionOptions,
   type Registration,
   type RegistrationKind,
   type RendezvousSessionEvents,
@@ -57,8 +58,7 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
 
   constructor(options: RendezvousSessionOptions) {
     super()
-    if (options.servers.length === 0) throw PunchError.INVALID_ARGUMENT('servers: at least one server')
-    this.nodeId = options.nodeId.toLowerCase()
+    this.nodeId = checkSessionOptions(options)
     this.#servers = options.servers.map((s) => ({ host: s.host, port: s.port ?? DEFAULT_PORT }))
     this.#o = options
     this.#timers = options.timers ?? systemTimers
@@ -199,6 +199,7 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
         const client = await RendezvousClient.connect({
           server,
           nodeId: this.nodeId,
+          ...(this.#o.identity !== undefined && { identity: this.#o.identity }),
           timeout: this.#o.connectTimeout ?? CONNECT_TIMEOUT_MS,
           signal,
           ...(this.#o.localAddress !== undefined && { localAddress: this.#o.localAddress }),

@@ -106,3 +106,11 @@ export class ReplyQueue {
     for (const p of this.#pending.splice(0)) p.reject(err)
   }
 }
+
+export interface BootstrapOptions extends RequestOptions {
+  /**
+   * Also return nodes whose registration the server could not prove (v1 clients on a server run with
+   * `--allow-unsigned`): their ids may be claimed by anyone. Default false: skipped.
+   */
+  includeUnproven?: boolean
+}

@@ -26,6 +26,8 @@ export function errorFromServer(stage: PunchStage, err: ErrorMessage): PunchErro
       return PunchError.PUNCH_REJECTED(err.text)
     case 'ERR_PEER_GONE':
       return PunchError.PEER_GONE(err.text)
+    case 'ERR_SIGNATURE_REQUIRED':
+      return PunchError.SIGNATURE_REQUIRED(stage, err.text)
     case 'ERR_PUNCH_TIMEOUT':
       return new PunchError(
         'ERR_TIMEOUT',

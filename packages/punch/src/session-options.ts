@@ -2,6 +2,8 @@
  * Options, events and the timer seam of {@link RendezvousSession}; every default is a constant in
  * constants.ts.
  */
+import type { NodeIdentity } from '@pyp2p/identity'
+import { PunchError } from './errors.js'
 import type { RendezvousClient } from './rendezvous-client.js'
 import type { ServerAddress } from './rendezvous-connect.js'
 
@@ -22,6 +24,12 @@ export interface RendezvousSessionOptions {
   servers: readonly ServerAddress[]
   /** This node's id: 40 hex characters (one registration per id on a server). */
   nodeId: string
+  /**
+   * The node's key (`@pyp2p/identity`, `nodeId` must be its id): the registration and the `CLEAR` on
+   * leave are signed for servers that require proof of ownership (the default server does; without an
+   * identity it answers `ERR_SIGNATURE_REQUIRED`). Default: none.
+   */
+  identity?: NodeIdentity
   /** Local address to connect from. Default: the kernel's choice. */
   localAddress?: string
   /** Connecting to one server and reading its `HELLO`, ms. Default `CONNECT_TIMEOUT_MS` (5 s). */
@@ -57,4 +65,14 @@ export interface RendezvousSessionEvents {
   unregistered: [info: { error?: Error }]
   /** A reconnect attempt failed; the next one follows after `delayMs`. */
   'retry-failed': [info: { error: Error; delayMs: number }]
+}
+
+/** Checks what the session cannot work without; returns the node id in lower case. */
+export function checkSessionOptions(options: RendezvousSessionOptions): string {
+  if (options.servers.length === 0) throw PunchError.INVALID_ARGUMENT('servers: at least one server')
+  const nodeId = options.nodeId.toLowerCase()
+  if (options.identity !== undefined && options.identity.nodeId !== nodeId) {
+    throw PunchError.INVALID_ARGUMENT(`identity is node ${options.identity.nodeId}, not node ${nodeId}`)
+  }
+  return nodeId
 }

@@ -2,11 +2,14 @@
 // an injected timer queue the test fires by hand: nothing here sleeps or reads the wall clock.
 import { once } from 'node:events'
 import { BootstrapServer } from '@pyp2p/bootstrap-server'
+import { NodeIdentity } from '@pyp2p/identity'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RendezvousSession, type SessionTimers } from '../src/index.js'
 
 const WAIT = 10_000
-const A = 'a1'.repeat(20)
+// The session signs with the node's key: these servers require proof of ownership (the default).
+const ME = NodeIdentity.generate()
+const A = ME.nodeId
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
@@ -53,6 +56,7 @@ function session(servers: { host: string; port: number }[], timers: SessionTimer
   const s = new RendezvousSession({
     servers,
     nodeId: A,
+    identity: ME,
     timers,
     keepAliveMs: 1_000,
     retryMinMs: 100,

@@ -80,3 +80,36 @@ export const DIAL_BACK_PROTOCOL = 'PYP2P-DIALBACK/1'
 
 /** Longest dial-back line (`PYP2P-DIALBACK/1 <nonce>`), so a listener reads no more than this to tell. */
 export const MAX_DIAL_BACK_LINE_LENGTH = DIAL_BACK_PROTOCOL.length + 1 + MAX_TOKEN_LENGTH
+
+/**
+ * The signing context of a rendezvous proof (`SIG <public-key> <signature>` after `PASSIVE|SIMULTANEOUS
+ * READY`, `CLEAR <node-id> <clear-token>` and `CANDIDATE`): `@pyp2p/identity`'s `sign(context, fields)`
+ * with the fields `[<nonce>, <server-id>, <command line without the proof>]`. Naming the purpose keeps a
+ * rendezvous proof from passing for any other signature of the same key (a relay login, a secure session).
+ */
+export const RENDEZVOUS_SIGNATURE_CONTEXT = 'pyp2p-rendezvous/1'
+
+/** The word that starts the proof at the end of a signed command: `... SIG <public-key> <signature>`. */
+export const PROOF_WORD = 'SIG'
+
+/** `HELLO` extension carrying the connection's fresh nonce: `nonce=<16..64 of [A-Za-z0-9_-]>`. */
+export const HELLO_NONCE_PREFIX = 'nonce='
+
+/** `HELLO` extension naming the server a proof is bound to: `server=<1..64 of [A-Za-z0-9_.:-]>`. */
+export const HELLO_SERVER_PREFIX = 'server='
+
+/**
+ * Shortest `HELLO` nonce: 16 characters of `[A-Za-z0-9_-]` are 95 bits when random, so a server never
+ * hands out the same nonce twice in practice. Servers here send 22 (16 random bytes, base64url).
+ */
+export const MIN_NONCE_LENGTH = 16
+
+/** `BOOTSTRAP <n> MARKED`: the client understands the unproven marker in `NODES` entries. */
+export const BOOTSTRAP_MARKED_WORD = 'MARKED'
+
+/**
+ * The suffix of a `NODES` entry whose registration was not proven by a signature (a v1 client on a server
+ * run with `--allow-unsigned`): `p:<id>:<ip>:<port>:u`. Sent only to clients that asked `BOOTSTRAP <n>
+ * MARKED`, so a v1 parser never sees it.
+ */
+export const UNPROVEN_MARKER = 'u'

@@ -11,6 +11,7 @@ import {
   MAX_TEXT_LENGTH,
   MAX_TOKEN_LENGTH,
   MIN_CLEAR_TOKEN_LENGTH,
+  MIN_NONCE_LENGTH,
   NODE_ID_HEX_LENGTH,
 } from './constants.js'
 
@@ -68,6 +69,16 @@ export function isToken(s: unknown): s is string {
 /** A `<clear-token>`: {@link MIN_CLEAR_TOKEN_LENGTH}..64 of `[A-Za-z0-9_-]`. */
 export function isClearToken(s: unknown): s is string {
   return isToken(s) && s.length >= MIN_CLEAR_TOKEN_LENGTH
+}
+
+/** A `HELLO` nonce: {@link MIN_NONCE_LENGTH}..64 of `[A-Za-z0-9_-]`. */
+export function isNonce(s: unknown): s is string {
+  return isToken(s) && s.length >= MIN_NONCE_LENGTH
+}
+
+/** A server id (`HELLO ... server=<id>`): 1..64 of `[A-Za-z0-9_.:-]` (a name, a host:port, a random id). */
+export function isServerId(s: unknown): s is string {
+  return typeof s === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(s)
 }
 
 /** An IPv4 dotted quad or an IPv6 address without brackets or zone id. */

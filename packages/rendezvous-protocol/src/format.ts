@@ -5,9 +5,13 @@
  * `parse(format(m))` deep-equals `m` for every message they accept.
  */
 import {
+  BOOTSTRAP_MARKED_WORD,
   DIAL_BACK_PROTOCOL,
+  HELLO_NONCE_PREFIX,
+  HELLO_SERVER_PREFIX,
   MAX_BOOTSTRAP_NODES,
   MAX_TEXT_LENGTH,
+  PROOF_WORD,
   PROTOCOL_NAME,
   PROTOCOL_TCP,
 } from './constants.js'
@@ -21,14 +25,18 @@ import {
   isIp,
   isMaxInbound,
   isNodeId,
+  isNonce,
   isPort,
   isPortList,
+  isServerId,
   isText,
   isToken,
   isVersion,
 } from './fields.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
 import { formatNodeEntry } from './node-entry.js'
+import { isProof } from './proof.js'
+import type { Proof } from './proof-types.js'
 
 function check(ok: boolean, type: string, what: string): void {
   if (!ok) throw RendezvousProtocolError.INVALID_MESSAGE(type, what)
@@ -71,12 +79,22 @@ function guarded<M>(msg: M, format: (m: M) => string): string {
   }
 }
 
+/** `line`, then ` SIG <public-key> <signature>` when the message carries a proof. */
+function signed(line: string, type: string, proof: Proof | undefined): string {
+  if (proof === undefined) return line
+  check(isProof(proof), type, 'proof must be a 43-character base64url key and an 86-character signature')
+  return `${line} ${PROOF_WORD} ${proof.publicKey} ${proof.signature}`
+}
+
 function formatClient(msg: ClientMessage): string {
   const t = msg.type
   switch (msg.type) {
     case 'BOOTSTRAP':
       check(isBootstrapCount(msg.count), t, 'count must be an integer 1..100')
-      return `BOOTSTRAP ${msg.count}`
+      check(msg.marked === undefined || msg.marked === true, t, 'marked must be true or absent')
+      return msg.marked === true
+        ? `BOOTSTRAP ${msg.count} ${BOOTSTRAP_MARKED_WORD}`
+        : `BOOTSTRAP ${msg.count}`
     case 'READY': {
       check(msg.nodeType === 'passive' || msg.nodeType === 'simultaneous', t, 'unknown node type')
       check(isPort(msg.port), t, 'port must be 1..65535')
@@ -84,9 +102,9 @@ function formatClient(msg: ClientMessage): string {
       check(isNodeId(msg.nodeId), t, `nodeId ${NODE_ID_RULE}`)
       const word = msg.nodeType === 'passive' ? 'PASSIVE' : 'SIMULTANEOUS'
       const line = `${word} READY ${msg.port} ${msg.maxInbound} ${msg.nodeId}`
-      if (msg.clearToken === undefined) return line
+      if (msg.clearToken === undefined) return signed(line, t, msg.proof)
       check(isClearToken(msg.clearToken), t, `clearToken ${CLEAR_TOKEN_RULE}`)
-      return `${line} ${msg.clearToken}`
+      return signed(`${line} ${msg.clearToken}`, t, msg.proof)
     }
     case 'SOURCE':
       check(isPort(msg.localPort), t, 'localPort must be 1..65535')
@@ -95,7 +113,11 @@ function formatClient(msg: ClientMessage): string {
       check(isNodeId(msg.targetNodeId), t, `targetNodeId ${NODE_ID_RULE}`)
       check(isNodeId(msg.nodeId), t, `nodeId ${NODE_ID_RULE}`)
       check(isPortList(msg.ports), t, `ports ${PORTS_RULE}`)
-      return `CANDIDATE ${msg.targetNodeId} ${msg.nodeId} ${PROTOCOL_TCP} ${msg.ports.join(' ')}`
+      return signed(
+        `CANDIDATE ${msg.targetNodeId} ${msg.nodeId} ${PROTOCOL_TCP} ${msg.ports.join(' ')}`,
+        t,
+        msg.proof,
+      )
     case 'ACCEPT':
       check(isToken(msg.punchId), t, `punchId ${TOKEN_RULE}`)
       check(isPortList(msg.ports), t, `ports ${PORTS_RULE}`)
@@ -105,10 +127,13 @@ function formatClient(msg: ClientMessage): string {
       check(isText(msg.reason, false), t, 'reason must be 1..256 printable ASCII, single-spaced, not padded')
       return `REJECT ${msg.punchId} ${msg.reason}`
     case 'CLEAR':
-      if (msg.nodeId === undefined && msg.clearToken === undefined) return 'CLEAR'
+      if (msg.nodeId === undefined && msg.clearToken === undefined) {
+        check(msg.proof === undefined, t, 'a proof needs nodeId and clearToken')
+        return 'CLEAR'
+      }
       check(isNodeId(msg.nodeId), t, `nodeId ${NODE_ID_RULE} (nodeId and clearToken go together)`)
       check(isClearToken(msg.clearToken), t, `clearToken ${CLEAR_TOKEN_RULE}`)
-      return `CLEAR ${msg.nodeId} ${msg.clearToken}`
+      return signed(`CLEAR ${msg.nodeId} ${msg.clearToken}`, t, msg.proof)
     case 'CHECK':
       check(isPort(msg.port), t, 'port must be 1..65535')
       check(isToken(msg.nonce), t, `nonce ${TOKEN_RULE}`)
@@ -135,11 +160,20 @@ function formatServer(msg: ServerMessage): string {
       check(isIp(msg.ip), t, 'ip is not an IP address')
       check(isPort(msg.port), t, 'port must be 1..65535')
       check(
-        Array.isArray(msg.extensions) && msg.extensions.every(isExtension),
+        Array.isArray(msg.extensions) && msg.extensions.every((e) => isExtension(e) && !isHelloField(e)),
         t,
-        'extensions must be printable ASCII words',
+        'extensions must be printable ASCII words, not nonce=/server= (use nonce, serverId)',
       )
-      const ext = msg.extensions.length > 0 ? ` ${msg.extensions.join(' ')}` : ''
+      const words = [...msg.extensions]
+      if (msg.serverId !== undefined) {
+        check(isServerId(msg.serverId), t, 'serverId must be 1..64 of [A-Za-z0-9_.:-]')
+        words.unshift(`${HELLO_SERVER_PREFIX}${msg.serverId}`)
+      }
+      if (msg.nonce !== undefined) {
+        check(isNonce(msg.nonce), t, 'nonce must be 16..64 of [A-Za-z0-9_-]')
+        words.unshift(`${HELLO_NONCE_PREFIX}${msg.nonce}`)
+      }
+      const ext = words.length > 0 ? ` ${words.join(' ')}` : ''
       return `HELLO ${PROTOCOL_NAME}/${msg.version} ${msg.ip} ${msg.port}${ext}`
     }
     case 'NODES':
@@ -205,6 +239,10 @@ function formatServer(msg: ServerMessage): string {
     default:
       throw RendezvousProtocolError.INVALID_MESSAGE(String((msg as { type?: unknown }).type), 'unknown type')
   }
+}
+
+function isHelloField(word: string): boolean {
+  return word.startsWith(HELLO_NONCE_PREFIX) || word.startsWith(HELLO_SERVER_PREFIX)
 }
 
 /**

@@ -25,7 +25,7 @@ export {
   RendezvousProtocolError,
   type RendezvousProtocolErrorCode,
 } from './errors.js'
-export { isClearToken, isIp, isNodeId, isPort, isToken } from './fields.js'
+export { isClearToken, isIp, isNodeId, isNonce, isPort, isServerId, isToken } from './fields.js'
 export { formatClientMessage, formatError, formatServerMessage } from './format.js'
 export type {
   AcceptMessage,
@@ -49,6 +49,7 @@ export type {
   PingMessage,
   PongMessage,
   PredictionSetMessage,
+  Proof,
   QuitMessage,
   ReachableMessage,
   ReadyMessage,
@@ -63,3 +64,13 @@ export { WIRE_ERROR_CODES } from './messages.js'
 export { formatNodeEntry, parseNodeEntry } from './node-entry.js'
 export { CLIENT_COMMANDS, type ParseOptions, parseClientMessage } from './parse-client.js'
 export { parseServerMessage, SERVER_COMMANDS } from './parse-server.js'
+export {
+  isProof,
+  isPublicKey,
+  isSignature,
+  proofFields,
+  SIGNABLE_COMMANDS,
+  type SignableMessage,
+  splitProof,
+  withoutProof,
+} from './proof.js'

@@ -3,6 +3,11 @@
  * word (plus a discriminating field where one word has several shapes). PROTOCOL.md documents the wire
  * form of each one.
  */
+import type { Proof } from './proof-types.js'
+import type { WireErrorCode } from './wire-errors.js'
+
+export type { Proof } from './proof-types.js'
+export { WIRE_ERROR_CODES, type WireErrorCode } from './wire-errors.js'
 
 /** The node types pyp2p knows that a server stores. */
 export type NodeType = 'passive' | 'simultaneous'
@@ -15,10 +20,14 @@ export type NodeId = string
 
 // ---------------------------------------------------------------- client -> server
 
-/** `BOOTSTRAP <n>`: ask for up to n (1..100) known passive nodes. Reply: `NODES`. */
+/**
+ * `BOOTSTRAP <n> [MARKED]`: ask for up to n (1..100) known nodes. Reply: `NODES`. With `MARKED` (only to
+ * a server whose `HELLO` carries a nonce) entries whose registration was not proven end in `:u`.
+ */
 export interface BootstrapMessage {
   readonly type: 'BOOTSTRAP'
   readonly count: number
+  readonly marked?: true
 }
 
 /**
@@ -34,6 +43,8 @@ export interface ReadyMessage {
   readonly maxInbound: number
   readonly nodeId: NodeId
   readonly clearToken?: string
+  /** `SIG <public-key> <signature>`: proves the node owns `nodeId` (PROTOCOL.md, "Proofs"). */
+  readonly proof?: Proof
 }
 
 /** `SOURCE TCP <local-port>`: ask which source port the server sees. Reply: `REMOTE TCP <port>`. */
@@ -48,6 +59,8 @@ export interface CandidateMessage {
   readonly targetNodeId: NodeId
   readonly nodeId: NodeId
   readonly ports: readonly number[]
+  /** Proves the sender owns `nodeId`, the candidate's id. */
+  readonly proof?: Proof
 }
 
 /** `ACCEPT <punch-id> TCP <q1> [q2 ...]`: the target agrees. Reply: `FIGHT` (sent to both sides). */
@@ -74,6 +87,8 @@ export interface ClearMessage {
   /** With `clearToken`: the registration to forget. Both or neither. */
   readonly nodeId?: NodeId
   readonly clearToken?: string
+  /** Only with `nodeId`: proves the sender owns it. */
+  readonly proof?: Proof
 }
 
 /**
@@ -145,6 +160,11 @@ export interface HelloMessage {
   readonly version: number
   readonly ip: IpAddress
   readonly port: number
+  /** `nonce=<nonce>`: fresh for this connection; what a proof signs. Absent from older servers. */
+  readonly nonce?: string
+  /** `server=<server-id>`: the server a proof is bound to. */
+  readonly serverId?: string
+  /** The other extension words (`nonce=`/`server=` are taken out into their fields). */
   readonly extensions: readonly string[]
 }
 
@@ -154,6 +174,8 @@ export interface NodeEntry {
   readonly nodeId: NodeId
   readonly ip: IpAddress
   readonly port: number
+  /** `:u` suffix (only after `BOOTSTRAP <n> MARKED`): the registration was not proven by a signature. */
+  readonly unproven?: true
 }
 
 /** `NODES <entry> ...` or `NODES EMPTY` (then `nodes` is empty). */
@@ -240,56 +262,3 @@ export type ServerMessage =
   | ErrorMessage
   | PingMessage
   | PongMessage
-
-/** The codes a v1 server sends in `ERROR` lines. A client must accept other `ERR_*` codes too. */
-export const WIRE_ERROR_CODES = [
-  /** The first word is not a command. The connection stays open. */
-  'ERR_UNKNOWN_COMMAND',
-  /** A known command with bad arguments. The connection stays open. */
-  'ERR_MALFORMED',
-  /** The line was over the limit; the server closes the connection after this. */
-  'ERR_LINE_TOO_LONG',
-  /** Too many lines too fast; the server closes the connection after this. */
-  'ERR_FLOOD',
-  /**
-   * The server, this IP or this network prefix has too many connections; closed after this. The text
-   * names the limit: `ip=<ip> limit=<n> ...`, `prefix=<prefix> limit=<n> ...` or, when the server is
-   * full and this prefix holds its fair share, `prefix=<prefix> share=<n> ...`.
-   */
-  'ERR_TOO_MANY_CONNECTIONS',
-  /**
-   * The server was full and this connection's network prefix held the most connections: it was closed
-   * to admit a client from another prefix (`prefix=<prefix> ...`). Closed after this; retry later.
-   */
-  'ERR_EVICTED',
-  /** The connection sent no complete line within the server's handshake timeout; closed after this. */
-  'ERR_HANDSHAKE_TIMEOUT',
-  /** Registering would exceed the nodes allowed per IP or in total. */
-  'ERR_TOO_MANY_NODES',
-  /** The target has too many pending candidates. */
-  'ERR_TOO_MANY_CANDIDATES',
-  /** `CANDIDATE` names a node that is not registered as simultaneous (or is the sender itself). */
-  'ERR_NO_SUCH_NODE',
-  /** `ACCEPT`/`REJECT` names a punch that does not exist (any more) or is not this connection's. */
-  'ERR_NO_SUCH_PUNCH',
-  /** The target sent `REJECT`. Carries `punch=<id>`. */
-  'ERR_PUNCH_REJECTED',
-  /** The target did not answer a `CHALLENGE` in time. Carries `punch=<id>`. */
-  'ERR_PUNCH_TIMEOUT',
-  /** The other side of a punch disconnected before `FIGHT`. Carries `punch=<id>`. */
-  'ERR_PEER_GONE',
-  /** The connection sent nothing for too long; closed after this. */
-  'ERR_IDLE_TIMEOUT',
-  /** The node's registration outlived the node lifetime; closed after this. */
-  'ERR_NODE_EXPIRED',
-  /** Another connection registered the same node id; this one is no longer registered. */
-  'ERR_REPLACED',
-  /** The server is shutting down; closed after this. */
-  'ERR_SHUTTING_DOWN',
-  /** Too many `CHECK`s from this IP lately, or running on the whole server; retry later. Stays open. */
-  'ERR_RATE_LIMITED',
-  /** A bug in the server; the connection stays open. */
-  'ERR_INTERNAL',
-] as const
-
-export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number]

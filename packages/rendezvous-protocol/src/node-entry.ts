@@ -2,12 +2,12 @@
  * One entry of a `NODES` reply: `<type>:<node-id>:<ip>:<port>`, with an IPv6 address in brackets
  * (`p:<id>:[::1]:8000`). pyp2p's form was `p:IP:PORT`; the node id is new in v1.
  */
-import { NODE_TYPE_LETTERS } from './constants.js'
+import { NODE_TYPE_LETTERS, UNPROVEN_MARKER } from './constants.js'
 import { RendezvousProtocolError } from './errors.js'
 import { isIp, isNodeId, isPort, parseDecimal, parseNodeId } from './fields.js'
 import type { NodeEntry, NodeType } from './messages.js'
 
-const ENTRY_RE = /^([a-z]):([0-9a-fA-F]+):(\[[0-9A-Fa-f:.]+\]|[0-9.]+):([0-9]+)$/
+const ENTRY_RE = /^([a-z]):([0-9a-fA-F]+):(\[[0-9A-Fa-f:.]+\]|[0-9.]+):([0-9]+)(?::([a-z]))?$/
 
 function nodeTypeOf(letter: string): NodeType | undefined {
   if (letter === NODE_TYPE_LETTERS.passive) return 'passive'
@@ -24,8 +24,12 @@ export function formatNodeEntry(entry: NodeEntry): string {
   }
   if (!isIp(entry.ip)) throw RendezvousProtocolError.INVALID_MESSAGE('NODES', 'ip is not an IP address')
   if (!isPort(entry.port)) throw RendezvousProtocolError.INVALID_MESSAGE('NODES', 'port must be 1..65535')
+  if (entry.unproven !== undefined && entry.unproven !== true) {
+    throw RendezvousProtocolError.INVALID_MESSAGE('NODES', 'unproven must be true or absent')
+  }
   const ip = entry.ip.includes(':') ? `[${entry.ip}]` : entry.ip
-  return `${letter}:${entry.nodeId}:${ip}:${entry.port}`
+  const mark = entry.unproven === true ? `:${UNPROVEN_MARKER}` : ''
+  return `${letter}:${entry.nodeId}:${ip}:${entry.port}${mark}`
 }
 
 /**
@@ -50,5 +54,7 @@ export function parseNodeEntry(word: string, line: string = word): NodeEntry {
   }
   const port = parseDecimal(m[4], 1, 65_535)
   if (port === undefined) throw RendezvousProtocolError.MALFORMED('NODES', 'port must be 1..65535', line)
-  return { nodeType, nodeId, ip, port }
+  if (m[5] === undefined) return { nodeType, nodeId, ip, port }
+  if (m[5] !== UNPROVEN_MARKER) throw RendezvousProtocolError.MALFORMED('NODES', 'unknown entry marker', line)
+  return { nodeType, nodeId, ip, port, unproven: true }
 }

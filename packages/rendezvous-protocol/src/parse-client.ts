@@ -4,6 +4,7 @@
  * (`ERR_UNKNOWN_COMMAND`, `ERR_MALFORMED`, `ERR_LINE_TOO_LONG`) and nothing else.
  */
 import {
+  BOOTSTRAP_MARKED_WORD,
   MAX_BOOTSTRAP_NODES,
   MAX_CLIENT_LINE_LENGTH,
   MAX_INBOUND_LIMIT,
@@ -13,7 +14,9 @@ import {
 import { RendezvousProtocolError } from './errors.js'
 import { isClearToken, isText, isToken, parseDecimal, parseNodeId, parsePortList } from './fields.js'
 import type { ClientMessage } from './messages.js'
-import { startParse } from './split.js'
+import { SIGNABLE_COMMANDS, splitProof } from './proof.js'
+import type { Proof } from './proof-types.js'
+import { type LineParse, startParse } from './split.js'
 
 export interface ParseOptions {
   /** Longest accepted line. Default: {@link MAX_CLIENT_LINE_LENGTH} (client lines). */
@@ -39,14 +42,29 @@ export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
 
 const CLEAR_TOKEN_RULE = `clear token must be ${MIN_CLEAR_TOKEN_LENGTH}..64 of [A-Za-z0-9_-]`
 
+const PROOF_RULE = 'SIG must be followed by a public key (43 base64url) and a signature (86 base64url), last'
+
 export function parseClientMessage(line: string, options: ParseOptions = {}): ClientMessage {
-  const { words, command, bad, arity } = startParse(line, options.maxLineLength ?? MAX_CLIENT_LINE_LENGTH)
+  const parsed = startParse(line, options.maxLineLength ?? MAX_CLIENT_LINE_LENGTH)
+  const { command, bad } = parsed
+  if (command === undefined || !SIGNABLE_COMMANDS.has(command)) return parseUnsigned(line, parsed)
+  const { words, proof } = splitProof(parsed.words)
+  if (proof === 'malformed') throw bad(PROOF_RULE)
+  const msg = parseUnsigned(line, { ...parsed, words: [...words] })
+  if (proof === undefined) return msg
+  if (msg.type === 'CLEAR' && msg.nodeId === undefined) throw bad('a proof needs <node-id> <clear-token>')
+  return { ...msg, proof } as ClientMessage & { proof: Proof }
+}
+
+function parseUnsigned(line: string, { words, command, bad, arity }: LineParse): ClientMessage {
   switch (command) {
     case 'BOOTSTRAP': {
-      arity(2)
+      if (words.length !== 2 && words.length !== 3) throw bad('expected <n> [MARKED]')
       const count = parseDecimal(words[1], 1, MAX_BOOTSTRAP_NODES)
       if (count === undefined) throw bad(`n must be an integer 1..${MAX_BOOTSTRAP_NODES}`)
-      return { type: 'BOOTSTRAP', count }
+      if (words.length === 2) return { type: 'BOOTSTRAP', count }
+      if (words[2] !== BOOTSTRAP_MARKED_WORD) throw bad(`expected ${BOOTSTRAP_MARKED_WORD} after <n>`)
+      return { type: 'BOOTSTRAP', count, marked: true }
     }
     case 'PASSIVE':
     case 'SIMULTANEOUS': {

@@ -14,15 +14,32 @@ export const text = fc
   .stringMatching(/^[\x21-\x7e]{1,20}( [\x21-\x7e]{1,20}){0,8}$/)
   .filter((s) => !s.startsWith('punch='))
 
-export const nodeEntry: fc.Arbitrary<NodeEntry> = fc.record({
-  nodeType: fc.constantFrom('passive' as const, 'simultaneous' as const),
-  nodeId,
-  ip,
-  port,
-})
+const b64url = (n: number) =>
+  fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('base64url'))
+export const proof = fc.record({ publicKey: b64url(32), signature: b64url(64) })
+export const nonce = fc.stringMatching(/^[A-Za-z0-9_-]{16,64}$/)
+export const serverId = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/)
+
+export const nodeEntry: fc.Arbitrary<NodeEntry> = fc.record(
+  {
+    nodeType: fc.constantFrom('passive' as const, 'simultaneous' as const),
+    nodeId,
+    ip,
+    port,
+    unproven: fc.constant(true as const),
+  },
+  { requiredKeys: ['nodeType', 'nodeId', 'ip', 'port'] },
+)
 
 export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
-  fc.record({ type: fc.constant('BOOTSTRAP' as const), count: fc.integer({ min: 1, max: 100 }) }),
+  fc.record(
+    {
+      type: fc.constant('BOOTSTRAP' as const),
+      count: fc.integer({ min: 1, max: 100 }),
+      marked: fc.constant(true as const),
+    },
+    { requiredKeys: ['type', 'count'] },
+  ),
   fc.record(
     {
       type: fc.constant('READY' as const),
@@ -31,15 +48,22 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
       maxInbound: fc.integer({ min: 0, max: 65_535 }),
       nodeId,
       clearToken,
+      proof,
     },
     { requiredKeys: ['type', 'nodeType', 'port', 'maxInbound', 'nodeId'] },
   ),
   fc.record({ type: fc.constant('SOURCE' as const), localPort: port }),
-  fc.record({ type: fc.constant('CANDIDATE' as const), targetNodeId: nodeId, nodeId, ports }),
+  fc.record(
+    { type: fc.constant('CANDIDATE' as const), targetNodeId: nodeId, nodeId, ports, proof },
+    { requiredKeys: ['type', 'targetNodeId', 'nodeId', 'ports'] },
+  ),
   fc.record({ type: fc.constant('ACCEPT' as const), punchId: token, ports }),
   fc.record({ type: fc.constant('REJECT' as const), punchId: token, reason: text }),
   fc.constant({ type: 'CLEAR' as const }),
-  fc.record({ type: fc.constant('CLEAR' as const), nodeId, clearToken }),
+  fc.record(
+    { type: fc.constant('CLEAR' as const), nodeId, clearToken, proof },
+    { requiredKeys: ['type', 'nodeId', 'clearToken'] },
+  ),
   fc.record({ type: fc.constant('CHECK' as const), port, nonce: token }),
   fc.record({
     type: fc.constant('INBOUND' as const),
@@ -50,13 +74,21 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
 )
 
 export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
-  fc.record({
-    type: fc.constant('HELLO' as const),
-    version: fc.integer({ min: 1, max: 9999 }),
-    ip,
-    port,
-    extensions: fc.array(fc.stringMatching(/^[\x21-\x7e]{1,64}$/), { maxLength: 3 }),
-  }),
+  fc.record(
+    {
+      type: fc.constant('HELLO' as const),
+      version: fc.integer({ min: 1, max: 9999 }),
+      ip,
+      port,
+      nonce,
+      serverId,
+      extensions: fc.array(
+        fc.stringMatching(/^[\x21-\x7e]{1,64}$/).filter((e) => !/^(nonce|server)=/.test(e)),
+        { maxLength: 3 },
+      ),
+    },
+    { requiredKeys: ['type', 'version', 'ip', 'port', 'extensions'] },
+  ),
   fc.record({ type: fc.constant('NODES' as const), nodes: fc.array(nodeEntry, { maxLength: 100 }) }),
   fc.record({
     type: fc.constant('OK' as const),

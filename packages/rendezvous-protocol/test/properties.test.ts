@@ -10,8 +10,13 @@ import {
   parseClientMessage,
   parseDialBackLine,
   parseServerMessage,
+  type SignableMessage,
+  withoutProof,
 } from '../src/index.js'
-import { clientMessage, serverMessage, token } from './arbitraries.js'
+import { clientMessage, proof, serverMessage, token } from './arbitraries.js'
+
+const KEY = Buffer.alloc(32, 7).toString('base64url')
+const SIGNATURE = Buffer.alloc(64, 9).toString('base64url')
 
 /** Runs `fn`; passes when it returns or throws a RendezvousProtocolError, fails on anything else. */
 function onlyTypedErrors(fn: () => unknown): boolean {
@@ -81,6 +86,16 @@ const wordy = fc
         `p:${'ab'.repeat(20)}:1.2.3.4:80`,
         `p:${'ab'.repeat(20)}:[::1]:80`,
         `p:${'ab'.repeat(20)}:::1:80`,
+        `p:${'ab'.repeat(20)}:1.2.3.4:80:u`,
+        `p:${'ab'.repeat(20)}:1.2.3.4:80:x`,
+        'SIG',
+        'MARKED',
+        KEY,
+        SIGNATURE,
+        `${KEY}B`,
+        `nonce=${'n'.repeat(22)}`,
+        'nonce=short',
+        'server=s1',
       ),
       fc.string({ maxLength: 12 }),
     ),
@@ -117,6 +132,46 @@ describe('round trip', () => {
         expect(sl.length).toBeLessThanOrEqual(16 * 1024)
         expect(/[\r\n]/.test(cl + sl)).toBe(false)
       }),
+    )
+  })
+})
+
+describe('proofs', () => {
+  const signable = clientMessage.filter(
+    (m): m is SignableMessage =>
+      m.type === 'READY' || m.type === 'CANDIDATE' || (m.type === 'CLEAR' && m.nodeId !== undefined),
+  )
+
+  it('a damaged proof is ERR_MALFORMED, never another message', () => {
+    const damage = fc.oneof(
+      fc.constant((k: string, s: string) => `${k.slice(1)} ${s}`),
+      fc.constant((k: string, s: string) => `${k} ${s.slice(1)}`),
+      fc.constant((k: string, s: string) => `${k}= ${s}`),
+      fc.constant((k: string, s: string) => `${k.slice(0, -1)}B ${s}`),
+      fc.constant((k: string, s: string) => `${k} ${s.slice(0, -1)}B`),
+      fc.constant((k: string, s: string) => `${s} ${k}`),
+      fc.constant((k: string, _s: string) => k),
+      fc.constant((k: string, s: string) => `${k} ${s} 1`),
+    )
+    fc.assert(
+      fc.property(signable, proof, damage, (m, p, dmg) => {
+        const { proof: _p, ...bare } = m as typeof m & { proof?: unknown }
+        const line = `${formatClientMessage(bare as typeof m)} SIG ${dmg(p.publicKey, p.signature)}`
+        expect(() => parseClientMessage(line)).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED' }))
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('the signed line is the formatted message without its proof', () => {
+    fc.assert(
+      fc.property(signable, proof, (m, p) => {
+        const line = formatClientMessage({ ...m, proof: p } as typeof m)
+        const parsed = parseClientMessage(line) as SignableMessage
+        expect(parsed.proof).toEqual(p)
+        expect(line).toBe(`${formatClientMessage(withoutProof(parsed))} SIG ${p.publicKey} ${p.signature}`)
+      }),
+      { numRuns: 1000 },
     )
   })
 })
