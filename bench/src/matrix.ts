@@ -7,15 +7,17 @@
  * then closing the connection. Nodes are started once (start, NAT detection and port mapping are not in
  * the times); trials run one after the other so they do not share the CPU.
  *
- *   npm run bench:matrix -- [--trials 10] [--cell public:drop] [--net-type direct|p2p] [--reverse-budget 5] [--debug]
+ *   npm run bench:matrix -- [--trials 10] [--cell public:drop] [--net-type both|direct|p2p] [--reverse-budget 5] [--debug]
  *
- * `--net-type p2p` (the Net default) shows the original's rule that a p2p net never punches: cone nodes
- * are active there. Reverse trials past `--reverse-budget` (default @pyp2p/unl's REVERSE_PER_SENDER, 5
- * per sender per minute, which targets enforce) use a fresh dialler on the same host.
+ * `--net-type both` (the default) runs the matrix in a `direct` net, then again with fresh nodes in a
+ * `p2p` net (the Net default), and prints each dialler's p2p row beside its direct row: since issue 18
+ * a p2p net punches too, so both should show the same methods. Reverse trials past `--reverse-budget`
+ * (default @pyp2p/unl's REVERSE_PER_SENDER, 5 per sender per minute, which targets enforce) use a fresh
+ * dialler on the same host.
  *
- * Prints a 5×5 table (rows: dialler, columns: target; each cell the method and the median time to the
- * first line, or the failure code) and one row per cell with success counts and p50/p95 of both times.
- * Writes bench/results/matrix.json.
+ * Prints a table (rows: dialler and net type, columns: target; each cell the method and the median time
+ * to the first line, or the failure code) and one row per cell with success counts and p50/p95 of both
+ * times. Writes bench/results/matrix.json.
  */
 import { parseArgs } from 'node:util'
 import { createLab } from '@pyp2p/netlab'
@@ -43,7 +45,7 @@ const { values } = parseArgs({
     trials: { type: 'string', default: '10' },
     cell: { type: 'string' },
     'reverse-budget': { type: 'string', default: String(REVERSE_PER_SENDER) },
-    'net-type': { type: 'string', default: 'direct' },
+    'net-type': { type: 'string', default: 'both' },
     debug: { type: 'boolean', default: false },
   },
 })
@@ -54,7 +56,9 @@ const REVERSE_BUDGET = Number(values['reverse-budget'])
 if (!Number.isSafeInteger(REVERSE_BUDGET) || REVERSE_BUDGET < 1)
   throw new TypeError('--reverse-budget must be a positive integer')
 const NET_TYPE = values['net-type']
-if (NET_TYPE !== 'direct' && NET_TYPE !== 'p2p') throw new TypeError('--net-type must be direct or p2p')
+if (NET_TYPE !== 'direct' && NET_TYPE !== 'p2p' && NET_TYPE !== 'both')
+  throw new TypeError('--net-type must be both, direct or p2p')
+const NET_TYPES = NET_TYPE === 'both' ? (['direct', 'p2p'] as const) : ([NET_TYPE] as const)
 const ONLY = values.cell?.split(':') as [Kind, Kind] | undefined
 if (ONLY !== undefined && !(ONLY.length === 2 && ONLY.every((k) => (KINDS as readonly string[]).includes(k))))
   throw new TypeError(`--cell must be <dialler>:<target>, each one of ${KINDS.join(', ')}`)
@@ -72,14 +76,17 @@ const round = (x: number | undefined): number | undefined =>
 const lab = await createLab(matrixSpec())
 let matrix: Matrix | undefined
 const extra: MatrixNode[] = []
-try {
+
+/** The matrix in one kind of net, on fresh nodes: their start reports, the table rows and the cells. */
+async function run(netType: 'direct' | 'p2p') {
   const t0 = performance.now()
-  matrix = await startMatrix(lab, { debug: values.debug, net: { netType: NET_TYPE } })
+  matrix = await startMatrix(lab, { debug: values.debug, net: { netType } })
   const startMs = performance.now() - t0
   const nodes = SIDES.flatMap((side) =>
     KINDS.map((kind) => {
       const { report } = matrix!.nodes[side][kind]
       return {
+        net: netType,
         node: `${kind}/${side}`,
         nodeType: report.nodeType,
         natType: report.natType,
@@ -90,13 +97,16 @@ try {
       }
     }),
   )
-  printTable(`nodes after start() (all ten started in ${Math.round(startMs)} ms, in parallel)`, nodes)
+  printTable(
+    `${netType} net: nodes after start() (all ten started in ${Math.round(startMs)} ms, in parallel)`,
+    nodes,
+  )
 
   const grid: Record<string, unknown>[] = []
   const cells: Record<string, unknown>[] = []
   let freshDiallers = 0
   for (const from of KINDS) {
-    const row: Record<string, unknown> = { 'dialler \\ target': from }
+    const row: Record<string, unknown> = { 'dialler \\ target': `${from} (${netType})` }
     for (const to of KINDS) {
       if (ONLY !== undefined && (ONLY[0] !== from || ONLY[1] !== to)) continue
       let dialler = matrix.nodes.a[from]
@@ -108,17 +118,14 @@ try {
         // The target acts on REVERSE_PER_SENDER requests per sender per minute: a reverse trial past
         // that would time the rate limit, not the method. A fresh node on the same host is a new sender
         // (between two passive nodes it may also be the other role: the master dials, see expectedCell).
-        if (expectedCell(dialler, target, NET_TYPE) === 'reverse' && reverseSent >= REVERSE_BUDGET) {
-          dialler = await startNode(lab, matrix.server, dialler, {
-            debug: values.debug,
-            net: { netType: NET_TYPE },
-          })
+        if (expectedCell(dialler, target) === 'reverse' && reverseSent >= REVERSE_BUDGET) {
+          dialler = await startNode(lab, matrix.server, dialler, { debug: values.debug, net: { netType } })
           extra.push(dialler)
           freshDiallers++
           reverseSent = 0
         }
-        expected.add(expectedCell(dialler, target, NET_TYPE))
-        if (expectedCell(dialler, target, NET_TYPE) === 'reverse') reverseSent++
+        expected.add(expectedCell(dialler, target))
+        if (expectedCell(dialler, target) === 'reverse') reverseSent++
         outcomes.push(await attempt(dialler, target, { close: true }))
       }
       const counts: Record<string, number> = {}
@@ -150,6 +157,7 @@ try {
           ? failures.map((f) => f.slice(5)).join('/')
           : `${connected.join(', ')}${failed.length > 0 ? ` (${ok.length}/${TRIALS} ok)` : ''}`
       cells.push({
+        net: netType,
         from,
         to,
         expected: [...expected].join('/'),
@@ -172,8 +180,22 @@ try {
     }
     if (Object.keys(row).length > 1) grid.push(row)
   }
+  await stopMatrix(matrix, extra.splice(0))
+  matrix = undefined
+  return { nodes, grid, cells, freshDiallers }
+}
+
+try {
+  const runs: Awaited<ReturnType<typeof run>>[] = []
+  for (const netType of NET_TYPES) runs.push(await run(netType))
+  // Each dialler's rows side by side: direct, then p2p.
+  const grid = KINDS.flatMap((from) =>
+    runs.map((r) => r.grid.find((row) => String(row['dialler \\ target']).startsWith(`${from} (`))),
+  ).filter((row) => row !== undefined)
+  const cells = runs.flatMap((r) => r.cells)
+  const freshDiallers = runs.reduce((n, r) => n + r.freshDiallers, 0)
   printTable(
-    `NAT matrix (${NET_TYPE} net): method and median time from unl.connect() to the first line, ${TRIALS} trials per cell` +
+    `NAT matrix (${NET_TYPES.join(' and ')} net): method and median time from unl.connect() to the first line, ${TRIALS} trials per cell` +
       ` (${freshDiallers} fresh diallers for reverse trials past ${REVERSE_BUDGET} per pair)`,
     grid,
   )
@@ -187,11 +209,11 @@ try {
   const file = await writeResults('matrix', {
     date: new Date().toISOString(),
     trials: TRIALS,
-    netType: NET_TYPE,
+    netTypes: NET_TYPES,
     reverseBudget: REVERSE_BUDGET,
     freshDiallers,
     note: 'rows dial columns (side a -> side b); times in ms from the connect command to the first line received',
-    nodes,
+    nodes: runs.flatMap((r) => r.nodes),
     grid,
     cells,
   })

@@ -6,9 +6,12 @@
  *   reply (plain), p50 and p99;
  * - lines/s at 16 B, 100 B and 4 KiB: @pyp2p/framing's LineSocket over a SecureStream vs over the raw
  *   socket (LineSocket corks the lines of one tick, so they leave as one encrypted frame);
- * - memory per idle connection end (heap + external after GC, measured first), both wrapped in LineSocket.
+ * - memory per idle connection end (heap + external after GC, measured first), both wrapped in LineSocket;
+ * - time to first line through @pyp2p/net: `net.unl.connect()` between two started Nets on loopback
+ *   (`secure: true`, the default, vs `secure: false`) until the peer has read the first line, p50/p99.
+ *   (The same through a lab punch is not measured here: bench:matrix runs the lab.)
  *
- *   pnpm --filter @pyp2p/bench run secure [--handshakes 300] [--runs 3] [--idle 200]
+ *   pnpm --filter @pyp2p/bench run secure [--handshakes 300] [--runs 3] [--idle 200] [--firstlines 200]
  *
  * Writes bench/results/secure.json.
  */
@@ -19,6 +22,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { LineSocket } from '@pyp2p/framing'
 import { NodeIdentity } from '@pyp2p/identity'
+import { Net } from '@pyp2p/net'
 import { secureInbound, secureOutbound } from '@pyp2p/secure'
 import { printTable, writeResults } from './report.js'
 
@@ -27,8 +31,10 @@ const { values } = parseArgs({
     handshakes: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
     idle: { type: 'string', default: '300' },
+    firstlines: { type: 'string', default: '200' },
   },
 })
+const FIRST_LINES = Number(values.firstlines)
 const HANDSHAKES = Number(values.handshakes)
 const RUNS = Number(values.runs)
 const IDLE = Number(values.idle)
@@ -175,6 +181,44 @@ async function memoryPerEnd(mode: Mode, port: number, wake: () => Promise<Socket
   return (after - before) / (2 * IDLE)
 }
 
+/** `net.unl.connect()` to a started Net until it has read the first line, ms: p50 and p99. */
+async function netFirstLine(mode: Mode): Promise<{ p50: number; p99: number }> {
+  const options = {
+    netType: 'direct',
+    nodeType: 'passive',
+    passiveBind: '127.0.0.1',
+    passivePort: 0,
+    enableForwarding: false,
+    secure: mode === 'secure',
+    maxInbound: 100_000,
+    maxOutbound: 100_000,
+  } as const
+  const a = new Net(options)
+  const b = new Net(options)
+  await a.start()
+  await b.start()
+  let arrived: ((line: string) => void) | undefined
+  a.on('connection', (con) => {
+    void con.readLine().then((line) => arrived?.(line))
+  })
+  const times: number[] = []
+  for (let i = 0; i < FIRST_LINES; i++) {
+    const got = new Promise<string>((resolve) => {
+      arrived = resolve
+    })
+    const start = performance.now()
+    const con = await b.unl.connect(a.unl.value)
+    con.sendLine('first')
+    await got
+    times.push(performance.now() - start)
+    con.close()
+    await con.closed
+  }
+  await Promise.all([a.stop(), b.stop()])
+  times.sort((x, y) => x - y)
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) }
+}
+
 const { server, port, wake } = await listening()
 const rows: Record<string, unknown>[] = []
 // Memory first, before the throughput runs leave garbage and buffers behind; a warm-up round of each
@@ -202,6 +246,22 @@ rows.push({
   plain: hs.plain.p99,
   secure: hs.secure.p99,
   ratio: hs.secure.p99 / hs.plain.p99,
+})
+const first: Record<Mode, { p50: number; p99: number }> = {
+  plain: await netFirstLine('plain'),
+  secure: await netFirstLine('secure'),
+}
+rows.push({
+  metric: 'net: connect to first line p50 (ms)',
+  plain: first.plain.p50,
+  secure: first.secure.p50,
+  ratio: first.secure.p50 / first.plain.p50,
+})
+rows.push({
+  metric: 'net: connect to first line p99 (ms)',
+  plain: first.plain.p99,
+  secure: first.secure.p99,
+  ratio: first.secure.p99 / first.plain.p99,
 })
 for (const [lineBytes, lines] of SIZES) {
   const results: Record<Mode, number[]> = { plain: [], secure: [] }

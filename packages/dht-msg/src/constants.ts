@@ -89,3 +89,40 @@ export const CHALLENGE_BYTES = 32
 
 /** Open relay connections at most (authenticated or still in the handshake). */
 export const MAX_RELAY_CONNECTIONS = 10_000
+
+/**
+ * Queued messages from one sender node id, to all recipients together. Node ids cost nothing to make,
+ * so this only stops one careless sender; the per-prefix limits below stop an attacker.
+ */
+export const MAX_QUEUED_PER_SENDER = 1_000
+
+/**
+ * One sender network prefix (IPv4 /24, IPv6 /48) may fill 1/PREFIX_NODE_SHARE of one recipient's queue:
+ * filling an offline node's queue takes four networks, not four node ids.
+ */
+export const PREFIX_NODE_SHARE = 4
+export const MAX_QUEUED_PER_PREFIX_PER_NODE = MAX_QUEUED_PER_NODE / PREFIX_NODE_SHARE
+
+/**
+ * One sender prefix may fill 1/PREFIX_SHARE of the relay (messages and bytes), so sixteen networks are
+ * needed to fill it (libp2p circuit relay v2 likewise caps reservations per peer and per IP inside its
+ * total).
+ */
+export const PREFIX_SHARE = 16
+export const MAX_QUEUED_PER_PREFIX = MAX_QUEUED_TOTAL / PREFIX_SHARE
+export const MAX_QUEUED_BYTES_PER_PREFIX = MAX_QUEUED_BYTES / PREFIX_SHARE
+
+/** Sends per sender network prefix: four addresses' worth of the per-address limit. */
+export const PREFIX_BURST = 4 * IP_BURST
+export const PREFIX_RATE_PER_SECOND = 4 * IP_RATE_PER_SECOND
+
+/** Authentication attempts per network prefix: four addresses' worth. */
+export const AUTH_PREFIX_BURST = 4 * AUTH_BURST
+export const AUTH_PREFIX_RATE_PER_SECOND = 4 * AUTH_RATE_PER_SECOND
+
+/**
+ * Open relay connections from one IP (an IPv6 /64) and from one network prefix (IPv4 /24, IPv6 /48):
+ * @pyp2p/limits' defaults (a NAT of a few hundred nodes; four such addresses per prefix).
+ */
+export const MAX_RELAY_CONNECTIONS_PER_IP = 256
+export const MAX_RELAY_CONNECTIONS_PER_PREFIX = 1_024

@@ -37,10 +37,16 @@ export const WIRE_CODES: ReadonlySet<string> = new Set<RelayErrorCode>([
 export class RelayError extends Error {
   override readonly name = 'RelayError'
   readonly code: RelayErrorCode
+  /**
+   * On the relay, the name of the limit that refused a request (`queue.per-prefix`, `rate.sender`...),
+   * as counted in its stats; undefined otherwise. Not sent on the wire (the text names the prefix).
+   */
+  readonly limit: string | undefined
 
-  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown; limit?: string }) {
     super(message, options)
     this.code = code
+    this.limit = options?.limit
   }
 
   static AUTH_FAILED(detail: string): RelayError {
@@ -61,17 +67,20 @@ export class RelayError extends Error {
       `Invalid node id ${JSON.stringify(value.slice(0, 60))}: expected 40 lowercase hex characters`,
     )
   }
-  static QUEUE_FULL(nodeId: string, limit: number, what = 'messages'): RelayError {
+  static QUEUE_FULL(nodeId: string, limit: number, what = 'messages', name = 'queue.per-node'): RelayError {
     return new RelayError(
       'ERR_QUEUE_FULL',
       `The queue for ${nodeId} is full (${limit} ${what}): try again after the node has read its messages`,
+      { limit: name },
     )
   }
-  static RELAY_FULL(detail: string): RelayError {
-    return new RelayError('ERR_RELAY_FULL', `The relay is full (${detail}): try again later`)
+  static RELAY_FULL(detail: string, name = 'relay.full'): RelayError {
+    return new RelayError('ERR_RELAY_FULL', `The relay is full (${detail}): try again later`, { limit: name })
   }
-  static RATE_LIMITED(what: string): RelayError {
-    return new RelayError('ERR_RATE_LIMITED', `Too many requests from this ${what}: slow down`)
+  static RATE_LIMITED(what: string, name = `rate.${what.replace(/ /g, '-')}`): RelayError {
+    return new RelayError('ERR_RATE_LIMITED', `Too many requests from this ${what}: slow down`, {
+      limit: name,
+    })
   }
   static OUTGOING_QUEUE_FULL(limit: number): RelayError {
     return new RelayError(
@@ -85,8 +94,12 @@ export class RelayError extends Error {
   static BAD_LINE(detail: string): RelayError {
     return new RelayError('ERR_BAD_LINE', `Malformed line: ${detail}`)
   }
-  static PROTOCOL(detail: string): RelayError {
-    return new RelayError('ERR_PROTOCOL', `Relay protocol error: ${detail}`)
+  static PROTOCOL(detail: string, limit?: string): RelayError {
+    return new RelayError(
+      'ERR_PROTOCOL',
+      `Relay protocol error: ${detail}`,
+      limit === undefined ? undefined : { limit },
+    )
   }
   static REPLACED(): RelayError {
     return new RelayError(

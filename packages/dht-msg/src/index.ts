@@ -24,9 +24,10 @@
  * await server.close()
  * ```
  */
+
+export { isNodeId, NodeIdentity, nodeIdFromPublicKey } from '@pyp2p/identity'
 export * from './constants.js'
 export { RelayError, type RelayErrorCode } from './errors.js'
-export { isNodeId, NodeIdentity, nodeIdFromPublicKey } from './identity.js'
 export {
   type ClientLine,
   formatHello,

@@ -1,26 +1,37 @@
 /**
  * Where the relay keeps messages until their recipient ACKs them. The default keeps them in memory; a
- * persistent store implements the same interface.
+ * persistent store implements the same interface. The memory store shares its queues fairly: besides
+ * the per-recipient, per-pair and total limits, one sender node id and one sender network prefix may
+ * hold only their share (sender-shares.ts).
  */
+import type { PrefixLengths } from '@pyp2p/limits'
+import {
+  MAX_QUEUED_BYTES_PER_PREFIX,
+  MAX_QUEUED_PER_PREFIX,
+  MAX_QUEUED_PER_PREFIX_PER_NODE,
+  MAX_QUEUED_PER_SENDER,
+} from './constants.js'
 import { RelayError } from './errors.js'
+import { SenderShares } from './sender-shares.js'
+import type { StoredMessage } from './stored-message.js'
 
-export interface StoredMessage {
-  to: string
-  from: string
-  /** Chosen by the sender; unique per sender. */
-  id: string
-  /** base64url, as received. */
-  payload: string
-  /** The sender's address as the relay saw it. */
-  fromAddress: string
-  expiresAt: number
-}
+export type { StoredMessage } from './stored-message.js'
 
 export interface StoreLimits {
   maxPerNode: number
   maxPerPair: number
   maxTotal: number
   maxBytes: number
+  /** Messages from one sender node id. Default MAX_QUEUED_PER_SENDER (1,000). */
+  maxPerSender?: number
+  /** Messages from one sender prefix (IPv4 /24, IPv6 /48). Default MAX_QUEUED_PER_PREFIX (6,250). */
+  maxPerPrefix?: number
+  /** Payload bytes from one sender prefix. Default MAX_QUEUED_BYTES_PER_PREFIX (4 MiB). */
+  maxBytesPerPrefix?: number
+  /** Messages from one sender prefix to one recipient. Default MAX_QUEUED_PER_PREFIX_PER_NODE (25). */
+  maxPerPrefixPerNode?: number
+  /** Prefix lengths (default IPv4 /24, IPv6 /48, an IPv6 /64 as one address). */
+  prefixLengths?: PrefixLengths
 }
 
 export interface MessageStore {
@@ -44,11 +55,21 @@ export class MemoryMessageStore implements MessageStore {
   readonly #limits: StoreLimits
   readonly #queues = new Map<string, Map<string, StoredMessage>>()
   readonly #pairCounts = new Map<string, number>()
+  readonly #shares: SenderShares
   #size = 0
   #bytes = 0
 
   constructor(limits: StoreLimits) {
     this.#limits = limits
+    this.#shares = new SenderShares({
+      // Absolute defaults (the shares of the default totals): a store built with smaller totals and
+      // no shares behaves as before shares existed; set the shares with the totals.
+      maxPerSender: limits.maxPerSender ?? MAX_QUEUED_PER_SENDER,
+      maxPerPrefix: limits.maxPerPrefix ?? MAX_QUEUED_PER_PREFIX,
+      maxBytesPerPrefix: limits.maxBytesPerPrefix ?? MAX_QUEUED_BYTES_PER_PREFIX,
+      maxPerPrefixPerNode: limits.maxPerPrefixPerNode ?? MAX_QUEUED_PER_PREFIX_PER_NODE,
+      ...(limits.prefixLengths === undefined ? {} : { lengths: limits.prefixLengths }),
+    })
   }
 
   get size(): number {
@@ -71,16 +92,27 @@ export class MemoryMessageStore implements MessageStore {
     const pair = `${m.from}>${m.to}`
     if ((q?.size ?? 0) >= this.#limits.maxPerNode) throw RelayError.QUEUE_FULL(m.to, this.#limits.maxPerNode)
     if ((this.#pairCounts.get(pair) ?? 0) >= this.#limits.maxPerPair) {
-      throw RelayError.QUEUE_FULL(m.to, this.#limits.maxPerPair, 'messages from this sender')
+      throw RelayError.QUEUE_FULL(
+        m.to,
+        this.#limits.maxPerPair,
+        'messages from this sender',
+        'queue.per-pair',
+      )
     }
-    if (this.#size >= this.#limits.maxTotal) throw RelayError.RELAY_FULL(`${this.#limits.maxTotal} messages`)
+    const prefix = this.#shares.prefixOf(m)
+    const unfair = this.#shares.check(m, prefix)
+    if (unfair !== undefined) throw unfair
+    if (this.#size >= this.#limits.maxTotal) {
+      throw RelayError.RELAY_FULL(`${this.#limits.maxTotal} messages`, 'queue.total')
+    }
     if (this.#bytes + m.payload.length > this.#limits.maxBytes) {
-      throw RelayError.RELAY_FULL(`${this.#limits.maxBytes} bytes`)
+      throw RelayError.RELAY_FULL(`${this.#limits.maxBytes} bytes`, 'queue.bytes')
     }
     const target = q ?? new Map<string, StoredMessage>()
     if (q === undefined) this.#queues.set(m.to, target)
     target.set(key, { ...m })
     this.#pairCounts.set(pair, (this.#pairCounts.get(pair) ?? 0) + 1)
+    this.#shares.add(m, prefix)
     this.#size += 1
     this.#bytes += m.payload.length
     return true
@@ -119,6 +151,7 @@ export class MemoryMessageStore implements MessageStore {
     const count = (this.#pairCounts.get(pair) ?? 1) - 1
     if (count <= 0) this.#pairCounts.delete(pair)
     else this.#pairCounts.set(pair, count)
+    this.#shares.remove(m, this.#shares.prefixOf(m))
     this.#size -= 1
     this.#bytes -= m.payload.length
   }

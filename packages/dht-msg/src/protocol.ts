@@ -17,9 +17,10 @@
  * Message ids are chosen by the sender (1-32 base64url characters), so a send repeated after a
  * reconnect is recognised as the same message by the relay and by the recipient.
  */
+
+import { isNodeId } from '@pyp2p/identity'
 import { RELAY_FIRST_WORD, RELAY_PROTOCOL } from './constants.js'
 import { RelayError } from './errors.js'
-import { isNodeId } from './identity.js'
 
 export type ClientLine =
   | { type: 'SEND'; id: string; to: string; payload: string }

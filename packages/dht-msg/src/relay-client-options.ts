@@ -1,9 +1,10 @@
 /**
  * Options and events of RelayClient; every default is a constant in constants.ts.
  */
+
+import type { NodeIdentity } from '@pyp2p/identity'
 import type { Clock } from '@pyp2p/limits'
 import type { RelayError } from './errors.js'
-import type { NodeIdentity } from './identity.js'
 import type { TransportMessage } from './transport.js'
 
 export interface RelayClientOptions {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { LineSocket } from '@pyp2p/framing'
+import { isNodeId, NodeIdentity } from '@pyp2p/identity'
 import { type Clock, systemClock } from '@pyp2p/limits'
 import createDebug from 'debug'
 import {
@@ -20,7 +21,6 @@ import {
   SEEN_IDS,
 } from './constants.js'
 import { RelayError } from './errors.js'
-import { isNodeId, NodeIdentity } from './identity.js'
 import { Incoming } from './incoming.js'
 import { type Outgoing, OutgoingQueue } from './outgoing-queue.js'
 import { decodePayload, encodePayload, parseServerLine, type ServerLine } from './protocol.js'

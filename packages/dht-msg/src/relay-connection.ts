@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { CloseInfo, LineSocket } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import createDebug from 'debug'
-import type { NodeIdentity } from './identity.js'
 import { openRelaySession } from './relay-handshake.js'
 
 const log = createDebug('pyp2p:dht-msg')

@@ -3,8 +3,8 @@
  * read WELCOME. Every failure is one RelayError.
  */
 import { connectLine, FramingError, type LineSocket } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import { RelayError } from './errors.js'
-import type { NodeIdentity } from './identity.js'
 import { formatHello, parseServerLine, type ServerLine } from './protocol.js'
 
 export interface HandshakeOptions {

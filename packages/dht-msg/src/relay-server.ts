@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events'
 import { createServer, type Server } from 'node:net'
 import { LineSocket } from '@pyp2p/framing'
-import type { Clock } from '@pyp2p/limits'
+import type { Clock, LimitHitCount } from '@pyp2p/limits'
 import createDebug from 'debug'
 import {
   HANDSHAKE_TIMEOUT_MS,
@@ -16,7 +16,6 @@ import {
   MAX_QUEUED_PER_NODE,
   MAX_QUEUED_PER_PAIR,
   MAX_QUEUED_TOTAL,
-  MAX_RELAY_CONNECTIONS,
   MAX_RELAY_LINE_LENGTH,
   MESSAGE_TTL_MS,
   SWEEP_INTERVAL_MS,
@@ -24,9 +23,10 @@ import {
 import { RelayError } from './errors.js'
 import { MemoryMessageStore, type MessageStore } from './message-store.js'
 import { formatFail, payloadBytes } from './protocol.js'
+import { RelayGuard } from './relay-guard.js'
 import { lineSocketLink, type RelayLink } from './relay-link.js'
-import { RelayRateLimits } from './relay-rate-limits.js'
 import {
+  definedOnly,
   type HandleOptions,
   type RelayServerEvents,
   type RelayServerOptions,
@@ -43,11 +43,12 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
   readonly #ttl: number
   readonly #maxMessageBytes: number
   readonly #maxLineLength: number
-  readonly #maxConnections: number
   readonly #handshakeTimeout: number
   readonly #clock: Clock
-  readonly #limits: RelayRateLimits
+  readonly #guard: RelayGuard
   readonly #sessions = new Map<string, RelaySession>()
+  /** Sessions still in their handshake, with the timer that closes them (on any listener). */
+  readonly #handshakes = new Map<RelaySession, NodeJS.Timeout>()
   /** Every connection, authenticated or not. */
   readonly #all = new Set<RelaySession>()
   /** The LineSockets among them (close() waits for these). */
@@ -61,9 +62,9 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     this.#ttl = options.messageTtl ?? MESSAGE_TTL_MS
     this.#maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES
     this.#maxLineLength = options.maxLineLength ?? MAX_RELAY_LINE_LENGTH
-    this.#maxConnections = options.maxConnections ?? MAX_RELAY_CONNECTIONS
     this.#handshakeTimeout = options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
     this.#clock = serverClock(options.clock)
+    this.#guard = new RelayGuard(options, this.#clock)
     this.#store =
       options.store ??
       new MemoryMessageStore({
@@ -71,8 +72,14 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
         maxPerPair: options.maxQueuedPerPair ?? MAX_QUEUED_PER_PAIR,
         maxTotal: options.maxQueuedTotal ?? MAX_QUEUED_TOTAL,
         maxBytes: options.maxQueuedBytes ?? MAX_QUEUED_BYTES,
+        ...definedOnly({
+          maxPerSender: options.maxQueuedPerSender,
+          maxPerPrefix: options.maxQueuedPerPrefix,
+          maxBytesPerPrefix: options.maxQueuedBytesPerPrefix,
+          maxPerPrefixPerNode: options.maxQueuedPerPrefixPerNode,
+        }),
+        prefixLengths: this.#guard.lengths,
       })
-    this.#limits = new RelayRateLimits(options, this.#clock)
     this.#sweepTimer = setInterval(() => this.sweep(), options.sweepInterval ?? SWEEP_INTERVAL_MS)
     this.#sweepTimer.unref()
   }
@@ -114,6 +121,16 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     return this.#store.size
   }
 
+  /** How often each limit refused something since start, by name (`queue.per-prefix`, `rate.address`...). */
+  limitHits(): Record<string, number> {
+    return this.#guard.totals()
+  }
+
+  /** The (limit, sender prefix) pairs that fired most, most first. */
+  limitsByPrefix(n = 10): LimitHitCount[] {
+    return this.#guard.top(n)
+  }
+
   /**
    * Serve a relay connection accepted elsewhere. Pass `firstLine` when the caller has already read the
    * first line (it starts with `RELAY `; see `isRelayHello`).
@@ -123,13 +140,8 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     const session = this.#open(lineSocketLink(con))
     if (session === undefined) return
     this.#sockets.add(con)
-    const timer = setTimeout(() => {
-      if (!session.ready) session.close(RelayError.PROTOCOL('no authentication in time'))
-    }, this.#handshakeTimeout)
-    timer.unref()
     con.on('line', (line) => session.onLine(line))
     con.once('close', () => {
-      clearTimeout(timer)
       this.#sockets.delete(con)
       this.#dropped(session)
     })
@@ -164,7 +176,7 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     const now = this.#clock.now()
     const dropped = this.#store.sweep(now)
     if (dropped > 0) log('dropped %d expired messages', dropped)
-    this.#limits.sweep(now)
+    this.#guard.rates.sweep(now)
   }
 
   /** Stop listening and close every connection. Idempotent. */
@@ -184,23 +196,45 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     await this.close()
   }
 
-  /** A new connection, or undefined (and the link closed) when the relay is closed or full. */
+  /**
+   * A new connection, or undefined (and the link closed) when the relay is closed or at a connection
+   * limit (total, per IP, per prefix). Whoever owns the socket, the handshake must end within
+   * `handshakeTimeout` (embedded in bootstrap-server too, whose own timeouts are longer).
+   */
   #open(link: RelayLink): RelaySession | undefined {
-    if (this.#closed || this.#all.size >= this.#maxConnections) {
-      link.close(this.#closed ? RelayError.CLOSED() : RelayError.RELAY_FULL('too many connections'))
+    const refused = this.#closed ? RelayError.CLOSED() : this.#guard.admit(link, link.address)
+    if (refused !== undefined) {
+      link.close(refused)
       return undefined
     }
     const session = new RelaySession(link, {
-      mayAuthenticate: (address) => this.#limits.auths.take(address, this.#clock.now()),
+      mayAuthenticate: (address) => this.#guard.mayAuthenticate(address),
       authenticated: (s) => this.#authenticated(s),
       onSend: (s, cmd) => this.#onSend(s, cmd),
       onAck: (s, from, id) => this.#onAck(s, from, id),
     })
     this.#all.add(session)
+    const timer = setTimeout(() => {
+      this.#handshakes.delete(session)
+      if (session.ready) return
+      this.#guard.refused(
+        RelayError.PROTOCOL('no authentication in time', 'handshake-timeout'),
+        this.#guard.keys(session.address).prefix,
+      )
+      session.close(RelayError.PROTOCOL('no authentication in time'))
+    }, this.#handshakeTimeout)
+    timer.unref()
+    this.#handshakes.set(session, timer)
     return session
   }
 
+  #handshakeDone(session: RelaySession): void {
+    clearTimeout(this.#handshakes.get(session))
+    this.#handshakes.delete(session)
+  }
+
   #authenticated(session: RelaySession): void {
+    this.#handshakeDone(session)
     const { nodeId, address } = session
     const previous = this.#sessions.get(nodeId)
     if (previous !== undefined) {
@@ -216,6 +250,8 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
   /** The connection closed (by either side). */
   #dropped(session: RelaySession): void {
     session.closed()
+    this.#handshakeDone(session)
+    this.#guard.release(session.link)
     this.#all.delete(session)
     if (this.#sessions.get(session.nodeId) === session) this.#sessions.delete(session.nodeId)
   }
@@ -234,8 +270,8 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     const now = this.#clock.now()
     const size = payloadBytes(cmd.payload)
     if (size > this.#maxMessageBytes) return RelayError.MESSAGE_TOO_LARGE(size, this.#maxMessageBytes)
-    if (!this.#limits.senders.take(s.nodeId, now)) return RelayError.RATE_LIMITED('node id')
-    if (!this.#limits.ips.take(s.address, now)) return RelayError.RATE_LIMITED('address')
+    const limited = this.#guard.maySend(s.nodeId, s.address)
+    if (limited !== undefined) return limited
     const message = {
       to: cmd.to,
       from: s.nodeId,
@@ -247,7 +283,8 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     try {
       this.#store.put(message, now)
     } catch (err) {
-      return err instanceof RelayError ? err : RelayError.RELAY_FULL((err as Error).message)
+      const e = err instanceof RelayError ? err : RelayError.RELAY_FULL((err as Error).message, 'store')
+      return this.#guard.refused(e, this.#guard.keys(s.address).prefix)
     }
     this.#sessions.get(cmd.to)?.push(message)
     return undefined

@@ -4,9 +4,9 @@
  * `ready` (SEND, ACK, PING, QUIT) → `closed`. Never throws: bad input becomes an `ERROR`/`FAIL` line.
  */
 import { randomBytes } from 'node:crypto'
+import { verifyChallenge } from '@pyp2p/identity'
 import { CHALLENGE_BYTES } from './constants.js'
 import { RelayError } from './errors.js'
-import { verifyChallenge } from './identity.js'
 import type { StoredMessage } from './message-store.js'
 import {
   type ClientLine,

@@ -8,10 +8,10 @@
  * The client skips a greeting the other server sends first (`HELLO PYP2P/1 ...`).
  */
 
+export { verifyChallenge } from '@pyp2p/identity'
 /** Re-exported from @pyp2p/limits (the project's one rate limiter) so existing options keep compiling. */
 export type { Clock, RateLimit } from '@pyp2p/limits'
 export { RelayError, type RelayErrorCode } from './errors.js'
-export { verifyChallenge } from './identity.js'
 export {
   MemoryMessageStore,
   type MessageStore,

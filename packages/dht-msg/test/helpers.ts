@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import { once } from 'node:events'
 import { connectLine, type LineSocket } from '@pyp2p/framing'
-import type { NodeIdentity } from '../src/identity.js'
+import type { NodeIdentity } from '@pyp2p/identity'
 import { RelayClient, type RelayClientOptions } from '../src/index.js'
 import { RelayServer, type RelayServerOptions } from '../src/server.js'
 

@@ -1,7 +1,7 @@
+import { IdentityError, verifyChallenge } from '@pyp2p/identity'
 import { LimitsError, manualClock } from '@pyp2p/limits'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { verifyChallenge } from '../src/identity.js'
 import {
   AUTH_BURST,
   IP_BURST,
@@ -41,7 +41,7 @@ describe('NodeIdentity', () => {
   })
 
   it('refuses a malformed secret with a typed error', () => {
-    expect(() => NodeIdentity.fromSecret('short')).toThrow(RelayError)
+    expect(() => NodeIdentity.fromSecret('short')).toThrow(IdentityError)
   })
 })
 

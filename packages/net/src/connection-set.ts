@@ -15,11 +15,26 @@ export type Direction = 'inbound' | 'outbound'
  */
 export type ConnectionMethod = 'bootstrap' | 'incoming' | 'lan' | 'direct' | 'reverse' | 'punch'
 
+/**
+ * Who asked for a connection: `local` (we dialled, punched to it, or asked it through the relay to
+ * dial us) or `remote` (it dialled our port, punched to us, or asked us to dial it). Both ends of one
+ * connection agree on who that node is, which is what the `p2p` rule on duplicates needs.
+ */
+export type Initiator = 'local' | 'remote'
+
 export interface PeerInfo {
   /** The peer's node id (what it claimed in its hello line, or what the server listed). */
   nodeId: string
   direction: Direction
   method: ConnectionMethod
+  /** Who asked for the connection (see {@link Initiator}). */
+  initiator: Initiator
+  /**
+   * Why it was made this way, one sentence: for a punch, which node asked for it and why punching was
+   * the way (e.g. `bootstrap(): the server listed it as simultaneous: both nodes are simultaneous (our
+   * NAT preserving, theirs unknown): hole punched through the bootstrap server in 1725 ms`).
+   */
+  reason: string
   /** The peer's address and port on this connection. */
   host: string
   port: number
@@ -27,24 +42,51 @@ export interface PeerInfo {
   since: number
 }
 
+/** How a connection joins: direction, method, who asked for it (default: by direction), why (default: by method). */
+export type Placement = [Direction, ConnectionMethod, Initiator?, string?]
+
 /** The record of a connection joining now. */
 export function peerInfo(
   con: LineSocket,
   nodeId: string,
   direction: Direction,
   method: ConnectionMethod,
+  initiator: Initiator = direction === 'outbound' ? 'local' : 'remote',
+  reason: string = defaultReason(method, initiator),
 ): PeerInfo {
   const host = con.remoteAddress ?? ''
-  return { nodeId, direction, method, host, port: con.remotePort ?? 0, since: Date.now() }
+  const port = con.remotePort ?? 0
+  return { nodeId, direction, method, initiator, reason, host, port, since: Date.now() }
+}
+
+function defaultReason(method: ConnectionMethod, initiator: Initiator): string {
+  switch (method) {
+    case 'bootstrap':
+      return 'bootstrap(): the server listed it as passive, and we dialled it'
+    case 'incoming':
+      return 'it dialled our listening port'
+    case 'punch':
+      return initiator === 'local'
+        ? 'we punched a hole to it through the bootstrap server'
+        : 'it asked the bootstrap server for a hole punch to us (we are simultaneous), and we took part'
+    case 'reverse':
+      return initiator === 'local'
+        ? 'we asked it through the relay to dial us, and it did'
+        : 'it asked us through the relay to dial it (reverse connect), and we did'
+    default:
+      return `unl.connect(): ${method}`
+  }
 }
 
 /**
  * How a connection the connector handed us (not one we asked for) joins: a reverse dial-back is ours
- * (outbound), a punch to us and an accepted dial are the peer's (inbound).
+ * (outbound) but asked for by the peer, a punch to us and an accepted dial are the peer's (inbound).
  */
-export function placeIncoming(method: 'lan' | 'direct' | 'reverse' | 'punch'): [Direction, ConnectionMethod] {
-  if (method === 'reverse') return ['outbound', 'reverse']
-  return method === 'punch' ? ['inbound', 'punch'] : ['inbound', 'incoming']
+export function placeIncoming(
+  method: 'lan' | 'direct' | 'reverse' | 'punch',
+): [Direction, ConnectionMethod, Initiator] {
+  if (method === 'reverse') return ['outbound', 'reverse', 'remote']
+  return method === 'punch' ? ['inbound', 'punch', 'remote'] : ['inbound', 'incoming', 'remote']
 }
 
 export type Refusal = 'self' | 'duplicate' | 'max-inbound' | 'max-outbound' | 'closed'
@@ -104,9 +146,11 @@ export class ConnectionSet {
   }
 
   /**
-   * Adds a connection, or closes it and says why not. In a `p2p` net, when both nodes dialled each
-   * other at once, both sides keep the connection dialled by the node with the larger id (each can
-   * work that out alone), and close the other.
+   * Adds a connection, or closes it and says why not. In a `p2p` net, when both nodes connected to
+   * each other at once (dialled, punched or asked for a reverse connect), both sides keep the
+   * connection asked for by the node with the larger id (each can work that out alone: both agree on
+   * who asked, see {@link Initiator}), and close the other. Two connections asked for by the same node
+   * (a retry): the first one stays.
    */
   add(con: LineSocket, info: PeerInfo): Refusal | undefined {
     if (!con.isOpen) return 'closed'
@@ -119,7 +163,7 @@ export class ConnectionSet {
       const existing = this.#find(info.nodeId)
       if (existing !== undefined) {
         const [old, oldInfo] = existing
-        if (this.#dialer(info) === this.#dialer(oldInfo) || this.#dialer(info) < this.#dialer(oldInfo)) {
+        if (survivor(this.#asker(info), this.#asker(oldInfo)) === 'old') {
           con.close()
           return 'duplicate'
         }
@@ -144,8 +188,9 @@ export class ConnectionSet {
     return all
   }
 
-  #dialer(info: PeerInfo): string {
-    return info.direction === 'outbound' ? this.#opts.nodeId : info.nodeId
+  /** The node id of the node that asked for the connection. */
+  #asker(info: PeerInfo): string {
+    return info.initiator === 'local' ? this.#opts.nodeId : info.nodeId
   }
 
   #find(nodeId: string): [LineSocket, PeerInfo] | undefined {
@@ -159,4 +204,12 @@ export class ConnectionSet {
     this.#cons.delete(con)
     this.#opts.onRemove(con, info)
   }
+}
+
+/**
+ * Of two connections between the same two nodes, which one both keep: the one asked for by the larger
+ * node id; the one already there when the same node asked for both.
+ */
+export function survivor(newAsker: string, oldAsker: string): 'new' | 'old' {
+  return newAsker > oldAsker ? 'new' : 'old'
 }

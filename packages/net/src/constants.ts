@@ -73,3 +73,26 @@ export const DIAL_BACK_NONCE_BYTES = 16
 
 /** Random bytes of our clear token for the bootstrap server (`CLEAR <node-id> <clear-token>`). */
 export const CLEAR_TOKEN_BYTES = 16
+
+/** `bootstrap()` asks the server for this many nodes beyond those it wants (some may be skipped). */
+export const BOOTSTRAP_ASK_EXTRA = 2
+
+/**
+ * One connection to a simultaneous node `bootstrap()` found, ms: a punch (NAT known from `start()`,
+ * the server's 10 s challenge timeout, @pyp2p/punch's rounds) or, behind our own router, a reverse
+ * connect through the relay; half of @pyp2p/unl's 60 s `CONNECT_TIMEOUT_MS`, so one bootstrap() ends.
+ */
+export const BOOTSTRAP_PUNCH_TIMEOUT_MS = 30_000
+
+/**
+ * The secure handshake of one connection, ms (@pyp2p/unl's `HANDSHAKE_TIMEOUT_MS`, @pyp2p/secure's
+ * default): an unauthenticated connection holds a pending slot no longer than this.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 5_000
+
+/**
+ * Accepted connections in their handshake at once (apart from `maxInbound`): a handshake takes about
+ * a millisecond on loopback and 1.5 round trips elsewhere, so a handful covers honest peers arriving
+ * together, while a flood of silent sockets holds at most this many for `HANDSHAKE_TIMEOUT_MS`.
+ */
+export const MAX_PENDING_HANDSHAKES = 8

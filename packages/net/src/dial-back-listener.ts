@@ -2,7 +2,7 @@
  * The listener's side of the bootstrap server's reachability check (`CHECK TCP <port> <nonce>`): the
  * probe connection is recognised by its first line and dropped before it could be taken for a peer.
  */
-import type { LineSocket } from '@pyp2p/framing'
+import type { Socket } from 'node:net'
 import { MAX_DIAL_BACK_LINE_LENGTH, mayBeDialBack, parseDialBackLine } from '@pyp2p/rendezvous-protocol'
 
 /**
@@ -50,58 +50,73 @@ export class DialBackListener {
   }
 
   /**
-   * Runs `next` (the normal handling of an accepted connection: reading its hello) unless the
-   * connection turns out to be a dial-back probe: then `next` is aborted, the connection closed, and
-   * `undefined` returned instead of an error. Watches only the first line, and only while it can
-   * still be a probe.
+   * Reads an accepted socket's first bytes before anything else does, until they are a dial-back
+   * probe's line or cannot be one. A probe is counted, closed and `undefined` returned instead of an
+   * error; anything else gets its bytes put back (`unshift`) and `next` (the upgrade: handshake, hello)
+   * runs on the untouched socket. Every honest peer speaks first (a prologue or a hello), so this waits
+   * for one chunk; `signal` bounds it (then `next` runs with what came, and fails by itself).
    */
   async screen<T>(
-    con: LineSocket,
+    socket: Socket,
     signal: AbortSignal,
     next: (signal: AbortSignal) => Promise<T | undefined>,
   ): Promise<T | undefined> {
-    const probe = new AbortController()
-    const socket = con.socket
-    let head = ''
-    let nonce: string | undefined
-    // Prepended, so it sees the bytes before the LineSocket turns them into the line `next` waits for.
-    const onData = (chunk: Buffer | string): void => {
-      head += typeof chunk === 'string' ? chunk : chunk.toString('latin1')
-      if (!mayBeDialBack(head)) {
-        stop()
-        return
-      }
-      const end = head.indexOf('\n')
-      if (end === -1) {
-        if (head.length > MAX_DIAL_BACK_LINE_LENGTH + 2) stop()
-        return
-      }
-      stop()
-      try {
-        nonce = parseDialBackLine(head.slice(0, end).replace(/\r$/, ''))
-      } catch {
-        return // starts like a probe but is not one: `next` decides what it is
-      }
+    const { head, nonce } = await readHead(socket, signal)
+    if (nonce !== undefined) {
       const entry = this.#expected.get(nonce)
       if (entry !== undefined) {
         entry.seen = true
         entry.wake?.()
       }
-      probe.abort()
-    }
-    const stop = (): void => {
-      socket.off('data', onData)
-    }
-    socket.prependListener('data', onData)
-    try {
-      return await next(AbortSignal.any([signal, probe.signal]))
-    } catch (err) {
-      if (nonce === undefined) throw err
       this.#dropped++
-      con.close()
+      socket.destroy()
       return undefined
-    } finally {
-      stop()
     }
+    if (head.length > 0 && !socket.readableEnded && !socket.destroyed) socket.unshift(head)
+    return next(signal)
   }
+}
+
+/** The first bytes of `socket`, read until they decide (see `screen`); the socket is left paused. */
+function readHead(socket: Socket, signal: AbortSignal): Promise<{ head: Buffer; nonce?: string }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let text = ''
+    const done = (nonce?: string): void => {
+      socket.pause()
+      socket.off('data', onData)
+      socket.off('end', onEnd)
+      socket.off('close', onEnd)
+      signal.removeEventListener('abort', onEnd)
+      resolve({ head: Buffer.concat(chunks), ...(nonce !== undefined && { nonce }) })
+    }
+    const onEnd = (): void => done()
+    const onData = (chunk: Buffer | string): void => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk
+      chunks.push(bytes)
+      text += bytes.toString('latin1')
+      if (!mayBeDialBack(text)) {
+        done()
+        return
+      }
+      const end = text.indexOf('\n')
+      if (end === -1) {
+        if (text.length > MAX_DIAL_BACK_LINE_LENGTH + 2) done()
+        return
+      }
+      try {
+        done(parseDialBackLine(text.slice(0, end).replace(/\r$/, '')))
+      } catch {
+        done() // starts like a probe but is not one: `next` decides what it is
+      }
+    }
+    if (signal.aborted || socket.destroyed) {
+      done()
+      return
+    }
+    socket.on('data', onData)
+    socket.once('end', onEnd)
+    socket.once('close', onEnd)
+    signal.addEventListener('abort', onEnd, { once: true })
+  })
 }

@@ -14,6 +14,7 @@ export type NetErrorCode =
   | 'ERR_DUPLICATE_CONNECTION'
   | 'ERR_MAX_OUTBOUND'
   | 'ERR_ABORTED'
+  | 'ERR_NODE_ID_MISMATCH'
 
 export class NetError extends Error {
   readonly code: NetErrorCode
@@ -81,6 +82,15 @@ export class NetError extends Error {
 
   static MAX_OUTBOUND(max: number): NetError {
     return new NetError('ERR_MAX_OUTBOUND', `already ${max} outbound connections (maxOutbound)`)
+  }
+
+  /** `what` (option nodeId, the dhtNode transport) names another node id than the identity's key. */
+  static NODE_ID_MISMATCH(what: string, nodeId: string, identityNodeId: string): NetError {
+    return new NetError(
+      'ERR_NODE_ID_MISMATCH',
+      `${what} has node id ${nodeId}, but the identity's is ${identityNodeId}: secure connections prove ` +
+        "the key's id, so pass the identity it belongs to, drop the other id, or use secure: false",
+    )
   }
 
   static ABORTED(reason?: unknown): NetError {

@@ -1,13 +1,15 @@
 /**
- * The listening (passive) socket: binds `passiveBind:passivePort`, hands every accepted connection to
- * @pyp2p/unl's `handleIncoming` (which reads the hello line and completes our own reverse-connect
- * requests), and adds the rest as inbound connections. Sockets still waiting for their hello count
- * against `maxInbound` (plus a small slack), so a flood of silent connections cannot pile up.
+ * The listening (passive) socket: binds `passiveBind:passivePort`, hands every accepted socket, raw, to
+ * @pyp2p/unl's `handleIncoming` (the secure handshake, then the hello; it completes our own
+ * reverse-connect requests), and adds the rest as inbound connections. Sockets still in their
+ * handshake or hello are bounded apart (`maxPending`) and by the handshake timeout; `maxInbound` (plus a
+ * small slack for answers to our reverse requests) counts authenticated connections only, so neither
+ * a flood of silent sockets nor of failed handshakes can fill it.
  */
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
-import { type LineLimits, LineSocket } from '@pyp2p/framing'
-import type { IncomingConnection } from '@pyp2p/unl'
+import { SecureError } from '@pyp2p/secure'
+import { type IncomingConnection, UnlError } from '@pyp2p/unl'
 import type createDebug from 'debug'
 import { PENDING_INBOUND_SLACK } from './constants.js'
 import { NetError } from './errors.js'
@@ -15,14 +17,30 @@ import { NetError } from './errors.js'
 export interface InboundOptions {
   host: string
   port: number
-  /** Reads the hello line (@pyp2p/unl's `handleIncoming`): undefined when it answered our own request. */
-  handle(con: LineSocket, options: { signal: AbortSignal }): Promise<IncomingConnection | undefined>
-  lineLimits: LineLimits
+  /** The upgrade (@pyp2p/unl's `handleIncoming`): undefined when it answered our own request. */
+  handle(socket: Socket, options: { signal: AbortSignal }): Promise<IncomingConnection | undefined>
   /** Inbound connections now (established). */
   inboundCount(): number
   maxInbound: number
+  /** Accepted sockets still in their upgrade at most; more are closed at once. */
+  maxPending: number
   onIncoming(incoming: IncomingConnection): void
   log: createDebug.Debugger
+}
+
+/** How long an accepted socket may stay silent: every honest peer speaks first (prologue or hello). */
+export function firstBytesTimeout(o: { secure: boolean; handshakeTimeout: number; helloTimeout: number }) {
+  return o.secure ? o.handshakeTimeout : o.helloTimeout
+}
+
+/** Closes a socket that sent nothing within `firstBytesTimeout`; the error says which wait ran out. */
+export function silentPeer(
+  socket: Socket,
+  o: { secure: boolean; handshakeTimeout: number; helloTimeout: number },
+): Error {
+  socket.destroy()
+  const ms = firstBytesTimeout(o)
+  return o.secure ? SecureError.HANDSHAKE_TIMEOUT(ms) : UnlError.INVALID_HELLO(`nothing within ${ms} ms`)
 }
 
 export class InboundListener {
@@ -62,6 +80,11 @@ export class InboundListener {
     return this.#server.listening
   }
 
+  /** Accepted sockets still in their handshake or hello. */
+  get pending(): number {
+    return this.#pending.size
+  }
+
   /** Stops listening and drops connections that have not said hello. Resolves when the port is free. */
   async close(): Promise<void> {
     this.#closing.abort()
@@ -72,19 +95,23 @@ export class InboundListener {
   }
 
   #onSocket = (socket: Socket): void => {
-    const { maxInbound, log } = this.#opts
-    if (
-      this.#closing.signal.aborted ||
-      this.#opts.inboundCount() + this.#pending.size >= maxInbound + PENDING_INBOUND_SLACK
-    ) {
-      log('refusing a connection from %s: inbound is full', socket.remoteAddress)
+    const { maxInbound, maxPending, log } = this.#opts
+    const full = this.#closing.signal.aborted
+      ? 'closing'
+      : this.#pending.size >= maxPending
+        ? `${maxPending} handshakes pending (maxPendingHandshakes)`
+        : this.#opts.inboundCount() >= maxInbound + PENDING_INBOUND_SLACK
+          ? 'inbound is full'
+          : undefined
+    if (full !== undefined) {
+      log('refusing a connection from %s: %s', socket.remoteAddress, full)
       socket.on('error', () => {})
       socket.destroy()
       return
     }
     this.#pending.add(socket)
-    const con = new LineSocket(socket, this.#opts.lineLimits)
-    this.#opts.handle(con, { signal: this.#closing.signal }).then(
+    socket.on('error', () => {}) // the upgrade reports what failed; a reset must not throw
+    this.#opts.handle(socket, { signal: this.#closing.signal }).then(
       (incoming) => {
         this.#pending.delete(socket)
         if (incoming !== undefined) this.#opts.onIncoming(incoming)

@@ -29,6 +29,9 @@
  * await Promise.all([alice.stop(), bob.stop(), server.close()])
  * ```
  */
+
+/** The node's key type, for the `identity` option (from @pyp2p/identity). */
+export { NodeIdentity } from '@pyp2p/identity'
 export type { ConnectionMethod, Direction, PeerInfo } from './connection-set.js'
 export * from './constants.js'
 export { DialBackListener } from './dial-back-listener.js'

@@ -1,13 +1,17 @@
 /**
- * `net.bootstrap()`: ask the bootstrap server for nodes, pick the ones to dial (outbound.ts), and dial
- * each through @pyp2p/unl's connector (`dialNode`: the same hello step as every connection), up to
- * `maxOutbound` in all.
+ * `net.bootstrap()`: ask the bootstrap server for nodes, pick the ones to connect to (outbound.ts), and
+ * connect to each through @pyp2p/unl's connector, all at once, up to `maxOutbound` in all: passive
+ * nodes are dialled (`dialNode`); in a `p2p` net a simultaneous node also punches to the simultaneous
+ * nodes listed (`s:` entries), through the connector's plan like `net.unl.connect()` (issue 18; the
+ * original never punched in a p2p net because it could run only one punch at a time).
  */
 import type { LineSocket } from '@pyp2p/framing'
 import type { RendezvousSession } from '@pyp2p/punch'
-import type { UnlConnector } from '@pyp2p/unl'
+import { type ConnectMethod, UNL, type UnlConnector } from '@pyp2p/unl'
 import type createDebug from 'debug'
+import { connectReason } from './connect-reason.js'
 import type { ConnectionSet, PeerInfo } from './connection-set.js'
+import { BOOTSTRAP_ASK_EXTRA, BOOTSTRAP_PUNCH_TIMEOUT_MS } from './constants.js'
 import { NetError } from './errors.js'
 import type { ResolvedNetOptions } from './options.js'
 import { pickNodes } from './outbound.js'
@@ -24,38 +28,67 @@ export interface BootstrapContext {
   /** Node ids being dialled now (shared by concurrent calls). */
   pending: Set<string>
   log: createDebug.Debugger
-  add(con: LineSocket, nodeId: string): PeerInfo | undefined
+  add(
+    con: LineSocket,
+    nodeId: string,
+    method: 'bootstrap' | ConnectMethod,
+    reason: string,
+  ): PeerInfo | undefined
 }
 
 export async function bootstrapNet(ctx: BootstrapContext, signal: AbortSignal): Promise<PeerInfo[]> {
   const { options, set } = ctx
   const want = options.maxOutbound - set.count('outbound') - ctx.pending.size
   if (want <= 0) return []
-  const entries = await listNodes(ctx.session, options.servers, want + 2, signal)
+  // A simultaneous node in a p2p net punches to the simultaneous nodes listed (a direct net does not:
+  // unchanged since before issue 18).
+  const punch = options.netType === 'p2p' && ctx.connector.unl.nodeType === 'simultaneous'
+  // Servers list simultaneous nodes too: a node that cannot punch asks for more so they do not crowd
+  // out the passive ones it can use.
+  const ask = punch ? want + BOOTSTRAP_ASK_EXTRA : 2 * want + BOOTSTRAP_ASK_EXTRA
+  const entries = await listNodes(ctx.session, options.servers, ask, signal)
   const picked = pickNodes(entries, {
     want,
     pending: ctx.pending,
     p2p: options.netType === 'p2p',
+    punch,
     nodeId: ctx.nodeId,
     ports: ctx.ports,
     connected: (nodeId) => set.hasNode(nodeId),
   })
-  const added = await Promise.all(picked.map((e) => dial(ctx, e, signal)))
+  const added = await Promise.all(picked.map((e) => connectTo(ctx, e, signal)))
   return added.filter((a): a is PeerInfo => a !== undefined)
 }
 
-async function dial(
+async function connectTo(
   ctx: BootstrapContext,
   entry: NodeEntry,
   signal: AbortSignal,
 ): Promise<PeerInfo | undefined> {
   ctx.pending.add(entry.nodeId)
   try {
-    const { connection } = await ctx.connector.dialNode(
-      { nodeId: entry.nodeId, host: entry.ip, port: entry.port },
-      { signal, timeout: ctx.options.dialTimeout },
-    )
-    return ctx.add(connection, entry.nodeId)
+    if (entry.nodeType === 'passive') {
+      const { connection } = await ctx.connector.dialNode(
+        { nodeId: entry.nodeId, host: entry.ip, port: entry.port },
+        { signal, timeout: ctx.options.dialTimeout },
+      )
+      return ctx.add(
+        connection,
+        entry.nodeId,
+        'bootstrap',
+        'bootstrap(): the server listed it as passive, and we dialled it',
+      )
+    }
+    // A simultaneous node: the connector's plan punches (or, behind our own router, asks it through
+    // the relay to dial our LAN address: hairpin NAT is rare, so a punch to our own WAN address fails).
+    const theirs = listedUnl(entry)
+    const result = await ctx.connector.connectWithReport(theirs, {
+      signal,
+      timeout: BOOTSTRAP_PUNCH_TIMEOUT_MS,
+    })
+    const why = 'bootstrap(): the server listed it as simultaneous'
+    const reason = connectReason(why, result, ctx.connector.unl, theirs)
+    return ctx.add(result.connection, entry.nodeId, result.method, reason)
   } catch (err) {
     const why = (err as Error).message
     ctx.log('bootstrap: %s:%d (%s) not reachable: %s', entry.ip, entry.port, entry.nodeId, why)
@@ -64,4 +97,17 @@ async function dial(
   } finally {
     ctx.pending.delete(entry.nodeId)
   }
+}
+
+/** What a `NODES` entry tells of a simultaneous node, as a UNL for the connector's plan. */
+export function listedUnl(entry: NodeEntry): UNL {
+  return new UNL({
+    nodeId: entry.nodeId,
+    nodeType: entry.nodeType,
+    natType: 'unknown',
+    forwarding: 'none',
+    port: entry.port,
+    wanAddress: entry.ip,
+    lanAddress: '',
+  })
 }

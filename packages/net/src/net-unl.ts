@@ -4,6 +4,7 @@
  */
 import type { LineSocket } from '@pyp2p/framing'
 import { type ConnectMethod, UNL, type UnlConnector } from '@pyp2p/unl'
+import { connectReason } from './connect-reason.js'
 import type { ConnectionSet, PeerInfo } from './connection-set.js'
 import { NetError } from './errors.js'
 import type { NetType } from './options.js'
@@ -77,7 +78,8 @@ export interface UnlConnectContext {
   netType: NetType
   maxOutbound: number
   signal(signal: AbortSignal | undefined): AbortSignal
-  add(con: LineSocket, nodeId: string, method: ConnectMethod): PeerInfo | undefined
+  /** Joins the net; `reason` is why it was made this way (`net.info(con).reason`). */
+  add(con: LineSocket, nodeId: string, method: ConnectMethod, reason: string): PeerInfo | undefined
 }
 
 /** `net.unl.connect()`: the Net's rules first, then @pyp2p/unl's connector, then the connection joins. */
@@ -101,7 +103,8 @@ export async function connectByUnl(
       signal: ctx.signal(options.signal),
       ...(options.timeout !== undefined && { timeout: options.timeout }),
     })
-    const info = ctx.add(result.connection, theirs.nodeId, result.method)
+    const reason = connectReason('unl.connect()', result, connector.unl, theirs)
+    const info = ctx.add(result.connection, theirs.nodeId, result.method, reason)
     if (info === undefined) {
       // Another connection to that node (or past a limit) won the race while we were connecting.
       const again = set.refusal(theirs.nodeId, 'outbound')

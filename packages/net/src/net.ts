@@ -7,10 +7,12 @@
  */
 import { EventEmitter } from 'node:events'
 import type { LineSocket } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import type { RendezvousSession } from '@pyp2p/punch'
 import type { UNL } from '@pyp2p/unl'
 import createDebug from 'debug'
-import type { ConnectionMethod, PeerInfo } from './connection-set.js'
+import { broadcastLine } from './broadcast.js'
+import type { PeerInfo, Placement } from './connection-set.js'
 import { ConnectionSet, peerInfo, placeIncoming } from './connection-set.js'
 import { NetError } from './errors.js'
 import { bootstrapNet } from './net-bootstrap.js'
@@ -59,6 +61,11 @@ export class Net
   /** Our node id (40 hex characters), known after `start()` (and still after `stop()`). */
   get nodeId(): string {
     return this.#report('nodeId').nodeId
+  }
+
+  /** Our key (`identity` option, or generated at `start()`: keep `identity.secret` to keep the id). */
+  get identity(): NodeIdentity {
+    return this.#started('identity').identity
   }
 
   /** Our UNL, and `net.unl.connect(theirs, { success, failure })`. */
@@ -143,9 +150,9 @@ export class Net
   }
 
   /**
-   * Asks the bootstrap server for nodes and connects to them, up to `maxOutbound` in all (never to
-   * ourselves or twice to one node in a `p2p` net). Resolves with the connections made; nodes that
-   * could not be reached are skipped (logged). Throws `ERR_NOT_STARTED`, `ERR_NO_SERVER`, `ERR_ABORTED`.
+   * Connects to nodes the server lists, up to `maxOutbound` (in a `p2p` net never to ourselves or twice
+   * to one node, and a simultaneous node punches to the simultaneous ones). Resolves with the connections
+   * made; unreachable nodes are skipped (logged). Throws `ERR_NOT_STARTED`, `ERR_NO_SERVER`, `ERR_ABORTED`.
    */
   async bootstrap(options: { signal?: AbortSignal } = {}): Promise<PeerInfo[]> {
     const res = this.#started('bootstrap()')
@@ -161,7 +168,7 @@ export class Net
         ports: [this.port, ...(externalPort === undefined ? [] : [externalPort])],
         pending: this.#pendingDials,
         log: this.#log,
-        add: (con, nodeId) => this.#add(con, nodeId, 'outbound', 'bootstrap'),
+        add: (con, nodeId, method, reason) => this.#add(con, nodeId, 'outbound', method, 'local', reason),
       },
       this.#signal(options.signal),
     )
@@ -220,17 +227,7 @@ export class Net
 
   /** Sends `line` on every connection but `source` (the original's `broadcast`); returns how many. */
   broadcast(line: string, source?: LineSocket): number {
-    let n = 0
-    for (const con of this.connections()) {
-      if (con === source) continue
-      try {
-        con.sendLine(line)
-        n++
-      } catch (err) {
-        this.#log('broadcast: %s', (err as Error).message)
-      }
-    }
-    return n
+    return broadcastLine(this.connections(), line, source, this.#log)
   }
 
   /**
@@ -255,12 +252,12 @@ export class Net
     await this.stop()
   }
 
-  #add(con: LineSocket, nodeId: string, direction: PeerInfo['direction'], method: ConnectionMethod) {
-    const info = peerInfo(con, nodeId, direction, method)
+  #add(con: LineSocket, nodeId: string, ...how: Placement) {
+    const info = peerInfo(con, nodeId, ...how)
     if (this.#set === undefined) con.close() // not started (yet): nothing to join
     const refused = this.#set === undefined ? 'closed' : this.#set.add(con, info)
     if (refused === undefined) return info
-    this.#log('%s connection %s refused: %s', direction, nodeId, refused)
+    this.#log('%s connection %s refused: %s', info.direction, nodeId, refused)
     return undefined
   }
 
@@ -271,7 +268,7 @@ export class Net
       netType: this.options.netType,
       maxOutbound: this.options.maxOutbound,
       signal: (s) => this.#signal(s),
-      add: (con, nodeId, method) => this.#add(con, nodeId, 'outbound', method),
+      add: (con, nodeId, method, reason) => this.#add(con, nodeId, 'outbound', method, 'local', reason),
     })
   }
 

@@ -1,7 +1,9 @@
 /**
  * What kind of node this is, as the original's `start()` decided it, made explicit: given → as given;
  * reachable as it is → passive; else a port mapping (UPnP / NAT-PMP) that the probe does not refute →
- * passive; else a predictable NAT → simultaneous (never in a `p2p` net: it becomes active); else active.
+ * passive; else a predictable NAT → simultaneous; else active. The original turned simultaneous into active
+ * in a `p2p` net ("you can't do multiple TCP hole punches at the same time", its `net.py`); our punches
+ * run concurrently, so a `p2p` net keeps simultaneous nodes and punches to them (issue 18).
  * Every step adds a sentence to `reasons`, so users see why.
  */
 import type { ForwardingType, NatType, NodeType } from '@pyp2p/unl'
@@ -114,12 +116,6 @@ export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeR
     }
   }
 
-  if (input.netType === 'p2p') {
-    reasons.push(
-      'node type active: not reachable, and a p2p net never acts as simultaneous (as in the original)',
-    )
-    return finish(input, report)
-  }
   if (input.natType === undefined && input.detectNat !== undefined) {
     try {
       report.natType = await input.detectNat(signal)
@@ -132,7 +128,10 @@ export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeR
   if (PREDICTABLE.includes(report.natType)) {
     report.nodeType = 'simultaneous'
     reasons.push(
-      `node type simultaneous: the NAT is predictable (${report.natType}), so hole punching can work`,
+      `node type simultaneous: the NAT is predictable (${report.natType}), so hole punching can work` +
+        (input.netType === 'p2p'
+          ? ': advertise() registers us so others punch to us, bootstrap() punches to listed simultaneous nodes'
+          : ''),
     )
   } else {
     reasons.push(
@@ -143,12 +142,6 @@ export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeR
 }
 
 function finish(input: NodeTypeInput, report: NodeTypeReport): NodeTypeReport {
-  if (input.netType === 'p2p' && report.nodeType === 'simultaneous') {
-    report.nodeType = 'active'
-    report.reasons.push(
-      'simultaneous became active: a p2p net never acts as simultaneous (as in the original)',
-    )
-  }
   if (report.nodeType === 'passive' && report.reachability !== 'reachable') {
     report.reasons.push(`node type passive (reachability ${report.reachability})`)
   } else if (report.nodeType === 'passive' && input.nodeType === undefined) {

@@ -4,6 +4,7 @@
 import { isIP } from 'node:net'
 import type { MessageTransport } from '@pyp2p/dht-msg'
 import type { LineLimits } from '@pyp2p/framing'
+import { NodeIdentity } from '@pyp2p/identity'
 import type { NatClient } from '@pyp2p/nat'
 import type { NatType, NodeType } from '@pyp2p/unl'
 import {
@@ -13,7 +14,9 @@ import {
   DEFAULT_PASSIVE_PORT,
   DEFAULT_SERVER_PORT,
   DIAL_TIMEOUT_MS,
+  HANDSHAKE_TIMEOUT_MS,
   HELLO_TIMEOUT_MS,
+  MAX_PENDING_HANDSHAKES,
 } from './constants.js'
 import { NetError } from './errors.js'
 import type { ReachabilityProbe } from './reachability.js'
@@ -53,7 +56,22 @@ export interface NetOptions {
    * id becomes ours), or the address of a `@pyp2p/dht-msg` relay to connect to. Default none.
    */
   dhtNode?: MessageTransport | ServerAddress | string
-  /** Our node id (40 hex). Default random, or the relay identity's when `dhtNode` is given. */
+  /**
+   * This node's key: a `NodeIdentity` (@pyp2p/identity), or the path of a key file, loaded, or created
+   * with mode 0600 when missing. Its node id is ours, on every connection, the relay and the bootstrap
+   * server. Default: a new key per `start()` (a new node id each run; pass one to keep the id).
+   */
+  identity?: NodeIdentity | string
+  /**
+   * Encrypt and authenticate every connection (Noise XX, @pyp2p/secure): the peer proves its node id
+   * with its key. Default true. `false`: plain lines, as the original pyp2p's nodes speak; both ends
+   * must agree (a mix fails fast with `ERR_PLAINTEXT_PEER` / `ERR_SECURE_PEER`).
+   */
+  secure?: boolean
+  /**
+   * Our node id (40 hex). Default the identity's. Only with `secure: false` may it be another than
+   * the identity's (a made-up id proves nothing); otherwise a different one is `ERR_NODE_ID_MISMATCH`.
+   */
   nodeId?: string
   /** Log this Net's activity (the `pyp2p:net` debug namespace, enabled for this instance). Default false. */
   debug?: boolean
@@ -65,8 +83,15 @@ export interface NetOptions {
   lineLimits?: LineLimits
   /** One outbound dial, ms. Default 15,000. */
   dialTimeout?: number
-  /** Time an inbound connection has to send its hello line, ms. Default 10,000. */
+  /** Time an inbound connection has to send its hello line (handshake included), ms. Default 10,000. */
   helloTimeout?: number
+  /** The secure handshake of one connection, ms. Default 5,000; then `ERR_HANDSHAKE_TIMEOUT`. */
+  handshakeTimeout?: number
+  /**
+   * Accepted connections still in their handshake (or hello) at once; more are closed at once. Counted
+   * apart from `maxInbound`, which only authenticated connections fill. Default 8.
+   */
+  maxPendingHandshakes?: number
 }
 
 export interface ResolvedNetOptions {
@@ -82,12 +107,16 @@ export interface ResolvedNetOptions {
   servers: Required<ServerAddress>[]
   dhtNode: MessageTransport | Required<ServerAddress> | undefined
   nodeId: string | undefined
+  identity: NodeIdentity | string | undefined
+  secure: boolean
   debug: boolean
   reachability: ReachabilityProbe | undefined
   natClient: NatClient | undefined
   lineLimits: LineLimits
   dialTimeout: number
   helloTimeout: number
+  handshakeTimeout: number
+  maxPendingHandshakes: number
 }
 
 const NODE_TYPES = ['passive', 'active', 'simultaneous']
@@ -149,6 +178,23 @@ export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
   if (isTransport(dhtNode) && o.nodeId !== undefined && o.nodeId !== dhtNode.nodeId) {
     throw NetError.INVALID_OPTION('nodeId', o.nodeId, `the dhtNode transport's node id ${dhtNode.nodeId}`)
   }
+  const secure = o.secure ?? true
+  if (typeof secure !== 'boolean') throw NetError.INVALID_OPTION('secure', secure, 'true or false')
+  const { identity } = o
+  if (identity !== undefined && !(identity instanceof NodeIdentity)) {
+    if (typeof identity !== 'string' || identity === '') {
+      throw NetError.INVALID_OPTION('identity', identity, 'a NodeIdentity or the path of a key file')
+    }
+  }
+  // A key file's id is known at start(); a NodeIdentity's now; a generated one's never matches.
+  if (identity instanceof NodeIdentity) checkNodeId(o.nodeId, identity.nodeId, secure)
+  else if (secure && identity === undefined && o.nodeId !== undefined && !isTransport(dhtNode)) {
+    throw NetError.INVALID_OPTION(
+      'nodeId',
+      o.nodeId,
+      "left out when secure without an identity (a new key can't prove it): pass `identity`, or secure: false",
+    )
+  }
   return {
     passiveBind,
     passivePort: int('passivePort', o.passivePort, DEFAULT_PASSIVE_PORT, 0, 65_535),
@@ -162,11 +208,31 @@ export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
     servers,
     dhtNode,
     nodeId: o.nodeId,
+    identity,
+    secure,
     debug: o.debug ?? false,
     reachability: o.reachability,
     natClient: o.natClient,
     lineLimits: o.lineLimits ?? {},
     dialTimeout: int('dialTimeout', o.dialTimeout, DIAL_TIMEOUT_MS, 1, 3_600_000),
     helloTimeout: int('helloTimeout', o.helloTimeout, HELLO_TIMEOUT_MS, 1, 3_600_000),
+    handshakeTimeout: int('handshakeTimeout', o.handshakeTimeout, HANDSHAKE_TIMEOUT_MS, 1, 3_600_000),
+    maxPendingHandshakes: int(
+      'maxPendingHandshakes',
+      o.maxPendingHandshakes,
+      MAX_PENDING_HANDSHAKES,
+      1,
+      100_000,
+    ),
+  }
+}
+
+/**
+ * A `nodeId` option other than the identity's is refused when secure (`ERR_NODE_ID_MISMATCH`): the
+ * handshake proves the key's id, so peers would refuse the other. Plain, it is used as given.
+ */
+export function checkNodeId(nodeId: string | undefined, identityNodeId: string, secure: boolean): void {
+  if (secure && nodeId !== undefined && nodeId !== identityNodeId) {
+    throw NetError.NODE_ID_MISMATCH('option nodeId', nodeId, identityNodeId)
   }
 }

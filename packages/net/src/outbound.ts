@@ -1,7 +1,8 @@
 /**
- * Which of the nodes a bootstrap server listed to dial (the original's `bootstrap()`): never ourselves
- * or a node already connected or being dialled in a `p2p` net, at most `want`. The dial itself is
- * @pyp2p/unl's `connector.dialNode()`, through the same hello step as every connection.
+ * Which of the nodes a bootstrap server listed to connect to (the original's `bootstrap()`): passive
+ * nodes, and simultaneous ones when we punch (`punch`); never ourselves or a node already connected or
+ * being connected to in a `p2p` net; at most `want`. The connection itself is @pyp2p/unl's connector
+ * (net-bootstrap.ts), through the same hello step as every connection.
  */
 import { isLocalAddress } from './local-addresses.js'
 import type { NodeEntry } from './session.js'
@@ -18,6 +19,8 @@ export interface PickOptions {
   pending: ReadonlySet<string>
   /** Skip ourselves and nodes already connected (a `p2p` net). */
   p2p: boolean
+  /** Take simultaneous nodes too (we punch to them); otherwise they are skipped. */
+  punch: boolean
   nodeId: string
   /** Our listening port and public (mapped) port. */
   ports: readonly number[]
@@ -30,6 +33,7 @@ export function pickNodes(entries: readonly NodeEntry[], o: PickOptions): NodeEn
   for (const e of entries) {
     if (picked.length >= o.want) break
     if (o.pending.has(e.nodeId)) continue
+    if (e.nodeType === 'simultaneous' && !o.punch) continue
     if (o.p2p && (isOurself(e, o.nodeId, o.ports) || o.connected(e.nodeId))) continue
     if (o.p2p && picked.some((p) => p.nodeId === e.nodeId)) continue
     picked.push(e)

@@ -3,6 +3,7 @@
  * keep-alive, registration kept and repeated after a reconnect, `CLEAR` + `QUIT` on leave), with its
  * failures turned into the Net's own error codes.
  */
+import type { NodeIdentity } from '@pyp2p/identity'
 import { isPunchError, RendezvousSession } from '@pyp2p/punch'
 import type { NodeEntry } from '@pyp2p/rendezvous-protocol'
 import {
@@ -19,10 +20,16 @@ export type { NodeEntry } from '@pyp2p/rendezvous-protocol'
 /** Most nodes one `BOOTSTRAP` asks for (the server's own cap). */
 const MAX_BOOTSTRAP_COUNT = 100
 
-export function createSession(servers: Required<ServerAddress>[], nodeId: string): RendezvousSession {
+/** With `identity` (the node's key, whose id is `nodeId`), the commands that act as the node are signed. */
+export function createSession(
+  servers: Required<ServerAddress>[],
+  nodeId: string,
+  identity?: NodeIdentity,
+): RendezvousSession {
   return new RendezvousSession({
     servers,
     nodeId,
+    ...(identity !== undefined && { identity }),
     connectTimeout: SERVER_CONNECT_TIMEOUT_MS,
     replyTimeout: SERVER_REPLY_TIMEOUT_MS,
     keepAliveMs: RENDEZVOUS_KEEPALIVE_MS,

@@ -3,26 +3,22 @@
  * Every resource is handed to the Net as soon as it exists, so a failed or aborted start is torn down
  * by `stop()` like a finished one.
  */
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { type MessageTransport, RelayClient } from '@pyp2p/dht-msg'
 import { type LineSocket, plainAddress } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import { NatClient } from '@pyp2p/nat'
 import { detectNat, type NatBehaviour, type RendezvousSession } from '@pyp2p/punch'
-import { type IncomingConnection, RendezvousPuncher, UNL, UnlConnector } from '@pyp2p/unl'
+import { type IncomingConnection, RendezvousPuncher, rawLineOptions, UNL, UnlConnector } from '@pyp2p/unl'
 import type createDebug from 'debug'
-import {
-  FORWARDING_DESCRIPTION,
-  FORWARDING_TIMEOUT_MS,
-  FORWARDING_TTL_S,
-  NODE_ID_BYTES,
-} from './constants.js'
+import { FORWARDING_DESCRIPTION, FORWARDING_TIMEOUT_MS, FORWARDING_TTL_S } from './constants.js'
 import { DialBackListener } from './dial-back-listener.js'
 import { NetError } from './errors.js'
-import { InboundListener } from './inbound.js'
+import { firstBytesTimeout, InboundListener, silentPeer } from './inbound.js'
 import { firstExternalAddress, interfaceAddress, isLoopback, isUnspecified } from './local-addresses.js'
 import { determineNodeType, type ForwardedPort, type NodeTypeReport } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
+import { resolveIdentity } from './resolve-identity.js'
 import { ServerDialBackProbe } from './server-dial-back-probe.js'
 import { createSession, openSession } from './session.js'
 
@@ -40,6 +36,8 @@ export interface StartReport extends NodeTypeReport {
 
 export interface NetResources {
   nodeId: string
+  /** Our key: it proves `nodeId` on every secure connection and to the relay. */
+  identity: NodeIdentity
   unl: UNL
   report: StartReport
   listener: InboundListener
@@ -81,22 +79,26 @@ export async function startNet(
     }
   }
 
-  // 1. Identity: the relay's (its node id is a key hash), or ours.
-  let transport: MessageTransport | undefined
-  if (o.dhtNode !== undefined && 'subscribe' in o.dhtNode) {
-    transport = o.dhtNode
-  } else if (o.dhtNode !== undefined) {
-    const relay = await abortable(RelayClient.connect({ host: o.dhtNode.host, port: o.dhtNode.port, signal }))
+  // 1. Identity: one key for the relay, the connections and the node id.
+  const given = o.dhtNode !== undefined && 'subscribe' in o.dhtNode ? o.dhtNode : undefined
+  const identity = await abortable(resolveIdentity(o, given))
+  res.identity = identity
+  let transport: MessageTransport | undefined = given
+  if (o.dhtNode !== undefined && given === undefined) {
+    const { host, port } = o.dhtNode as { host: string; port: number }
+    const relay = await abortable(RelayClient.connect({ host, port, identity, signal }))
     res.closeRelay = () => relay.close()
     transport = relay
   }
-  const nodeId = transport?.nodeId ?? o.nodeId ?? randomBytes(NODE_ID_BYTES).toString('hex')
+  const nodeId = o.secure ? identity.nodeId : (transport?.nodeId ?? o.nodeId ?? identity.nodeId)
   res.nodeId = nodeId
+  // The key proves our id to the bootstrap server too (signed commands), when the id is the key's.
+  const proof = nodeId === identity.nodeId ? { identity } : {}
 
   // 2. A bootstrap server (required for p2p nets: it is how nodes find each other).
   let session: RendezvousSession | undefined
   if (o.servers.length > 0) {
-    session = createSession(o.servers, nodeId)
+    session = createSession(o.servers, nodeId, proof.identity)
     res.session = session
     await openSession(session, o.servers, signal)
   } else if (o.netType === 'p2p') {
@@ -129,13 +131,17 @@ export async function startNet(
     {
       host: o.passiveBind,
       port: o.passivePort,
-      lineLimits: o.lineLimits,
       maxInbound: o.maxInbound,
+      maxPending: o.maxPendingHandshakes,
       inboundCount: hooks.inboundCount,
-      handle: (con, s) =>
-        dialBacks.screen(con, s.signal, async (signal) =>
-          (await whenConnector(signal)).handleIncoming(con, { signal }),
-        ),
+      // Screened for the server's probe first; a peer silent past the handshake timeout is dropped.
+      handle: (socket, s) => {
+        const first = AbortSignal.any([s.signal, AbortSignal.timeout(firstBytesTimeout(o))])
+        return dialBacks.screen(socket, first, async () => {
+          if (first.aborted && !s.signal.aborted) throw silentPeer(socket, o)
+          return (await whenConnector(s.signal)).handleIncoming(socket, { signal: s.signal })
+        })
+      },
       onIncoming: (incoming) => hooks.onIncoming(incoming.connection, incoming.nodeId),
       log,
     },
@@ -211,7 +217,7 @@ export async function startNet(
           : async (s) => {
               // With the inbound probe, as @pyp2p/unl's RendezvousPuncher detects: it lets the server
               // fire a RST-router side first (see @pyp2p/punch's README).
-              behaviour = await detectNat({ server, nodeId, inbound: true, signal: s })
+              behaviour = await detectNat({ server, nodeId, inbound: true, ...proof, signal: s })
               return behaviour.type
             },
       signal,
@@ -238,10 +244,18 @@ export async function startNet(
   const puncher =
     session === undefined
       ? undefined
-      : RendezvousPuncher.onSession(session, behaviour === undefined ? {} : { nat: behaviour })
+      : RendezvousPuncher.onSession(session, {
+          // Punched sockets are left unread for the connector's handshake (the upgrade step).
+          lineOptions: rawLineOptions(o.lineLimits),
+          ...proof,
+          ...(behaviour !== undefined && { nat: behaviour }),
+        })
   res.puncher = puncher
   connector = new UnlConnector({
     unl,
+    identity,
+    secure: o.secure,
+    handshakeTimeout: o.handshakeTimeout,
     ...(transport !== undefined && { transport }),
     ...(puncher !== undefined && { puncher }),
     dialTimeout: o.dialTimeout,

@@ -107,8 +107,8 @@ describe('self and duplicate connections', () => {
     await until([a], () => a.connections().length === 1, 'a to see b')
     expect(await b.bootstrap()).toEqual([]) // already connected to the only other node
     await expect(a.unl.connect(b.unl.value)).rejects.toMatchObject({ code: 'ERR_DUPLICATE_CONNECTION' })
-    // A node listed under our own id (e.g. a second process with our identity) is skipped too.
-    const twin = await tn.createNode({ nodeId: a.nodeId, advertise: false })
+    // A node listed under our own id (a second process with our key) is skipped too.
+    const twin = await tn.createNode({ identity: a.identity, advertise: false })
     const peers = await twin.bootstrap()
     expect(peers.map((p) => p.nodeId)).toEqual([b.nodeId])
   })
@@ -145,7 +145,7 @@ describe('self and duplicate connections', () => {
       'two connections a-b',
     )
     expect(a.connections()).toContain(second)
-    const twin = await tn.createNode({ nodeId: a.nodeId, advertise: false })
+    const twin = await tn.createNode({ identity: a.identity, advertise: false })
     const peers = await twin.bootstrap()
     expect(peers.map((p) => p.nodeId).sort()).toEqual([a.nodeId, b.nodeId].sort())
   })

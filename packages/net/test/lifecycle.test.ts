@@ -39,15 +39,15 @@ describe('start()', () => {
     expect(net.unl.unl.nodeId).toBe(net.nodeId)
   })
 
-  it('honours a given node type; a p2p net never stays simultaneous', async () => {
+  it('honours a given node type, simultaneous in a p2p net too (issue 18)', async () => {
     await using tn = await createTestnet({ nodes: 0 })
     const active = await tn.createNode({ nodeType: 'active', advertise: false })
     expect(active.startReport.nodeType).toBe('active')
     expect(active.startReport.reasons[0]).toMatch(/given by the nodeType option/)
     expect(await active.advertise()).toBe(false)
     const sim = await tn.createNode({ nodeType: 'simultaneous', advertise: false })
-    expect(sim.startReport.nodeType).toBe('active')
-    expect(sim.startReport.reasons.join(' ')).toMatch(/never acts as simultaneous/)
+    expect(sim.startReport.nodeType).toBe('simultaneous')
+    expect(sim.startReport.reasons[0]).toMatch(/given by the nodeType option/)
   })
 
   it('fails with ERR_NO_SERVER when no bootstrap server answers, and releases its port', async () => {

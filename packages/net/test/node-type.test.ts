@@ -132,17 +132,13 @@ describe('determineNodeType', () => {
     expect(act).toMatchObject({ nodeType: 'active', natType: 'random' })
   })
 
-  it('p2p nets never detect the NAT and are active when not reachable', async () => {
-    let detected = 0
-    const r = await determineNodeType(
-      input({
-        detectNat: async () => {
-          detected++
-          return 'preserving'
-        },
-      }),
-    )
-    expect(detected).toBe(0)
-    expect(r.nodeType).toBe('active')
+  it('p2p nets (issue 18): simultaneous behind a predictable NAT too, and the reason says they punch', async () => {
+    const sim = await determineNodeType(input({ detectNat: async () => 'preserving' }))
+    expect(sim).toMatchObject({ nodeType: 'simultaneous', natType: 'preserving' })
+    expect(sim.reasons.join('\n')).toMatch(/bootstrap\(\) punches to listed simultaneous nodes/)
+    const given = await determineNodeType(input({ nodeType: 'simultaneous' }))
+    expect(given.nodeType).toBe('simultaneous')
+    const act = await determineNodeType(input({ detectNat: async () => 'random' }))
+    expect(act).toMatchObject({ nodeType: 'active', natType: 'random' })
   })
 })

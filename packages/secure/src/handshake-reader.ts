@@ -23,6 +23,8 @@ export class HandshakeReader {
     socket.on('close', this.#onEnd)
     socket.on('error', this.#onError)
     if (socket.destroyed) this.#ended = SecureError.HANDSHAKE_CLOSED()
+    // A socket someone paused (e.g. after peeking at its first bytes and putting them back) is read too.
+    else socket.resume()
   }
 
   #onData = (chunk: Buffer | string): void => {

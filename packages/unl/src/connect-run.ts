@@ -25,6 +25,8 @@ export interface RunOptions {
   timeout: number
   /** When the call started (`performance.now()`), for the reported duration. */
   started: number
+  /** Whether the connections are secure (the connector's setting), for the result. */
+  secure: boolean
 }
 
 export async function runPlan(plan: ConnectPlan, o: RunOptions): Promise<ConnectResult> {
@@ -40,7 +42,8 @@ export async function runPlan(plan: ConnectPlan, o: RunOptions): Promise<Connect
       attempts.push({ method: m.method, ok: true, durationMs: performance.now() - t0 })
       log('connected to %s by %s', o.nodeId, m.method)
       const durationMs = performance.now() - o.started
-      return { connection, method: m.method, durationMs, attempts: [...attempts, ...plan.skipped] }
+      const all = [...attempts, ...plan.skipped]
+      return { connection, method: m.method, secure: o.secure, durationMs, attempts: all }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
       attempts.push({ method: m.method, ok: false, durationMs: performance.now() - t0, error })

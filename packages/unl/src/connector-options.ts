@@ -3,14 +3,28 @@
  */
 import type { MessageTransport } from '@pyp2p/dht-msg'
 import type { LineLimits, LineSocket } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import type { AttemptReport, ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
 import type { ReverseLimits } from './reverse-guard.js'
 import type { UNL } from './unl.js'
 
 export interface UnlConnectorOptions {
-  /** This node's UNL. */
+  /** This node's UNL. With `identity`, its node id must be the identity's (`ERR_IDENTITY_MISMATCH`). */
   unl: UNL
+  /**
+   * This node's key (@pyp2p/identity): every connection, made or accepted, runs the secure handshake
+   * with it. Required unless `secure` is false (`ERR_IDENTITY_REQUIRED`).
+   */
+  identity?: NodeIdentity
+  /**
+   * Encrypt and authenticate every connection (Noise XX, @pyp2p/secure). Default true. `false`: plain
+   * lines as the original pyp2p spoke them; both ends must agree (a mix fails fast with
+   * `ERR_PLAINTEXT_PEER` / `ERR_SECURE_PEER`).
+   */
+  secure?: boolean
+  /** The secure handshake of one connection, ms. Default HANDSHAKE_TIMEOUT_MS (5 s). */
+  handshakeTimeout?: number
   /** Carries reverse-connect requests (a RelayClient); without it, reverse connect is skipped. */
   transport?: MessageTransport
   /** Hole punching for two simultaneous nodes (@pyp2p/punch); without it, punching is skipped. */
@@ -25,7 +39,7 @@ export interface UnlConnectorOptions {
   reverseTimeout?: number
   /** Sending a reverse-connect request again while the peer has not dialled in, ms. Default REVERSE_RESEND_MS. */
   reverseResend?: number
-  /** Waiting for an incoming connection's first line, ms. Default HELLO_TIMEOUT_MS. */
+  /** Waiting for an incoming connection's handshake and first line, ms. Default HELLO_TIMEOUT_MS. */
   helloTimeout?: number
   /** Limits for the connections this connector makes or accepts. */
   lineLimits?: LineLimits
@@ -59,6 +73,8 @@ export interface DialNodeOptions {
 export interface ConnectResult {
   connection: LineSocket
   method: ConnectMethod
+  /** Whether the connection is encrypted and the peer proved the node id it was expected to have. */
+  secure: boolean
   /** From the call to the connection, ms. */
   durationMs: number
   /** Every method tried or skipped, in order. */
@@ -72,8 +88,13 @@ export interface IncomingConnection {
    * `punch` when it punched a connection to us through the Puncher.
    */
   method: ConnectMethod
-  /** The node id the peer gave in its first line (verified only for `reverse`, through the relay). */
+  /**
+   * The peer's node id: proved by its key when `secure`; else the one its first line claimed (verified
+   * only for `reverse`, through the relay).
+   */
   nodeId: string
+  /** Whether the connection is encrypted and `nodeId` proved. */
+  secure: boolean
   /** The peer's UNL when known (reverse connects we answered). */
   peer?: UNL
 }

@@ -3,14 +3,14 @@
  * direct, reverse connect through a message transport, hole punch through an injected Puncher), dials
  * nodes a bootstrap server listed (`dialNode`), serves accepted and punched-to-us connections, and
  * answers other nodes' reverse-connect requests. Every connection it makes or accepts passes through
- * upgrade.ts (the hello step) before anyone sees it.
+ * upgrade.ts (the secure handshake, then the hello) before anyone sees it.
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { Server, Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { MessageTransport, TransportMessage } from '@pyp2p/dht-msg'
-import { connectLine, type LineLimits, LineSocket } from '@pyp2p/framing'
+import type { LineSocket } from '@pyp2p/framing'
 import createDebug from 'debug'
 import { formatReverseRequest, isReverseRequest } from './connect-hello.js'
 import { type PlannedMethod, planConnect } from './connect-plan.js'
@@ -24,14 +24,9 @@ import type {
   UnlConnectorEvents,
   UnlConnectorOptions,
 } from './connector-options.js'
-import {
-  CONNECT_TIMEOUT_MS,
-  DIAL_TIMEOUT_MS,
-  HELLO_TIMEOUT_MS,
-  NONCE_BYTES,
-  REVERSE_RESEND_MS,
-  REVERSE_TIMEOUT_MS,
-} from './constants.js'
+import { type ConnectorSettings, checkIdentity, connectorSettings } from './connector-settings.js'
+import { CONNECT_TIMEOUT_MS, NONCE_BYTES } from './constants.js'
+import { dialSocket } from './dial.js'
 import { type ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
 import { ReverseGuard } from './reverse-guard.js'
@@ -51,11 +46,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   readonly #transport: MessageTransport | undefined
   readonly #puncher: Puncher | undefined
   readonly #guard: ReverseGuard
-  readonly #dialTimeout: number
-  readonly #reverseTimeout: number
-  readonly #reverseResend: number
-  readonly #helloTimeout: number
-  readonly #lineLimits: LineLimits
+  readonly #s: ConnectorSettings
   readonly #pending = new Map<string, Pending>()
   readonly #closing = new AbortController()
   readonly #unsubscribe: (() => void) | undefined
@@ -64,18 +55,17 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   constructor(options: UnlConnectorOptions) {
     super()
     this.#transport = options.transport
+    this.#s = connectorSettings(options)
     this.#unl = this.#checkUnl(options.unl)
     this.#puncher = options.puncher
     this.#guard = new ReverseGuard(options.reverseLimits)
-    this.#dialTimeout = options.dialTimeout ?? DIAL_TIMEOUT_MS
-    this.#reverseTimeout = options.reverseTimeout ?? REVERSE_TIMEOUT_MS
-    this.#reverseResend = options.reverseResend ?? REVERSE_RESEND_MS
-    this.#helloTimeout = options.helloTimeout ?? HELLO_TIMEOUT_MS
-    this.#lineLimits = options.lineLimits ?? {}
     if (this.#transport !== undefined && (options.answerReverse ?? true)) {
       this.#unsubscribe = this.#transport.subscribe((m) => this.#onMessage(m))
     }
-    this.#puncher?.listen?.(({ connection }) => this.#serve(connection, 'punch'), this.#closing.signal)
+    this.#puncher?.listen?.(
+      ({ connection, nodeId }) => this.#serve(connection, 'punch', nodeId),
+      this.#closing.signal,
+    )
   }
 
   /** This node's UNL. */
@@ -113,26 +103,30 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   }
 
   /**
-   * Serve a connection accepted on our listening port (or punched to us: `method` labels the
-   * `IncomingConnection`, default `direct`): reads its first line; when it answers one of
-   * our reverse-connect requests it completes that `connect()` and resolves undefined, otherwise it
-   * resolves with the connection (now the caller's). Rejects with ERR_INVALID_HELLO (and closes the
-   * connection) when the first line is not a connect hello.
+   * Serve a connection accepted on our listening port (or punched to us: `method` labels it, default
+   * `direct`; its key must prove `expectedNodeId` when given) through the inbound upgrade (upgrade.ts),
+   * raw socket in (a plain connector also takes a LineSocket). An answer to one of our reverse requests
+   * completes that `connect()` (resolves undefined); else resolves with the connection. On failure the
+   * connection is closed and it rejects (see `upgradeInbound`).
    */
   async handleIncoming(
-    con: LineSocket,
-    options: { signal?: AbortSignal; method?: ConnectMethod } = {},
+    con: Socket | LineSocket,
+    options: { signal?: AbortSignal; method?: ConnectMethod; expectedNodeId?: string } = {},
   ): Promise<IncomingConnection | undefined> {
-    const signals = [this.#closing.signal, AbortSignal.timeout(this.#helloTimeout)]
+    const signals = [this.#closing.signal, AbortSignal.timeout(this.#s.helloTimeout)]
     if (options.signal !== undefined) signals.push(options.signal)
-    const { connection, hello } = await upgradeInbound(con, { signal: AbortSignal.any(signals) })
+    const { connection, hello, nodeId, secure } = await upgradeInbound(con, {
+      ...this.#s.upgrade,
+      signal: AbortSignal.any(signals),
+      ...(options.expectedNodeId !== undefined && { expectedNodeId: options.expectedNodeId }),
+    })
     const pending = this.#pending.get(hello.nonce)
-    if (pending !== undefined && pending.nodeId === hello.nodeId) {
+    if (pending !== undefined && pending.nodeId === nodeId) {
       this.#pending.delete(hello.nonce)
       pending.resolve(connection)
       return undefined
     }
-    return { connection, method: options.method ?? 'direct', nodeId: hello.nodeId }
+    return { connection, method: options.method ?? 'direct', nodeId, secure }
   }
 
   /**
@@ -150,8 +144,9 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
         attempt: (m, signal) => this.#dial(m.host!, m.port!, this.#nonce(), node.nodeId, signal),
         closing: this.#closing.signal,
         signal: options.signal,
-        timeout: options.timeout ?? this.#dialTimeout,
+        timeout: options.timeout ?? this.#s.dialTimeout,
         started: performance.now(),
+        secure: this.#s.secure,
       },
     )
   }
@@ -161,7 +156,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
    * that are not answers to our own requests (closed when nobody listens). Stops at `close()`.
    */
   acceptOn(server: Server): void {
-    const onSocket = (socket: Socket): void => this.#serve(new LineSocket(socket, this.#lineLimits), 'direct')
+    const onSocket = (socket: Socket): void => this.#serve(socket, 'direct')
     server.on('connection', onSocket)
     this.#servers.set(server, onSocket)
   }
@@ -191,6 +186,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       signal: options.signal,
       timeout: options.timeout ?? CONNECT_TIMEOUT_MS,
       started,
+      secure: this.#s.secure,
     })
   }
 
@@ -214,13 +210,15 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
 
   /** A TCP dial past the outbound step (`connect()`, `dialNode()`, reverse dial-backs). */
   async #dial(host: string, port: number, nonce: string, expected: string, signal: AbortSignal) {
-    const con = await connectLine({ host, port, signal, timeout: this.#dialTimeout, ...this.#lineLimits })
-    return this.#upgrade(con, nonce, expected, signal)
+    const socket = await dialSocket({ host, port, signal, timeout: this.#s.dialTimeout })
+    return this.#upgrade(socket, nonce, expected, signal)
   }
 
-  async #upgrade(con: LineSocket, nonce: string, expectedNodeId: string, signal: AbortSignal) {
+  // The dialler (and the punch candidate) is the handshake's initiator and names whom it expects.
+  async #upgrade(con: Socket | LineSocket, nonce: string, expectedNodeId: string, signal: AbortSignal) {
     const nodeId = this.#unl.nodeId
-    return (await upgradeOutbound(con, { nodeId, nonce, expectedNodeId, signal })).connection
+    const o = { ...this.#s.upgrade, nodeId, nonce, expectedNodeId, signal }
+    return (await upgradeOutbound(con, o)).connection
   }
 
   #nonce(): string {
@@ -232,8 +230,8 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       transport: this.#transport!,
       to: theirs.nodeId,
       request: formatReverseRequest(this.#unl, nonce),
-      timeout: this.#reverseTimeout,
-      resend: this.#reverseResend,
+      timeout: this.#s.reverseTimeout,
+      resend: this.#s.reverseResend,
       signal,
       register: (resolve) => {
         this.#pending.set(nonce, { nodeId: theirs.nodeId, resolve })
@@ -242,16 +240,18 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     })
   }
 
-  // Peers act on a reverse request only when its UNL's node id is the relay-authenticated sender.
+  // Peers act on a reverse request only when its UNL's node id is the relay-authenticated sender, and
+  // a secure handshake proves the identity's node id: both must be the UNL's (plain: ids prove nothing).
   #checkUnl(unl: UNL): UNL {
     if (this.#transport !== undefined && unl.nodeId !== this.#transport.nodeId) {
       throw UnlError.INVALID_UNL('nodeId', `must be the transport's node id ${this.#transport.nodeId}`)
     }
+    checkIdentity(this.#s, unl.nodeId)
     return unl
   }
 
-  #serve(con: LineSocket, method: ConnectMethod): void {
-    this.handleIncoming(con, { method }).then(
+  #serve(con: Socket | LineSocket, method: ConnectMethod, expectedNodeId?: string): void {
+    this.handleIncoming(con, { method, ...(expectedNodeId !== undefined && { expectedNodeId }) }).then(
       (incoming) => incoming && this.#deliver(incoming),
       (err: unknown) => log('incoming %s connection refused: %s', method, (err as Error).message),
     )
@@ -278,9 +278,16 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     }
     if (target === undefined) return // a repeat of a request already answered
     const { host, port, nonce, unl } = target
-    const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#dialTimeout)])
+    const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#s.dialTimeout)])
     this.#dial(host, port, nonce, unl.nodeId, signal).then(
-      (connection) => this.#deliver({ connection, method: 'reverse', nodeId: unl.nodeId, peer: unl }),
+      (connection) =>
+        this.#deliver({
+          connection,
+          method: 'reverse',
+          nodeId: unl.nodeId,
+          peer: unl,
+          secure: this.#s.secure,
+        }),
       (err: unknown) => {
         log('reverse connect to %s:%d failed: %s', host, port, (err as Error).message)
         this.emit('refused', { from: m.from, error: err as Error })

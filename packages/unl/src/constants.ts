@@ -51,6 +51,13 @@ export const DIAL_TIMEOUT_MS = 15_000
 /** How long the dialled side waits for the first (hello) line of an incoming connection. */
 export const HELLO_TIMEOUT_MS = 10_000
 
+/**
+ * How long the secure handshake of one connection may take, ms (@pyp2p/secure's default): 1.5 round
+ * trips, about a millisecond on loopback. It bounds how long an unauthenticated connection holds
+ * anything of ours (a pending slot, a socket).
+ */
+export const HANDSHAKE_TIMEOUT_MS = 5_000
+
 /** Nonces are 32 random bytes written as 64 hex characters, like the original's 64-character nonce. */
 export const NONCE_BYTES = 32
 
@@ -99,3 +106,29 @@ export const PUNCH_MAX_WAITING = 16
  */
 export const REGISTER_RETRY_MIN_MS = 100
 export const REGISTER_RETRY_MAX_MS = 10_000
+
+/**
+ * Punches a node takes part in as the target at once (the challenges it answers; issue 18): the
+ * Net's default `maxInbound` of 10, since more punched connections at once than it accepts gain
+ * nothing. More wait (PUNCH_MAX_PENDING).
+ */
+export const PUNCH_MAX_CONCURRENT = 10
+
+/** Challenges waiting for a free punch slot; more are refused (`REJECT`) at once. */
+export const PUNCH_MAX_PENDING = 20
+
+/**
+ * How long a challenge may wait for a slot, ms: half the server's 10 s challenge timeout
+ * (@pyp2p/bootstrap-server), so an accepted one still meets its candidate.
+ */
+export const PUNCH_PENDING_MAX_WAIT_MS = 5_000
+
+/**
+ * Punches one requester may start with us in a burst, and then per minute: @pyp2p/punch runs up to 3
+ * rounds (each a new challenge) per punch, so 4 punches' worth.
+ */
+export const PUNCH_PER_REQUESTER_BURST = 12
+export const PUNCH_PER_REQUESTER_PER_MINUTE = 12
+
+/** Requesters the per-requester limit remembers (least recently seen forgotten first). */
+export const PUNCH_REQUESTERS_TRACKED = 1_024

@@ -27,6 +27,12 @@ export type UnlErrorCode =
   | 'ERR_INVALID_HELLO'
   | 'ERR_RELAY_UNAVAILABLE'
   | 'ERR_REVERSE_TIMEOUT'
+  | 'ERR_PUNCH_LIMITED'
+  | 'ERR_IDENTITY_REQUIRED'
+  | 'ERR_IDENTITY_MISMATCH'
+  | 'ERR_HELLO_ID_MISMATCH'
+  | 'ERR_SECURE_PEER'
+  | 'ERR_SOCKET_IN_USE'
 
 export class UnlError extends Error {
   override readonly name = 'UnlError'
@@ -35,16 +41,19 @@ export class UnlError extends Error {
   readonly field?: string
   /** For ERR_CONNECT_FAILED / ERR_NO_METHOD / ERR_CONNECT_TIMEOUT: every method tried and its outcome. */
   readonly attempts?: AttemptReport[]
+  /** For ERR_PUNCH_LIMITED: which limit (`concurrent`, `pending`, `per-requester`). */
+  readonly limit?: string
 
   constructor(
     code: UnlErrorCode,
     message: string,
-    extra: { cause?: unknown; field?: string; attempts?: AttemptReport[] } = {},
+    extra: { cause?: unknown; field?: string; attempts?: AttemptReport[]; limit?: string } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
     this.code = code
     if (extra.field !== undefined) this.field = extra.field
     if (extra.attempts !== undefined) this.attempts = extra.attempts
+    if (extra.limit !== undefined) this.limit = extra.limit
   }
 
   static INVALID_UNL(field: string, detail: string, cause?: unknown): UnlError {
@@ -108,6 +117,58 @@ export class UnlError extends Error {
       `${nodeId} did not connect back within ${timeoutMs} ms (the relay accepted the request ${sends} ` +
         `time${sends === 1 ? '' : 's'}): it is offline, ignored the request, or cannot reach our address`,
     )
+  }
+
+  /** Secure connections (the default) need this node's key. */
+  static IDENTITY_REQUIRED(): UnlError {
+    return new UnlError(
+      'ERR_IDENTITY_REQUIRED',
+      'Secure connections need an identity: pass `identity` (a NodeIdentity from @pyp2p/identity whose ' +
+        "node id is the UNL's), or `secure: false` for plain lines",
+    )
+  }
+
+  /** The UNL's node id is not the identity's: peers would refuse every handshake. */
+  static IDENTITY_MISMATCH(unlNodeId: string, identityNodeId: string): UnlError {
+    return new UnlError(
+      'ERR_IDENTITY_MISMATCH',
+      `The UNL's node id ${unlNodeId} is not the identity's ${identityNodeId}: build the UNL with ` +
+        'identity.nodeId',
+    )
+  }
+
+  /** The hello inside a secure channel names another node than the key the handshake proved. */
+  static HELLO_ID_MISMATCH(claimed: string, authenticated: string): UnlError {
+    return new UnlError(
+      'ERR_HELLO_ID_MISMATCH',
+      `Incoming connection refused: its hello claims node id ${claimed} but its key proves ${authenticated}`,
+    )
+  }
+
+  /** A plain-line (`secure: false`) endpoint met a peer that runs the secure handshake. */
+  static SECURE_PEER(line: string): UnlError {
+    return new UnlError(
+      'ERR_SECURE_PEER',
+      `The peer runs secure connections (it sent ${JSON.stringify(line.slice(0, 64))}) and this node ` +
+        "plain lines: both ends must use the same 'secure' setting",
+    )
+  }
+
+  /** A secure upgrade was given a LineSocket that already reads its socket (the handshake needs it raw). */
+  static SOCKET_IN_USE(): UnlError {
+    return new UnlError(
+      'ERR_SOCKET_IN_USE',
+      'The connection already has a line reader on its socket, so the secure handshake cannot read it: ' +
+        'pass the raw net.Socket, or a LineSocket made with rawLineOptions()',
+    )
+  }
+
+  /**
+   * A challenge (another node's punch to us) declined by one of our punch limits (punch-guard.ts);
+   * the server hears `REJECT <punch-id> limit=<limit> ...` and the candidate gets ERR_PUNCH_REJECTED.
+   */
+  static PUNCH_LIMITED(limit: string, detail: string): UnlError {
+    return new UnlError('ERR_PUNCH_LIMITED', `Punch declined: limit=${limit} ${detail}`, { limit })
   }
 
   static CLOSED(): UnlError {

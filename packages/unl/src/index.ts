@@ -10,16 +10,24 @@
  * ```ts
  * import { once } from 'node:events'
  * import { createServer } from 'node:net'
+ * import { NodeIdentity } from '@pyp2p/identity'
  * import { UNL, UnlConnector } from '@pyp2p/unl'
  *
+ * const [aliceKey, bobKey] = [NodeIdentity.generate(), NodeIdentity.generate()]
  * const node = { natType: 'unknown', forwarding: 'none', wanAddress: '127.0.0.1', lanAddress: '127.0.0.1' } as const
  * const server = createServer().listen(0, '127.0.0.1')
  * await once(server, 'listening')
  * const { port } = server.address() as { port: number }
- * const alice = new UnlConnector({ unl: new UNL({ ...node, nodeId: 'aa'.repeat(20), nodeType: 'passive', port }) })
+ * const alice = new UnlConnector({
+ *   identity: aliceKey, // every connection encrypted, the peer's node id proved
+ *   unl: new UNL({ ...node, nodeId: aliceKey.nodeId, nodeType: 'passive', port }),
+ * })
  * alice.acceptOn(server)
  * alice.on('connection', ({ connection }) => connection.on('line', (l) => connection.sendLine(`echo ${l}`)))
- * const bob = new UnlConnector({ unl: new UNL({ ...node, nodeId: 'bb'.repeat(20), nodeType: 'active', port: 0 }) })
+ * const bob = new UnlConnector({
+ *   identity: bobKey,
+ *   unl: new UNL({ ...node, nodeId: bobKey.nodeId, nodeType: 'active', port: 0 }),
+ * })
  * const { connection, method, durationMs } = await bob.connectWithReport(alice.unl.text)
  * connection.sendLine('hi')
  * console.log(await connection.readLine(), `(${method}, ${durationMs.toFixed(1)} ms)`) // echo hi (lan, 2.3 ms)
@@ -53,7 +61,9 @@ export {
   UnlError,
   type UnlErrorCode,
 } from './errors.js'
+export { type PunchAdmission, PunchGuard, type PunchLimit, type PunchLimits } from './punch-guard.js'
 export type { PunchedConnection, Puncher, PunchRequest } from './puncher.js'
+export { rawLineOptions } from './raw-socket.js'
 export {
   RendezvousPuncher,
   type RendezvousPuncherEvents,
@@ -70,6 +80,7 @@ export {
   type OutboundUpgrade,
   type UpgradedConnection,
   type UpgradedInbound,
+  type UpgradeOptions,
   upgradeInbound,
   upgradeOutbound,
 } from './upgrade.js'

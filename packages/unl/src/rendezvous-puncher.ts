@@ -11,7 +11,6 @@
 import { EventEmitter } from 'node:events'
 import type { LineSocket } from '@pyp2p/framing'
 import {
-  acceptChallenges,
   detectNat,
   type NatBehaviour,
   PunchError,
@@ -22,6 +21,7 @@ import {
   type ServerAddress,
 } from '@pyp2p/punch'
 import createDebug from 'debug'
+import { ChallengeAnswerer } from './challenge-answerer.js'
 import {
   PUNCH_MAX_INBOUND,
   PUNCH_MAX_WAITING,
@@ -29,6 +29,7 @@ import {
   REGISTER_RETRY_MIN_MS,
 } from './constants.js'
 import { UnlError } from './errors.js'
+import type { PunchLimits } from './punch-guard.js'
 import type { PunchedConnection, Puncher, PunchRequest } from './puncher.js'
 import type { NatType } from './types.js'
 
@@ -44,6 +45,8 @@ export interface RendezvousPuncherOptions extends RendezvousPunchTuning {
   nodeId: string
   /** This node's NAT behaviour; detected through the server when missing. */
   nat?: NatBehaviour
+  /** Limits on the punches other nodes make us take part in (punch-guard.ts); defaults there. */
+  limits?: PunchLimits
   /** Punches peers may start towards us at once (`SIMULTANEOUS READY`'s max-inbound). Default 1 (pyp2p). */
   maxInbound?: number
   /** Bounds NAT detection and registration. */
@@ -53,6 +56,8 @@ export interface RendezvousPuncherOptions extends RendezvousPunchTuning {
 export interface SessionPuncherOptions extends RendezvousPunchTuning {
   /** This node's NAT behaviour; detected once (with the inbound probe) at the first punch when missing. */
   nat?: NatBehaviour
+  /** Limits on the punches other nodes make us take part in (punch-guard.ts); defaults there. */
+  limits?: PunchLimits
 }
 
 export interface RendezvousPuncherEvents {
@@ -60,6 +65,8 @@ export interface RendezvousPuncherEvents {
   registered: [info: { observed: { ip: string; port: number } }]
   /** The registration connection dropped: peers cannot punch to us until `registered` again. */
   unregistered: [info: { error?: Error }]
+  /** A challenge declined by a punch limit (`ERR_PUNCH_LIMITED`); the server was told `REJECT`. */
+  refused: [info: { nodeId: string; punchId: string; error: UnlError }]
 }
 
 export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> implements Puncher {
@@ -69,17 +76,30 @@ export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> imp
   readonly #closing = new AbortController()
   readonly #waiting: PunchedConnection[] = []
   readonly #stops = new Set<() => void>()
+  readonly #answerer: ChallengeAnswerer
   #nat: NatBehaviour | undefined
   #detecting: Promise<NatBehaviour> | undefined
   #deliver: ((punched: PunchedConnection) => void) | undefined
 
   private constructor(session: RendezvousSession, owns: boolean, o: SessionPuncherOptions) {
     super()
-    const { nat, ...tuning } = o
+    const { nat, limits, ...tuning } = o
     this.#session = session
     this.#ownsSession = owns
     this.#nat = nat
     this.#tuning = tuning
+    this.#answerer = new ChallengeAnswerer({
+      tuning,
+      limits,
+      nat: () => this.#nat,
+      signal: this.#closing.signal,
+      onConnection: (punched) => {
+        if (this.#deliver !== undefined) this.#deliver(punched)
+        else if (this.#waiting.length < PUNCH_MAX_WAITING) this.#waiting.push(punched)
+        else punched.connection.close() // nobody listens, and enough are waiting already
+      },
+      onRefused: (info) => this.emit('refused', info),
+    })
     session.on('client', this.#answer)
     session.on('registered', this.#onRegistered)
     session.on('unregistered', this.#onUnregistered)
@@ -98,11 +118,14 @@ export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> imp
     const { server, nodeId, signal, maxInbound = PUNCH_MAX_INBOUND, nat: given, ...tuning } = options
     const local = options.localAddress === undefined ? {} : { localAddress: options.localAddress }
     const bound = signal === undefined ? {} : { signal }
-    const nat = given ?? (await detectNat({ server, nodeId, inbound: true, ...local, ...bound }))
+    // With an identity the session and the detection sign their commands (a default server requires it).
+    const proof = tuning.identity === undefined ? {} : { identity: tuning.identity }
+    const nat = given ?? (await detectNat({ server, nodeId, inbound: true, ...local, ...bound, ...proof }))
     const session = new RendezvousSession({
       servers: [server],
       nodeId,
       ...local,
+      ...proof,
       retryMinMs: REGISTER_RETRY_MIN_MS,
       retryMaxMs: REGISTER_RETRY_MAX_MS,
     })
@@ -197,7 +220,9 @@ export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> imp
     const local = this.#tuning.localAddress === undefined ? {} : { localAddress: this.#tuning.localAddress }
     if (this.#detecting === undefined) {
       const nodeId = this.#session.nodeId
-      this.#detecting = detectNat({ server, nodeId, inbound: true, ...local }).finally(() => {
+      const { identity } = this.#tuning
+      const proof = identity === undefined ? {} : { identity }
+      this.#detecting = detectNat({ server, nodeId, inbound: true, ...local, ...proof }).finally(() => {
         this.#detecting = undefined
       })
       this.#detecting.catch(() => undefined) // callers may all have stopped waiting
@@ -211,23 +236,7 @@ export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> imp
   #answer = (client: RendezvousClient): void => {
     const server = this.#session.server
     if (server === undefined || this.#closing.signal.aborted) return
-    const stop = acceptChallenges({
-      ...this.#tuning,
-      client,
-      server,
-      signal: this.#closing.signal,
-      ...(this.#nat !== undefined && { nat: this.#nat }),
-      onConnection: (result) => {
-        log('punched from %s (%s)', result.peer.nodeId, result.method)
-        const punched = { connection: result.connection, nodeId: result.peer.nodeId }
-        if (this.#deliver !== undefined) this.#deliver(punched)
-        else if (this.#waiting.length < PUNCH_MAX_WAITING) this.#waiting.push(punched)
-        else result.connection.close() // nobody listens, and enough are waiting already
-      },
-      onError: (err: PunchError, challenge) => {
-        log('punch from %s failed: %s (%s)', challenge.nodeId, err.code, err.message)
-      },
-    })
+    const stop = this.#answerer.answer(client, server)
     this.#stops.add(stop)
     client.once('close', () => {
       stop()

@@ -1,23 +1,44 @@
 /**
  * The one step every connection passes through before it is handed to its user, outbound and inbound,
  * whatever made it: a LAN or direct dial, a dial to a listed (bootstrap) node, a reverse dial-back, a
- * hole punch (both sides), an accepted socket. Today it is the hello line
- * (`PYP2P-CONNECT/1 <nonce> <node-id>`): the dialler says who it is and which attempt this is. This is
- * where a handshake (encryption, the peer's key checked against the node id it is expected to have)
- * goes, once, for every method.
+ * hole punch (both sides), an accepted socket. It runs on the raw socket:
+ *
+ * 1. the secure handshake (@pyp2p/secure, Noise XX bound to each side's identity key; the dialler is
+ *    the initiator and names the node id it expects: another key fails with `ERR_PEER_ID_MISMATCH`
+ *    before any line), unless `secure: false`;
+ * 2. a `LineSocket` over the encrypted stream (or over the socket, plain);
+ * 3. the hello line (`PYP2P-CONNECT/1 <nonce> <node-id>`), inside the encrypted channel: the dialler
+ *    says which attempt this is; its node id must be the one its key proved.
  */
-import type { LineSocket } from '@pyp2p/framing'
+import type { Socket } from 'node:net'
+import { type LineLimits, LineSocket } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
+import { isSecurePrologue, SecureError, secureInbound, secureOutbound } from '@pyp2p/secure'
 import { type ConnectHello, formatConnectHello, parseConnectHello } from './connect-hello.js'
+import { HANDSHAKE_TIMEOUT_MS } from './constants.js'
 import { UnlError } from './errors.js'
+import { isLineSocket, socketOf } from './raw-socket.js'
+import { watchForSecurePeer } from './secure-peer-watch.js'
 
-export interface OutboundUpgrade {
+export interface UpgradeOptions {
+  /** This node's identity. Required unless `secure` is false. */
+  identity?: NodeIdentity
+  /** Run the secure handshake. Default true; false: plain lines (nodes of the original pyp2p). */
+  secure?: boolean
+  /** The secure handshake, ms. Default HANDSHAKE_TIMEOUT_MS (5 s). */
+  handshakeTimeout?: number
+  /** Limits of the LineSocket made here. */
+  lineLimits?: LineLimits
+}
+
+export interface OutboundUpgrade extends UpgradeOptions {
   /** Our node id, sent in the hello. */
   nodeId: string
   /** The nonce of this attempt (64 hex characters): the peer matches it to its own reverse requests. */
   nonce: string
   /**
-   * The node id we expect at the other end, when known (a UNL, a bootstrap entry). Today recorded only
-   * (a hello proves nothing); a handshake will check it.
+   * The node id we expect at the other end (a UNL, a bootstrap entry, a punch or reverse target):
+   * secure, another key fails with `ERR_PEER_ID_MISMATCH`; plain, only recorded.
    */
   expectedNodeId?: string
   signal?: AbortSignal
@@ -27,28 +48,53 @@ export interface OutboundUpgrade {
 export interface UpgradedConnection {
   /** The connection to use from now on. */
   connection: LineSocket
-  /** The peer's node id: the one expected (outbound, when given) or the one its hello claimed (inbound). */
+  /** The peer's node id: proved by its key (secure); else the one expected (outbound) or claimed (inbound). */
   nodeId: string | undefined
+  /** Whether the connection is encrypted and the peer's node id proved. */
+  secure: boolean
 }
 
 /**
- * Dialler's side: says hello. Resolves with the connection to use; closes it and rejects (the error
- * `sendLine` threw, e.g. framing's `ERR_CONNECTION_CLOSED`, or `ERR_ABORTED`) when that fails.
+ * Dialler's side: handshake (secure), then hello. Resolves with the connection to use; destroys the
+ * socket and rejects on failure: a `SecureError` (`ERR_PEER_ID_MISMATCH`, `ERR_PLAINTEXT_PEER`,
+ * `ERR_HANDSHAKE_TIMEOUT`, ...), `ERR_SOCKET_IN_USE`, framing's `ERR_CONNECTION_CLOSED`, `ERR_ABORTED`.
  */
-export async function upgradeOutbound(con: LineSocket, o: OutboundUpgrade): Promise<UpgradedConnection> {
+export async function upgradeOutbound(
+  input: Socket | LineSocket,
+  o: OutboundUpgrade,
+): Promise<UpgradedConnection> {
+  const secure = o.secure ?? true
+  let con: LineSocket | undefined
+  let socket: Socket | undefined
   try {
+    socket = socketOf(input, secure)
     if (o.signal?.aborted) throw UnlError.ABORTED(o.signal.reason)
+    if (secure) {
+      const session = await secureOutbound(socket, {
+        identity: requireIdentity(o.identity),
+        timeout: o.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+        ...(o.expectedNodeId !== undefined && { expectedNodeId: o.expectedNodeId }),
+        ...(o.signal !== undefined && { signal: o.signal }),
+      })
+      con = new LineSocket(socket, { ...o.lineLimits, stream: session.stream })
+      con.sendLine(formatConnectHello(o.nonce, o.nodeId))
+      return { connection: con, nodeId: session.remoteNodeId, secure: true }
+    }
+    watchForSecurePeer(socket)
+    con = isLineSocket(input) ? input : plainLines(socket, o.lineLimits)
     con.sendLine(formatConnectHello(o.nonce, o.nodeId))
+    return { connection: con, nodeId: o.expectedNodeId, secure: false }
   } catch (err) {
-    con.close()
+    discard(input, con, socket)
     throw err
   }
-  return { connection: con, nodeId: o.expectedNodeId }
 }
 
-export interface InboundUpgrade {
-  /** Bounds the wait for the peer's first line (the caller adds its hello timeout). */
+export interface InboundUpgrade extends UpgradeOptions {
+  /** Bounds the wait for the peer's hello (the caller adds its hello timeout). */
   signal: AbortSignal
+  /** The node id the peer must prove (a punch from a candidate the rendezvous server named). */
+  expectedNodeId?: string
 }
 
 /** An accepted connection past the step, with what its hello said. */
@@ -58,16 +104,70 @@ export interface UpgradedInbound extends UpgradedConnection {
 }
 
 /**
- * Accepting side: reads and checks the peer's hello. Closes the connection and rejects with
- * `ERR_INVALID_HELLO` when the first line is missing (closed, timed out, aborted) or is not a hello.
+ * Accepting side: handshake (secure), then the peer's hello. Destroys the socket and rejects with a
+ * `SecureError` (the handshake failed: garbage, truncated, replayed, stalled, a plain peer...),
+ * `ERR_HELLO_ID_MISMATCH` (the hello names another node than the key proved), `ERR_SECURE_PEER` (plain
+ * here, secure there), or `ERR_INVALID_HELLO` (no first line, or not a hello).
  */
-export async function upgradeInbound(con: LineSocket, o: InboundUpgrade): Promise<UpgradedInbound> {
-  let hello: ConnectHello
+export async function upgradeInbound(
+  input: Socket | LineSocket,
+  o: InboundUpgrade,
+): Promise<UpgradedInbound> {
+  const secure = o.secure ?? true
+  let con: LineSocket | undefined
+  let socket: Socket | undefined
   try {
-    hello = parseConnectHello(await con.readLine({ signal: o.signal }))
+    socket = socketOf(input, secure)
+    let proved: string | undefined
+    if (secure) {
+      const session = await secureInbound(socket, {
+        identity: requireIdentity(o.identity),
+        timeout: o.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+        signal: o.signal,
+      })
+      proved = session.remoteNodeId
+      if (o.expectedNodeId !== undefined && proved !== o.expectedNodeId) {
+        session.stream.destroy()
+        throw SecureError.PEER_ID_MISMATCH(o.expectedNodeId, proved)
+      }
+      con = new LineSocket(socket, { ...o.lineLimits, stream: session.stream })
+    } else {
+      con = isLineSocket(input) ? input : plainLines(socket, o.lineLimits)
+    }
+    const line = await readFirstLine(con, o.signal)
+    if (!secure && isSecurePrologue(line)) throw UnlError.SECURE_PEER(line)
+    const hello = parseConnectHello(line)
+    if (proved !== undefined && hello.nodeId !== proved)
+      throw UnlError.HELLO_ID_MISMATCH(hello.nodeId, proved)
+    return { connection: con, nodeId: hello.nodeId, hello, secure }
   } catch (err) {
-    con.close()
-    throw err instanceof UnlError ? err : UnlError.INVALID_HELLO('no first line', err)
+    discard(input, con, socket)
+    throw err
   }
-  return { connection: con, nodeId: hello.nodeId, hello }
+}
+
+async function readFirstLine(con: LineSocket, signal: AbortSignal): Promise<string> {
+  try {
+    return await con.readLine({ signal })
+  } catch (err) {
+    throw UnlError.INVALID_HELLO('no first line', err)
+  }
+}
+
+// A socket paused by whoever peeked at it first (a dial-back screen) is read by its LineSocket.
+function plainLines(socket: Socket, limits: LineLimits | undefined): LineSocket {
+  const con = new LineSocket(socket, limits ?? {})
+  if (socket.isPaused()) socket.resume()
+  return con
+}
+
+function requireIdentity(identity: NodeIdentity | undefined): NodeIdentity {
+  if (identity === undefined) throw UnlError.IDENTITY_REQUIRED()
+  return identity
+}
+
+function discard(input: Socket | LineSocket, con: LineSocket | undefined, socket: Socket | undefined): void {
+  con?.close()
+  if (isLineSocket(input)) input.close()
+  socket?.destroy()
 }

@@ -12,6 +12,7 @@ import {
   type NodeType,
   type Puncher,
   type PunchRequest,
+  rawLineOptions,
   UNL,
   UnlConnector,
   UnlError,
@@ -33,6 +34,7 @@ afterEach(async () => {
 interface TestNode {
   connector: Connector
   relay: RelayClient
+  identity: NodeIdentity
   unl: UNL
   server?: Server
 }
@@ -54,10 +56,13 @@ async function startNode(opts: {
     port = (server.address() as { port: number }).port
     cleanups.push(() => new Promise((resolve) => server!.close(resolve)))
   }
+  // One key per node: the relay login and every secure handshake prove the same node id.
+  const identity = NodeIdentity.generate()
   const relay = await RelayClient.connect({
     host: '127.0.0.1',
     port: relayPort,
     localAddress: opts.wan,
+    identity,
     signal: AbortSignal.timeout(WAIT),
   })
   cleanups.push(() => relay.close())
@@ -70,10 +75,10 @@ async function startNode(opts: {
     wanAddress: opts.wan,
     lanAddress: lan,
   })
-  const connector = new UnlConnector({ unl, ...(opts.relay === false ? {} : { transport: relay }) })
+  const connector = new UnlConnector({ unl, identity, ...(opts.relay === false ? {} : { transport: relay }) })
   cleanups.push(() => connector.close())
   if (server) connector.acceptOn(server)
-  return { connector, relay, unl, ...(server && { server }) }
+  return { connector, relay, identity, unl, ...(server && { server }) }
 }
 
 function nextEvent<T>(emitter: NodeJS.EventEmitter, event: string): Promise<T> {
@@ -159,12 +164,13 @@ describe('UnlConnector over loopback', () => {
           host: request.theirs.wanAddress,
           port: request.theirs.port,
           signal: request.signal,
+          ...rawLineOptions(), // the socket left unread: the connector's upgrade step runs the handshake
         })
-        return con // raw: the connector's upgrade step says the hello
+        return con
       },
     }
     const bUnl = new UNL({ ...b.unl.toFields(), nodeType: 'simultaneous', port: 1 })
-    const punching = new UnlConnector({ unl: bUnl, transport: b.relay, puncher })
+    const punching = new UnlConnector({ unl: bUnl, identity: b.identity, transport: b.relay, puncher })
     cleanups.push(() => punching.close())
     const incoming = nextEvent<IncomingConnection>(a.connector, 'connection')
     const result = await punching.connectWithReport(simultaneous, { timeout: WAIT })
@@ -204,6 +210,9 @@ describe('UnlConnector over loopback', () => {
     const con = await connectLine({ host: '127.0.0.2', port: a.unl.port, timeout: WAIT })
     con.sendLine('GET / HTTP/1.0')
     expect((await con.closed).reason).toBe('peer')
+    // A plain connector (secure: false) reads the hello itself, from a LineSocket or the raw socket.
+    const plain = new UnlConnector({ unl: a.unl, secure: false })
+    cleanups.push(() => plain.close())
     const raw = createServer()
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.2', resolve))
     cleanups.push(() => new Promise((resolve) => raw.close(resolve)))
@@ -211,7 +220,7 @@ describe('UnlConnector over loopback', () => {
     const dialer = await connectLine({ host: '127.0.0.2', port: (raw.address() as { port: number }).port })
     dialer.sendLine(`PYP2P-CONNECT/1 ${'0'.repeat(64)} not-an-id`)
     const [socket] = await accepted
-    await expect(a.connector.handleIncoming(new LineSocket(socket))).rejects.toMatchObject({
+    await expect(plain.handleIncoming(new LineSocket(socket))).rejects.toMatchObject({
       code: 'ERR_INVALID_HELLO',
       message: expect.stringContaining('node id'),
     })
@@ -221,7 +230,9 @@ describe('UnlConnector over loopback', () => {
   it('requires the UNL to carry the transport’s node id', async () => {
     const a = await startNode({ wan: '127.0.0.2' })
     const other = new UNL({ ...a.unl.toFields(), nodeId: 'ab'.repeat(20) })
-    expect(() => new UnlConnector({ unl: other, transport: a.relay })).toThrow(/transport's node id/)
+    expect(() => new UnlConnector({ unl: other, identity: a.identity, transport: a.relay })).toThrow(
+      /transport's node id/,
+    )
     expect(() => a.connector.setUnl(other)).toThrow(UnlError)
   })
 
@@ -282,7 +293,12 @@ describe('UnlConnector over loopback', () => {
   it('fails a reverse connect after reverseTimeout with ERR_REVERSE_TIMEOUT, the others still tried', async () => {
     const a = await startNode({ wan: '127.0.0.2' })
     const ghost = new UNL({ ...a.unl.toFields(), nodeId: 'ee'.repeat(20), wanAddress: '127.0.0.9' })
-    const impatient = new UnlConnector({ unl: a.unl, transport: a.relay, reverseTimeout: 200 })
+    const impatient = new UnlConnector({
+      unl: a.unl,
+      identity: a.identity,
+      transport: a.relay,
+      reverseTimeout: 200,
+    })
     cleanups.push(() => impatient.close())
     const err = await rejection(impatient.connect(ghost, { timeout: WAIT }))
     expect(err.code).toBe('ERR_CONNECT_FAILED')
@@ -323,7 +339,7 @@ describe('UnlConnector over loopback', () => {
       wanAddress: '127.0.0.2',
       lanAddress: '127.0.0.2',
     })
-    const a = new UnlConnector({ unl: aUnl, transport, reverseResend: 100 })
+    const a = new UnlConnector({ unl: aUnl, identity: relayA.identity, transport, reverseResend: 100 })
     cleanups.push(() => a.close())
     a.acceptOn(server)
     // b is offline for now: the relay queues the request for it.
@@ -351,7 +367,7 @@ describe('UnlConnector over loopback', () => {
       localAddress: '127.0.0.3',
     })
     cleanups.push(() => relayB.close())
-    const b = new UnlConnector({ unl: bUnl, transport: relayB })
+    const b = new UnlConnector({ unl: bUnl, identity: bIdentity, transport: relayB })
     cleanups.push(() => b.close())
     const dialled = nextEvent<IncomingConnection>(b, 'connection')
     const { connection, method } = await result
@@ -401,7 +417,13 @@ describe('UnlConnector over loopback', () => {
       lanAddress: '127.0.0.2',
     })
     const b = await startNode({ wan: '127.0.0.3', nodeType: 'active' })
-    const limited = new UnlConnector({ unl: b.unl, transport: b.relay, reverseLimits: { perSender: 1 } })
+    // Plain: the stand-in for node a (a server that hangs up) runs no handshake.
+    const limited = new UnlConnector({
+      unl: b.unl,
+      secure: false,
+      transport: b.relay,
+      reverseLimits: { perSender: 1 },
+    })
     cleanups.push(() => limited.close())
     const refused = nextEvent<{ error: Error }>(limited, 'refused')
     const answered = nextEvent<IncomingConnection>(limited, 'connection')

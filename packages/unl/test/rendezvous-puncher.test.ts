@@ -22,7 +22,9 @@ let rendezvous: { host: string; port: number }
 const cleanups: Array<() => unknown> = []
 
 beforeAll(async () => {
-  server = new BootstrapServer({ host: '127.0.0.1', port: 0 })
+  // These tests exercise punching with made-up node ids and no keys; ownership proofs are tested in
+  // @pyp2p/bootstrap-server and @pyp2p/punch, so this server serves unsigned v1 clients.
+  server = new BootstrapServer({ host: '127.0.0.1', port: 0, allowUnsigned: true })
   rendezvous = { host: '127.0.0.1', port: (await server.listen()).port }
 })
 afterEach(async () => {
@@ -54,7 +56,8 @@ function simultaneous(nodeId: string, wan: string, puncher: RendezvousPuncher): 
 }
 
 function connector(unl: UNL, puncher: RendezvousPuncher): UnlConnector {
-  const c = new UnlConnector({ unl, puncher })
+  // Plain lines: these node ids are made up (no keys); secure-punch.test.ts punches securely.
+  const c = new UnlConnector({ unl, puncher, secure: false })
   cleanups.push(() => c.close())
   return c
 }
@@ -110,7 +113,11 @@ describe('RendezvousPuncher', () => {
       signal: AbortSignal.timeout(WAIT),
     })
     // what the connector does with a punched connection: the outbound upgrade step (the hello)
-    const { connection: con } = await upgradeOutbound(raw, { nodeId: idA, nonce: '5'.repeat(64) })
+    const { connection: con } = await upgradeOutbound(raw, {
+      nodeId: idA,
+      nonce: '5'.repeat(64),
+      secure: false,
+    })
     cleanups.push(() => con.close())
     // Only now does b get a connector; the punched connection was waiting in the puncher.
     const b = connector(theirs, pb)
@@ -140,7 +147,7 @@ describe('RendezvousPuncher', () => {
   })
 
   it('registers again when the rendezvous server restarts, and is punched to after that', async () => {
-    const first = new BootstrapServer({ host: '127.0.0.1', port: 0 })
+    const first = new BootstrapServer({ host: '127.0.0.1', port: 0, allowUnsigned: true })
     const own = { host: '127.0.0.1', port: (await first.listen()).port }
     cleanups.push(() => first.close())
     const [idA, idB] = ['ad'.repeat(20), 'be'.repeat(20)]
@@ -152,7 +159,7 @@ describe('RendezvousPuncher', () => {
     await dropped
     expect(pb.isRegistered).toBe(false)
     const registered = once(pb, 'registered', { signal: AbortSignal.timeout(WAIT) })
-    const second = new BootstrapServer({ host: '127.0.0.1', port: own.port })
+    const second = new BootstrapServer({ host: '127.0.0.1', port: own.port, allowUnsigned: true })
     await second.listen()
     cleanups.push(() => second.close())
     await registered
