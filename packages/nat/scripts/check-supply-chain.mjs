@@ -112,8 +112,8 @@ try {
     (r) => !r.startsWith('.') && !r.startsWith('node:') && !builtinModules.includes(r),
   )
   check(
-    'packed dist loads only node built-ins and debug',
-    external.every((r) => r === 'debug'),
+    'packed dist loads only node built-ins, debug and our own @pyp2p/limits (no dependencies of its own)',
+    external.every((r) => r === 'debug' || r === '@pyp2p/limits'),
     external.join(', ') || 'none',
   )
   const bundle = readdirSync(distDir)

@@ -1,18 +1,18 @@
 // PCP (RFC 6887) against miniupnpd 2.3.1, which answers it on the NAT-PMP port (enable_natpmp=yes):
 // discovery, MAP, renewal at half-life, delete on stop, nothing left after SIGTERM, and after SIGKILL
 // the mapping goes with its lease.
-import { createLab, type Lab, labReadiness } from '@pyp2p/netlab'
+import { createLab, LAB_PCP_MIN_LIFETIME_S, type Lab, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AGENT, connectFrom, events, runAgent, waitEvent } from './helpers/lab.js'
 
 const ready = await labReadiness()
 const HELLO = 'hello from behind the NAT'
 /**
- * miniupnpd grants PCP mappings at least 120 s whatever is asked (RFC 6887 section 15 recommends that
- * minimum), so a renewal comes after 60 s and a lease runs out after 120 s: the waits below allow for
- * that plus miniupnpd's clean-up pass.
+ * miniupnpd grants PCP mappings at least its `min_lifetime` whatever is asked (120 s by default, RFC
+ * 6887 section 15's recommendation; the lab sets it short), so a renewal comes after half of it and a
+ * lease runs out after all of it: the waits below allow for that plus miniupnpd's clean-up pass.
  */
-const PCP_MIN_LIFETIME_S = 120
+const PCP_MIN_LIFETIME_S = LAB_PCP_MIN_LIFETIME_S
 const LEASE_WAIT = (PCP_MIN_LIFETIME_S + 60) * 1000
 
 describe.skipIf(!ready.ok)(

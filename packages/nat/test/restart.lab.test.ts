@@ -1,6 +1,6 @@
 // "After a router restart (miniupnpd restarted, NAT-PMP epoch reset) mappings are put back": against
 // real miniupnpd 2.3.1, restarted by the lab the way a reboot does it (lease file and nft rules gone).
-import { createLab, type Lab, type LabProcess, labReadiness } from '@pyp2p/netlab'
+import { createLab, LAB_PCP_MIN_LIFETIME_S, type Lab, type LabProcess, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AGENT, connectFrom, events, WAIT, waitEvent } from './helpers/lab.js'
 
@@ -17,10 +17,10 @@ const TTL = 4
  */
 const MIN_EPOCH = 4
 /**
- * miniupnpd grants PCP mappings at least 120 s (RFC 6887 section 15's recommended minimum), so PCP
- * renewals come every 60 s: waits for them allow that.
+ * miniupnpd grants PCP mappings at least its `min_lifetime` (120 s by default, RFC 6887 section 15's recommended minimum; the lab sets it short), so PCP
+ * renewals come every half of it: waits for them allow that.
  */
-const PCP_MIN_LIFETIME_S = 120
+const PCP_MIN_LIFETIME_S = LAB_PCP_MIN_LIFETIME_S
 const RENEWAL_WAIT = { upnp: WAIT, natpmp: WAIT, pcp: (PCP_MIN_LIFETIME_S / 2) * 1000 + WAIT } as const
 /** Bound on the renewals waited for until the client has heard an epoch of MIN_EPOCH (one each TTL/2). */
 const MAX_EPOCH_ROUNDS = 10

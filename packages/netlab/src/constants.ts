@@ -108,3 +108,9 @@ export const REQUIRED_BINARIES = [
   'setpriv',
   'sysctl',
 ] as const
+
+/**
+ * The shortest PCP lease the lab's miniupnpd grants (its `min_lifetime`; 120 s by default, RFC 6887
+ * section 15's recommendation). Short in the lab so renewals and lease expiry are seen in seconds.
+ */
+export const LAB_PCP_MIN_LIFETIME_S = 12

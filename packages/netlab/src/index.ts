@@ -23,6 +23,7 @@
  * ```
  * @packageDocumentation
  */
+export { LAB_PCP_MIN_LIFETIME_S } from './constants.js'
 export { NetlabError } from './errors.js'
 export { createLab } from './lab.js'
 export { type LabReadiness, labReadiness } from './readiness.js'

@@ -1,6 +1,13 @@
 // miniupnpd (Debian's miniupnpd-nftables 2.3.1) as the UPnP IGD / NAT-PMP server of a lab router.
 import { readFile } from 'node:fs/promises'
-import { IF_BRIDGE, IF_UPLINK_ROUTER, NATPMP_PORT, UPNP_HTTP_PORT, UPNP_UUID_HEAD } from './constants.js'
+import {
+  IF_BRIDGE,
+  IF_UPLINK_ROUTER,
+  LAB_PCP_MIN_LIFETIME_S,
+  NATPMP_PORT,
+  UPNP_HTTP_PORT,
+  UPNP_UUID_HEAD,
+} from './constants.js'
 import { NFT } from './ruleset.js'
 import type { UpnpMapping, UpnpMode } from './types.js'
 
@@ -42,6 +49,7 @@ export function miniupnpdConfig(opts: {
     `force_igd_desc_v1=${f.igd1 ? 'yes' : 'no'}`,
     // only map ports to the client that asks (UPnP IGD's SecurityModeEnabled)
     'secure_mode=yes',
+    `min_lifetime=${LAB_PCP_MIN_LIFETIME_S}`,
     // the NAT-PMP epoch (RFC 6886 section 3.6) and the UPnP uptime count from the daemon's start, as on
     // a router whose daemon starts at boot; with `yes` they are the machine's uptime, which a
     // restartUpnp() would not reset (measured: epoch 4881 before and after a restart)
