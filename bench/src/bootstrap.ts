@@ -281,6 +281,8 @@ async function startServer(
   const flags = [
     `--host 127.0.0.1 --port 0 --json${signed ? '' : ' --allow-unsigned'}`,
     `--max-connections ${nodes + 1000} --max-connections-per-ip ${nodes} --max-nodes-per-ip ${nodes}`,
+    // Every bench client is on 127.0.0.0/8, one /24 for the server's prefix limits.
+    `--max-connections-per-prefix ${nodes + 1000} --max-nodes-per-prefix ${nodes}`,
     `--max-nodes ${nodes * 2} --idle-timeout 600000`,
   ].join(' ')
   const script = bare ? '-e "$BARE_SERVER"' : `"${SERVER_BIN}" ${flags}`
