@@ -4,7 +4,7 @@
 
 /**
  * Connections opened to the rendezvous server to classify the NAT. pyp2p: `nat_tests = 5`
- * (`../shared/spec/rendezvous.md`, "NAT type detection").
+ * (`docs/original.md`, "NAT detection").
  */
 export const NAT_TESTS = 5
 
@@ -46,7 +46,7 @@ export const PUNCH_TIMEOUT_MS = 2_000
  * Pause between connect attempts after an RST/ECONNREFUSED, in ms. 0 retries as soon as the RST has
  * arrived (one SYN per round trip): behind two RST routers the SYNs only meet when they cross within
  * one one-way delay of each other, and retrying at once gives the most crossings per second (measured
- * in the lab: see README). A 10 ms gap (`../shared/LAB.md`) needed ~300 SYNs.
+ * in the lab: see README). A 10 ms gap (`docs/lab.md`) needed ~300 SYNs.
  */
 export const RETRY_GAP_MS = 0
 

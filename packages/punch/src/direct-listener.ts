@@ -2,7 +2,7 @@
  * The listening side of a punch for a node with no NAT in front of it (the server saw its connection
  * come from the address and port it used). Such a node cannot be "punched" and needs no mapping: it
  * listens (as pyp2p's punch also did) and the peer's SYN, which opens the peer's own NAT mapping on the
- * way out, is simply accepted. Node cannot connect from a port a server listens on (`../shared/LAB.md`),
+ * way out, is simply accepted. Node cannot connect from a port a server listens on (`docs/lab.md`),
  * so the listener has a port of its own.
  */
 import { once } from 'node:events'

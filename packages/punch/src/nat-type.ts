@@ -1,6 +1,6 @@
 /**
  * NAT behaviour from observed port mappings: a pure function, so it is tested without a network.
- * The verdicts are pyp2p's (`../shared/spec/rendezvous.md`, "NAT type detection"): `preserving`,
+ * The verdicts are pyp2p's (`docs/original.md`, "NAT detection"): `preserving`,
  * `reuse`, `delta`, and `random` when none of them holds.
  */
 import type { InboundPolicy } from '@pyp2p/rendezvous-protocol'

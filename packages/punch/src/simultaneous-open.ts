@@ -5,7 +5,7 @@
  *
  * Node binds the local port with SO_REUSEADDR (libuv does so for every explicit bind), so several
  * connecting sockets may share the port, and a port whose earlier connection sits in TIME_WAIT can be
- * bound again; it fails with EADDRINUSE only while a `net.Server` listens on it (`../shared/LAB.md`).
+ * bound again; it fails with EADDRINUSE only while a `net.Server` listens on it (`docs/lab.md`).
  */
 import { isIPv6, type Socket, connect as tcpConnect } from 'node:net'
 import createDebug from 'debug'
