@@ -1,4 +1,4 @@
-import { createConnection, type LookupFunction } from 'node:net'
+import { createConnection, type LookupFunction, type Socket } from 'node:net'
 import createDebug from 'debug'
 import { DEFAULT_CONNECT_TIMEOUT } from './constants.js'
 import { FramingError } from './errors.js'
@@ -23,12 +23,15 @@ export interface ConnectLineOptions extends LineSocketOptions {
   timeout?: number
 }
 
+export type ConnectSocketOptions = Omit<ConnectLineOptions, keyof LineSocketOptions>
+
 /**
- * Opens a TCP connection and wraps it in a {@link LineSocket}. Rejects with `ERR_CONNECT_FAILED` (the
- * socket error is the `cause`), `ERR_CONNECT_TIMEOUT`, or `ERR_ABORTED` when `signal` fires; on every
- * path the socket and all listeners are cleaned up.
+ * Opens a TCP connection and resolves with the bare socket, nothing reading it yet (for a handshake
+ * that must see the first bytes). Rejects with `ERR_CONNECT_FAILED` (the socket error is the `cause`),
+ * `ERR_CONNECT_TIMEOUT`, or `ERR_ABORTED` when `signal` fires; on every path the socket and all
+ * listeners are cleaned up.
  */
-export function connectLine(options: ConnectLineOptions): Promise<LineSocket> {
+export function connectSocket(options: ConnectSocketOptions): Promise<Socket> {
   const {
     host,
     port,
@@ -38,7 +41,6 @@ export function connectLine(options: ConnectLineOptions): Promise<LineSocket> {
     lookup,
     signal,
     timeout = DEFAULT_CONNECT_TIMEOUT,
-    ...limits
   } = options
   if (signal?.aborted) return Promise.reject(FramingError.ABORTED(signal.reason))
   if (!Number.isSafeInteger(timeout) || timeout <= 0) {
@@ -63,12 +65,7 @@ export function connectLine(options: ConnectLineOptions): Promise<LineSocket> {
     const onConnect = (): void => {
       cleanup()
       log('connected to %s:%d from port %d', host, port, socket.localPort)
-      try {
-        resolve(new LineSocket(socket, limits))
-      } catch (err) {
-        socket.destroy()
-        reject(err)
-      }
+      resolve(socket)
     }
     const onError = (err: Error): void => {
       cleanup()
@@ -88,4 +85,28 @@ export function connectLine(options: ConnectLineOptions): Promise<LineSocket> {
     socket.once('error', onError)
     abort.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/**
+ * Opens a TCP connection (`connectSocket`) and wraps it in a {@link LineSocket}. Rejects as
+ * `connectSocket` does.
+ */
+export async function connectLine(options: ConnectLineOptions): Promise<LineSocket> {
+  const { host, port, localPort, localAddress, family, lookup, signal, timeout, ...limits } = options
+  const socket = await connectSocket({
+    host,
+    port,
+    ...(localPort !== undefined && { localPort }),
+    ...(localAddress !== undefined && { localAddress }),
+    ...(family !== undefined && { family }),
+    ...(lookup !== undefined && { lookup }),
+    ...(signal !== undefined && { signal }),
+    ...(timeout !== undefined && { timeout }),
+  })
+  try {
+    return new LineSocket(socket, limits)
+  } catch (err) {
+    socket.destroy()
+    throw err
+  }
 }

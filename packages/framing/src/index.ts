@@ -25,7 +25,7 @@
  */
 
 export type { CloseInfo, CloseReason } from './close-info.js'
-export { type ConnectLineOptions, connectLine } from './connect.js'
+export { type ConnectLineOptions, type ConnectSocketOptions, connectLine, connectSocket } from './connect.js'
 export {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_CONNECT_TIMEOUT,

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events'
 import type { Server, Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { MessageTransport, TransportMessage } from '@pyp2p/dht-msg'
-import type { LineSocket } from '@pyp2p/framing'
+import { connectSocket, type LineSocket } from '@pyp2p/framing'
 import createDebug from 'debug'
 import { formatReverseRequest, isReverseRequest } from './connect-hello.js'
 import { type PlannedMethod, planConnect } from './connect-plan.js'
@@ -26,7 +26,6 @@ import type {
 } from './connector-options.js'
 import { type ConnectorSettings, checkIdentity, connectorSettings } from './connector-settings.js'
 import { CONNECT_TIMEOUT_MS, NONCE_BYTES } from './constants.js'
-import { dialSocket } from './dial.js'
 import { type ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
 import { ReverseGuard } from './reverse-guard.js'
@@ -210,7 +209,8 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
 
   /** A TCP dial past the outbound step (`connect()`, `dialNode()`, reverse dial-backs). */
   async #dial(host: string, port: number, nonce: string, expected: string, signal: AbortSignal) {
-    const socket = await dialSocket({ host, port, signal, timeout: this.#s.dialTimeout })
+    // A bare socket: the upgrade step's handshake must read its first bytes.
+    const socket = await connectSocket({ host, port, signal, timeout: this.#s.dialTimeout })
     return this.#upgrade(socket, nonce, expected, signal)
   }
 
