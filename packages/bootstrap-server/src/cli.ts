@@ -68,6 +68,18 @@ const NUMERIC = [
     C.DEFAULT_KEEPALIVE_DELAY_MS,
     'ms of idle before TCP keep-alive probes',
   ],
+  [
+    'redis-timeout',
+    'redisTimeoutMs',
+    C.DEFAULT_REDIS_TIMEOUT_MS,
+    'ms to wait for Redis before serving locally',
+  ],
+  [
+    'redis-entry-ttl',
+    'redisEntryTtlMs',
+    C.DEFAULT_REDIS_ENTRY_TTL_MS,
+    'ms a simultaneous node stays listed in Redis unless refreshed',
+  ],
   ...PREFIX_FLAGS,
 ] as const
 
@@ -89,9 +101,11 @@ ${row('--json', 'log JSON lines instead of human-readable lines')}
 ${row('--log-level <level>', 'debug | info | warn | error (default info)')}
 ${row('--allow-loopback', 'hand out 127.0.0.0/8 and ::1 nodes (default: only when listening on loopback)')}
 ${row('--no-relay', 'do not serve the embedded dht-msg relay (default: served on the same port)')}
+${row('--no-circuit-relay', 'do not serve the embedded circuit relay (default: served on the same port)')}
 ${row('--no-bootstrap-simultaneous', 'BOOTSTRAP lists passive nodes only (default: simultaneous ones too)')}
 ${row('--allow-unsigned', 'serve v1 clients without keys; their entries are marked unproven (default: off)')}
 ${row('--server-id <id>', 'id proofs are bound to, e.g. the public host:port (default: random)')}
+${row('--redis <url>', 'redis://host:port: instances sharing it are one network (default: $REDIS_URL, else none)')}
 ${NUMERIC.map(([flag, , def, what]) => row(`--${flag} <n>`, `${what} (default ${def})`)).join('\n')}
 ${row('-h, --help', 'show this help')}
 
@@ -123,9 +137,11 @@ export function parseCliArgs(argv: readonly string[]): {
         'log-level': { type: 'string' },
         'allow-loopback': { type: 'boolean' },
         'no-relay': { type: 'boolean' },
+        'no-circuit-relay': { type: 'boolean' },
         'no-bootstrap-simultaneous': { type: 'boolean' },
         'allow-unsigned': { type: 'boolean' },
         'server-id': { type: 'string' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...numeric,
       },
@@ -152,9 +168,11 @@ export function parseCliArgs(argv: readonly string[]): {
   if (port !== undefined) options.port = port
   if (v['allow-loopback'] === true) options.allowLoopback = true
   if (v['no-relay'] === true) options.relay = false
+  if (v['no-circuit-relay'] === true) options.circuitRelay = false
   if (v['no-bootstrap-simultaneous'] === true) options.bootstrapSimultaneous = false
   if (v['allow-unsigned'] === true) options.allowUnsigned = true
   if (typeof v['server-id'] === 'string') options.serverId = v['server-id']
+  if (typeof v.redis === 'string') options.redis = v.redis
   for (const [flag, key] of NUMERIC) {
     const n = toInt(flag)
     if (n !== undefined) options[key] = n
@@ -170,10 +188,16 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo = process,
   signals: NodeJS.EventEmitter = process,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<number> {
   let args: ReturnType<typeof parseCliArgs>
   try {
     args = parseCliArgs(argv)
+    // `--redis` wins over REDIS_URL; an empty REDIS_URL counts as unset.
+    const redisUrl = env.REDIS_URL
+    if (args.options.redis === undefined && redisUrl !== undefined && redisUrl !== '') {
+      args = { ...args, options: { ...args.options, redis: redisUrl } }
+    }
   } catch (error) {
     io.stderr.write(`${(error as Error).message}\n\n${HELP}\n`)
     return 2
@@ -220,8 +244,10 @@ export async function runCli(
     await server.listen()
   } catch (error) {
     if (!stopping) {
-      logger.error((error as Error).message, { code: (error as BootstrapServerError).code })
-      resolveExit(1)
+      const code = (error as BootstrapServerError).code
+      logger.error((error as Error).message, { code })
+      // Redis unreachable at start is a configuration error, like a bad URL: exit 2.
+      resolveExit(code === 'ERR_REDIS_UNAVAILABLE' ? 2 : 1)
     }
   }
   const code = await exit

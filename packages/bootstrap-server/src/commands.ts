@@ -7,23 +7,22 @@ import { type ClientMessage, formatServerMessage, type NodeEntry } from '@pyp2p/
 import type { Connection } from './connection.js'
 import { RTT_SMOOTHING } from './constants.js'
 import type { CommandContext } from './context.js'
+import type { NodeRecord } from './node-table.js'
 import { accept, candidate, reject, releaseHeld } from './punch-commands.js'
+import type { PunchEnd } from './punch-table.js'
 import { clearByToken, clearNodes, isUnproven, register } from './registration.js'
+import type { SharedNode } from './store/cluster-store.js'
 
 export function handleCommand(ctx: CommandContext, conn: Connection, msg: ClientMessage): void {
   switch (msg.type) {
     case 'BOOTSTRAP': {
+      if (ctx.cluster !== undefined) {
+        ctx.cluster.bootstrap(conn, msg.count, msg.marked === true)
+        return
+      }
       const withSimultaneous = ctx.opts.bootstrapSimultaneous
       const picked = ctx.nodes.sample(msg.count, conn.nodes, ctx.allowLoopback, withSimultaneous)
-      // Unproven entries are marked only for clients that asked (a v1 parser refuses the marker).
-      const nodes: NodeEntry[] = picked.map((r) => ({
-        nodeType: r.nodeType,
-        nodeId: r.nodeId,
-        ip: r.ip,
-        port: r.port,
-        ...(msg.marked === true && isUnproven(r) && { unproven: true as const }),
-      }))
-      conn.send(formatServerMessage({ type: 'NODES', nodes }))
+      conn.send(nodesLine(picked, msg.marked === true))
       return
     }
     case 'READY':
@@ -36,6 +35,10 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       conn.send(formatServerMessage({ type: 'REMOTE', port: conn.port }))
       return
     case 'CANDIDATE':
+      if (ctx.cluster !== undefined && !connectedHere(ctx, msg.targetNodeId, conn)) {
+        ctx.cluster.candidate(conn, msg.targetNodeId, msg.nodeId, msg.ports, !!msg.proof)
+        return
+      }
       if (punchAllowed(ctx, conn, msg.targetNodeId, msg.nodeId)) {
         candidate(ctx, conn, msg.targetNodeId, msg.nodeId, msg.ports, !!msg.proof)
       }
@@ -70,16 +73,41 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
         conn.addRttSample(performance.now() - conn.pingAt, RTT_SMOOTHING)
         conn.pingToken = undefined
         releaseHeld(ctx, conn)
+        ctx.cluster?.measured(conn)
       }
       return
   }
+}
+
+/** A `NODES` line of these records; unproven ones marked only for clients that asked (`MARKED`). */
+export function nodesLine(picked: readonly (NodeRecord | SharedNode)[], marked: boolean): string {
+  // (A v1 parser refuses the marker.)
+  const nodes: NodeEntry[] = picked.map((r) => ({
+    nodeType: r.nodeType,
+    nodeId: r.nodeId,
+    ip: r.ip,
+    port: r.port,
+    ...(marked && isUnproven(r as NodeRecord) && { unproven: true as const }),
+  }))
+  return formatServerMessage({ type: 'NODES', nodes })
+}
+
+/** Whether `CANDIDATE` for `nodeId` is this instance's to handle: the target (or the asker) is here. */
+function connectedHere(ctx: CommandContext, nodeId: string, conn: PunchEnd): boolean {
+  const rec = ctx.nodes.get(nodeId)
+  return rec?.conn?.isOpen === true || rec?.conn === conn || conn.nodes?.includes(nodeId) === true
 }
 
 /**
  * Pending punches are bounded in total, per candidate IP and per prefix (punch-table.ts); a `CANDIDATE`
  * that replaces the same pair's pending punch frees as much as it takes, so it is not counted again.
  */
-function punchAllowed(ctx: CommandContext, conn: Connection, targetNodeId: string, nodeId: string): boolean {
+export function punchAllowed(
+  ctx: CommandContext,
+  conn: PunchEnd,
+  targetNodeId: string,
+  nodeId: string,
+): boolean {
   const target = ctx.nodes.get(targetNodeId)?.conn
   if (target !== undefined && ctx.punches.findPair(nodeId, target) !== undefined) return true
   const r = ctx.punches.refusal(conn.ip)

@@ -188,3 +188,30 @@ export const HELLO_NONCE_BYTES = 16
 
 /** Bytes of the random server id a server without `serverId` announces (`server=<16 base64url>`). */
 export const RANDOM_SERVER_ID_BYTES = 12
+
+/**
+ * Scale-out on Redis (`redis` option, docs/scale-out.md): longest wait for a Redis reply before a
+ * command is served from this instance's own state (ms). A loopback or LAN Redis answers in well under
+ * 1 ms; 250 ms is far past any healthy reply and still a short pause for the client.
+ */
+export const DEFAULT_REDIS_TIMEOUT_MS = 250
+
+/** Time to reach Redis at start before giving up (the CLI exits with code 2), ms. */
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 3_000
+
+/**
+ * TTL in Redis of a simultaneous node's entry (ms), refreshed every third of it while its connection
+ * lives: what an instance killed with SIGKILL leaves listed at most. Passive entries live
+ * `nodeLifetimeMs`, as in memory (they outlive their connection there too).
+ */
+export const DEFAULT_REDIS_ENTRY_TTL_MS = 30_000
+
+/**
+ * Prefix of every key and channel. The `{hash tag}` puts every key in one Redis Cluster slot: the
+ * scripts touch several keys (the entry, its IP's counter, the index sets) in one atomic step.
+ */
+export const DEFAULT_REDIS_KEY_PREFIX = 'pyp2p:{bs}:'
+
+/** Reconnect back-off after Redis went away: first delay, doubling up to the cap, ±50% jitter (ms). */
+export const REDIS_BACKOFF_BASE_MS = 100
+export const REDIS_BACKOFF_MAX_MS = 5_000

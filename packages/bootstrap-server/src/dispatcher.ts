@@ -43,26 +43,44 @@ export class Dispatcher {
 
   /** `CHECK`: reads nothing more from `conn` until the dial-back's reply is sent (replies stay in order). */
   check(conn: Connection, port: number, nonce: string): void {
+    let resume: (() => void) | undefined
     const started = this.#dialBack.check(conn, port, nonce, (reply) => {
       conn.send(reply)
-      const lines = conn.deferred ?? []
-      conn.deferred = undefined
-      for (let i = 0; i < lines.length; i++) {
-        if (conn.closing) return
-        this.#dispatch(conn, lines[i] as string)
-        // (#dispatch may have started another CHECK, setting conn.deferred again.)
-        const waiting = conn.deferred as string[] | undefined
-        if (waiting !== undefined) {
-          // Another CHECK among them: the rest waits for its reply in turn.
-          waiting.push(...lines.slice(i + 1))
-          return
-        }
-      }
-      if (!conn.closing) conn.socket.resume()
+      resume?.()
     })
-    if (!started) return
+    if (started) resume = this.hold(conn)
+  }
+
+  /**
+   * Holds back `conn`'s lines (socket paused) until the returned function runs; then they are handled
+   * in order (one of them may hold the connection again). The function is safe to call once only.
+   */
+  hold(conn: Connection): () => void {
     conn.deferred = []
     conn.socket.pause()
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      this.#resume(conn)
+    }
+  }
+
+  #resume(conn: Connection): void {
+    const lines = conn.deferred ?? []
+    conn.deferred = undefined
+    for (let i = 0; i < lines.length; i++) {
+      if (conn.closing) return
+      this.#dispatch(conn, lines[i] as string)
+      // (#dispatch may have held the connection again, setting conn.deferred.)
+      const waiting = conn.deferred as string[] | undefined
+      if (waiting !== undefined) {
+        // Another waiting command among them: the rest waits for its reply in turn.
+        waiting.push(...lines.slice(i + 1))
+        return
+      }
+    }
+    if (!conn.closing) conn.socket.resume()
   }
 
   /** Runs `fn` for `conn`; a throw is a bug of ours or a service's: logged, `ERR_INTERNAL` to the client. */

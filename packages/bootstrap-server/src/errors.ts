@@ -5,6 +5,8 @@ export type BootstrapServerErrorCode =
   | 'ERR_LISTEN_FAILED'
   | 'ERR_SERVER_CLOSED'
   | 'ERR_ABORTED'
+  | 'ERR_INVALID_REDIS_URL'
+  | 'ERR_REDIS_UNAVAILABLE'
 
 export class BootstrapServerError extends Error {
   override readonly name = 'BootstrapServerError'
@@ -36,6 +38,21 @@ export class BootstrapServerError extends Error {
     return new BootstrapServerError(
       'ERR_SERVER_CLOSED',
       `cannot ${what}: the server is closed or already listening`,
+    )
+  }
+
+  /** The `redis` option (`--redis`, `REDIS_URL`) is not a `redis://` or `rediss://` URL. `url` has no password. */
+  static INVALID_REDIS_URL(url: string, why: string): BootstrapServerError {
+    return new BootstrapServerError('ERR_INVALID_REDIS_URL', `invalid Redis URL ${url}: ${why}`)
+  }
+
+  /** Redis could not be reached at start (scale-out needs it once; later outages are served degraded). */
+  static REDIS_UNAVAILABLE(url: string, cause: unknown): BootstrapServerError {
+    const why = cause instanceof Error ? cause.message : String(cause)
+    return new BootstrapServerError(
+      'ERR_REDIS_UNAVAILABLE',
+      `cannot reach Redis at ${url}: ${why.replace(/\s+/g, ' ')}; start it or fix --redis / REDIS_URL`,
+      { cause },
     )
   }
 

@@ -34,3 +34,4 @@ export {
 export type { BootstrapServerOptions } from './options.js'
 export { BootstrapServer, type BootstrapServerStats } from './server.js'
 export type { RendezvousService, ServiceConnection } from './service.js'
+export type { ClusterStats, ClusterStatus } from './store/cluster-store.js'

@@ -82,6 +82,16 @@ export class NodeTable {
     return this.#simultaneous.length
   }
 
+  /** Every record, oldest registration first. */
+  values(): IterableIterator<NodeRecord> {
+    return this.#byId.values()
+  }
+
+  /** Where the per-IP limit counts `ip` (an IPv6 /64 counts as one address). */
+  hostKey(ip: string): string {
+    return this.#counts.keysOf(ip).host
+  }
+
   get(nodeId: string): NodeRecord | undefined {
     return this.#byId.get(nodeId)
   }

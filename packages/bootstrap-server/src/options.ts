@@ -1,5 +1,6 @@
 /** The server's options, their defaults (constants.ts) and their validation. */
 import type { RelayServerOptions } from '@pyp2p/dht-msg/server'
+import type { CircuitRelayOptions } from '@pyp2p/relay'
 import { type Clock, systemClock } from '@pyp2p/limits'
 import { isServerId } from '@pyp2p/rendezvous-protocol'
 import * as C from './constants.js'
@@ -8,6 +9,7 @@ import { createDebugLogger, type Logger } from './logger.js'
 import { randomServerId } from './ownership.js'
 import { type PrefixLimitOptions, resolvePrefixLimits } from './prefix-options.js'
 import type { RendezvousService } from './service.js'
+import { parseRedisUrl } from './store/redis-url.js'
 
 /** Limits per network prefix and the handshake timeout: see prefix-options.ts. */
 export interface BootstrapServerOptions extends PrefixLimitOptions {
@@ -70,6 +72,13 @@ export interface BootstrapServerOptions extends PrefixLimitOptions {
    * object of `RelayServerOptions` to tune it, or `false` for none.
    */
   readonly relay?: boolean | RelayServerOptions
+  /**
+   * The embedded @pyp2p/relay circuit relay on the same port (`CIRCUIT ...` lines, `PYP2P-CIRCUIT/1` in
+   * `HELLO`): `true` (default) with its default limits, an object of `CircuitRelayOptions` to tune
+   * them, or `false` for none. Nodes that cannot be reached hold a reservation here; others reach them
+   * through a circuit when no other method works.
+   */
+  readonly circuitRelay?: boolean | CircuitRelayOptions
   /** Connect timeout of a dial-back (`CHECK`), ms. Default 3,000. */
   readonly dialBackTimeoutMs?: number
   /** `CHECK`s one IP may start in a burst. Default 5. */
@@ -96,10 +105,24 @@ export interface BootstrapServerOptions extends PrefixLimitOptions {
    * `[A-Za-z0-9_.:-]`, e.g. its public `host:port`. Default: random per process.
    */
   readonly serverId?: string
+  /**
+   * Scale-out (docs/scale-out.md): `redis://[user:password@]host:port[/db]` of a Redis that makes every
+   * instance given the same URL one network. Default: none (one process, in memory, Redis never loaded).
+   */
+  readonly redis?: string
+  /** Longest wait for Redis before a command is served from local state (ms). Default 250. */
+  readonly redisTimeoutMs?: number
+  /** Time to reach Redis in `listen()` before it throws `ERR_REDIS_UNAVAILABLE` (ms). Default 3,000. */
+  readonly redisConnectTimeoutMs?: number
+  /** TTL in Redis of a simultaneous node's entry, refreshed while it is connected (ms). Default 30,000. */
+  readonly redisEntryTtlMs?: number
+  /** Prefix of every Redis key and channel (instances of one network share it). Default `pyp2p:{bs}:`. */
+  readonly redisKeyPrefix?: string
 }
 
-export type ResolvedOptions = Required<Omit<BootstrapServerOptions, 'allowLoopback'>> & {
+export type ResolvedOptions = Required<Omit<BootstrapServerOptions, 'allowLoopback' | 'redis'>> & {
   readonly allowLoopback: boolean | undefined
+  readonly redis: string | undefined
 }
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -122,6 +145,14 @@ function relayOption(relay: BootstrapServerOptions['relay']): boolean | RelaySer
   if (relay === undefined) return true
   if (typeof relay === 'boolean' || (typeof relay === 'object' && relay !== null)) return relay
   throw BootstrapServerError.INVALID_OPTION('relay', relay, 'a boolean or RelayServerOptions')
+}
+
+function circuitRelayOption(
+  relay: BootstrapServerOptions['circuitRelay'],
+): boolean | CircuitRelayOptions {
+  if (relay === undefined) return true
+  if (typeof relay === 'boolean' || (typeof relay === 'object' && relay !== null)) return relay
+  throw BootstrapServerError.INVALID_OPTION('circuitRelay', relay, 'a boolean or CircuitRelayOptions')
 }
 
 function clockOption(clock: Clock | undefined): Clock {
@@ -205,6 +236,7 @@ export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions 
     logger: o.logger ?? createDebugLogger(),
     services,
     relay: relayOption(o.relay),
+    circuitRelay: circuitRelayOption(o.circuitRelay),
     dialBackTimeoutMs: int(
       'dialBackTimeoutMs',
       o.dialBackTimeoutMs,
@@ -218,6 +250,17 @@ export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions 
     clock: clockOption(o.clock),
     allowUnsigned: bool('allowUnsigned', o.allowUnsigned, false),
     serverId: serverIdOption(o.serverId),
+    redis: o.redis === undefined ? undefined : parseRedisUrl(o.redis),
+    redisTimeoutMs: int('redisTimeoutMs', o.redisTimeoutMs, C.DEFAULT_REDIS_TIMEOUT_MS, 1, 60_000),
+    redisConnectTimeoutMs: int(
+      'redisConnectTimeoutMs',
+      o.redisConnectTimeoutMs,
+      C.DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+      1,
+      600_000,
+    ),
+    redisEntryTtlMs: int('redisEntryTtlMs', o.redisEntryTtlMs, C.DEFAULT_REDIS_ENTRY_TTL_MS, 3, DAY),
+    redisKeyPrefix: o.redisKeyPrefix ?? C.DEFAULT_REDIS_KEY_PREFIX,
     ...resolvePrefixLimits(o),
   }
 }

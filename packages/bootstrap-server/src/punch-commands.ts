@@ -7,19 +7,20 @@ import { formatServerMessage } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
 import { FIGHT_HOLD_MS, fightDelays, fightOrder } from './fight-delay.js'
-import type { Punch } from './punch-table.js'
+import type { Punch, PunchEnd } from './punch-table.js'
 import { unsignedRefusal } from './unsigned-policy.js'
 
 export function candidate(
   ctx: CommandContext,
-  conn: Connection,
+  conn: PunchEnd,
   targetNodeId: string,
   nodeId: string,
   ports: readonly number[],
   proven: boolean,
 ): void {
   // The target is challenged to punch to `nodeId`: only its owner may be named (issue 17).
-  const refusal = proven ? undefined : unsignedRefusal(ctx, conn, nodeId)
+  // (unsignedRefusal reads only the asker's ip, which a remote candidate has too.)
+  const refusal = proven ? undefined : unsignedRefusal(ctx, conn as Connection, nodeId)
   if (refusal !== undefined) {
     conn.sendError('ERR_SIGNATURE_REQUIRED', `${refusal}; no punch started`)
     return
@@ -130,7 +131,7 @@ export function endChallenges(ctx: CommandContext, conn: Connection, nodeId?: st
 }
 
 /** A PONG arrived on `conn`: the held punches it was the last measurement of get their FIGHT. */
-export function releaseHeld(ctx: CommandContext, conn: Connection): void {
+export function releaseHeld(ctx: CommandContext, conn: PunchEnd): void {
   for (const p of ctx.punches.of(conn)) {
     if (p.held !== undefined && !awaitingRtt(p)) fight(ctx, p, p.held.ports)
   }
@@ -153,7 +154,7 @@ function challengeLine(p: Punch): string {
 
 /** True while a side of the punch has never been measured and its PING is still out. */
 function awaitingRtt(p: Punch): boolean {
-  const waiting = (c: Connection): boolean => c.rtt === 0 && c.pingToken !== undefined && c.isOpen
+  const waiting = (c: PunchEnd): boolean => c.rtt === 0 && c.pingToken !== undefined && c.isOpen
   return waiting(p.candidate) || waiting(p.target)
 }
 

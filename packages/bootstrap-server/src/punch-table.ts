@@ -19,9 +19,27 @@ export interface HeldAccept {
   readonly timer: NodeJS.Timeout
 }
 
+/**
+ * One side of a punch as the table and the punch commands use it: a `Connection`, or (scale-out) a
+ * candidate connected to another instance (cluster/remote-end.ts, `remote: true`).
+ */
+export interface PunchEnd {
+  readonly ip: string
+  readonly isOpen: boolean
+  readonly nodes: string[] | undefined
+  /** Set on a candidate connected to another instance. */
+  readonly remote?: true
+  rtt: number
+  pingToken: string | undefined
+  punchCount: number
+  started: number
+  send(line: string): boolean
+  sendError(code: string, text: string, punchId?: string): void
+}
+
 export interface Punch {
   readonly id: string
-  readonly candidate: Connection
+  readonly candidate: PunchEnd
   readonly candidateNodeId: string
   readonly candidatePorts: readonly number[]
   readonly target: Connection
@@ -55,9 +73,9 @@ export class PunchTable {
   /** Pending punches per target node id (pyp2p: at most 100 candidates per node). */
   readonly #perTarget = new Map<string, number>()
   /** Pending punches per connection, as candidate or target; only connections that have some. */
-  readonly #byConn = new Map<Connection, Set<Punch>>()
+  readonly #byConn = new Map<PunchEnd, Set<Punch>>()
   /** What each connection declared with `INBOUND` (gone with the connection). */
-  readonly #inbound = new WeakMap<Connection, InboundPolicy>()
+  readonly #inbound = new WeakMap<PunchEnd, InboundPolicy>()
   /** Pending punches per candidate IP and prefix, and in total. */
   readonly #counts: FairTable<Punch>
 
@@ -85,7 +103,7 @@ export class PunchTable {
   }
 
   /** A copy of the punches `conn` takes part in (safe to delete from while iterating). */
-  of(conn: Connection): Punch[] {
+  of(conn: PunchEnd): Punch[] {
     return [...(this.#byConn.get(conn) ?? NONE)]
   }
 
@@ -97,11 +115,11 @@ export class PunchTable {
     return undefined
   }
 
-  setInbound(conn: Connection, policy: InboundPolicy): void {
+  setInbound(conn: PunchEnd, policy: InboundPolicy): void {
     this.#inbound.set(conn, policy)
   }
 
-  inboundOf(conn: Connection): InboundPolicy | undefined {
+  inboundOf(conn: PunchEnd): InboundPolicy | undefined {
     return this.#inbound.get(conn)
   }
 

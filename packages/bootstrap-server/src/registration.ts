@@ -57,15 +57,49 @@ export function register(
     return
   }
   if (res.replaced !== undefined) detach(ctx, res.replaced, conn)
-  conn.nodes ??= []
-  conn.nodes.push(rec.nodeId)
+  // A literal holds one slot; push() onto [] would reserve 17 (136 bytes more per connection).
+  if (conn.nodes === undefined) conn.nodes = [rec.nodeId]
+  else conn.nodes.push(rec.nodeId)
   if (nodeType === 'simultaneous') conn.simultaneous++
   ctx.refreshIdle(conn)
-  conn.send(formatServerMessage({ type: 'OK', what: nodeType === 'passive' ? 'PASSIVE' : 'SIMULTANEOUS' }))
-  if (nodeType !== 'simultaneous') return
+  if (ctx.cluster === undefined) {
+    registered(ctx, conn, rec, res.replaced)
+    return
+  }
+  // Scale-out: the network-wide rules (per-IP limit, ownership) decide too; unavailable = local only.
+  ctx.cluster.register(conn, rec, (verdict) => {
+    if (verdict === undefined || verdict.ok) {
+      registered(ctx, conn, rec, res.replaced)
+      return
+    }
+    if (ctx.nodes.remove(rec)) detach(ctx, rec, undefined)
+    rec.conn = undefined
+    if (verdict.reason === 'per-ip') {
+      const text = `too many registered nodes from ${conn.ip} on this network (limit ${ctx.opts.maxNodesPerIp})`
+      conn.sendError('ERR_TOO_MANY_NODES', text)
+    } else {
+      const why =
+        verdict.reason === 'proof'
+          ? `node ${nodeId} is held with proof; only a signed command can act as it`
+          : `node ${nodeId} is registered from another address; only a signed command can replace it`
+      conn.sendError('ERR_SIGNATURE_REQUIRED', `${why}; nothing changed`)
+    }
+  })
+}
+
+/** The registration holds: `OK`, and a simultaneous node's pending challenges follow it here. */
+function registered(
+  ctx: CommandContext,
+  conn: Connection,
+  rec: NodeRecord,
+  replaced: NodeRecord | undefined,
+): void {
+  const simultaneous = rec.nodeType === 'simultaneous'
+  conn.send(formatServerMessage({ type: 'OK', what: simultaneous ? 'SIMULTANEOUS' : 'PASSIVE' }))
+  if (!simultaneous) return
   // Challenges for this node id pending on an older connection follow it here (pyp2p's RECONNECT).
-  const from = res.replaced?.conn
-  if (from !== undefined && from !== conn) movePunches(ctx, from, conn, nodeId)
+  const from = replaced?.conn
+  if (from !== undefined && from !== conn) movePunches(ctx, from, conn, rec.nodeId)
   ctx.ping(conn)
 }
 
@@ -106,6 +140,10 @@ export function clearByToken(
     return
   }
   if (!clearMatching(ctx, nodeId, token)) {
+    if (ctx.cluster !== undefined) {
+      ctx.cluster.clear(conn, nodeId, token, proven)
+      return
+    }
     conn.sendError('ERR_NO_SUCH_NODE', `no registration of ${nodeId} with this clear token`)
     return
   }
@@ -120,6 +158,7 @@ function clearMatching(ctx: CommandContext, nodeId: string, token: string): bool
   if (a.length !== b.length || !timingSafeEqual(a, b)) return false
   const owner = rec.conn
   if (!ctx.nodes.remove(rec)) return false
+  ctx.cluster?.unregister(rec)
   detach(ctx, rec, undefined)
   rec.conn = undefined
   if (owner !== undefined) endChallenges(ctx, owner, nodeId)
@@ -130,7 +169,9 @@ function clearMatching(ctx: CommandContext, nodeId: string, token: string): bool
 export function clearNodes(ctx: CommandContext, conn: Connection): void {
   for (const nodeId of [...(conn.nodes ?? [])]) {
     const rec = ctx.nodes.get(nodeId)
-    if (rec !== undefined && rec.conn === conn && ctx.nodes.remove(rec)) detach(ctx, rec, undefined)
+    if (rec === undefined || rec.conn !== conn || !ctx.nodes.remove(rec)) continue
+    ctx.cluster?.unregister(rec)
+    detach(ctx, rec, undefined)
   }
   conn.nodes = undefined
   endChallenges(ctx, conn)

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import type { RelayServer } from '@pyp2p/dht-msg/server'
 import type { Clock, LimitHitCount } from '@pyp2p/limits'
 import { PROTOCOL_VERSION } from '@pyp2p/rendezvous-protocol'
+import type { ClusterLink } from './cluster/cluster-link.js'
 import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
 import { DialBack } from './dial-back.js'
@@ -23,6 +24,7 @@ import { prefixLengths } from './prefix-options.js'
 import { PunchTable } from './punch-table.js'
 import { ServiceRegistry } from './service-registry.js'
 import { plainIp } from './socket-listeners.js'
+import type { ClusterStats } from './store/cluster-store.js'
 import { expireTables, forgetConnection } from './table-cleanup.js'
 
 export interface BootstrapServerStats {
@@ -52,6 +54,12 @@ export interface BootstrapServerStats {
   readonly limits: Readonly<Record<string, number>>
   /** The (limit, prefix) pairs that fired most (at most 10), most first: who is pushing. */
   readonly limitsByPrefix: readonly LimitHitCount[]
+  /**
+   * Scale-out (`redis` option) once listening: this instance's id, `status` (`ok`, or `degraded` while
+   * Redis is away or slow: served from local state), reconnections, failed or late Redis calls, skipped
+   * unparseable entries and messages, punches coordinated by another instance. Absent without `redis`.
+   */
+  readonly redis?: ClusterStats & { readonly remotePunches: number }
 }
 
 export class BootstrapServer {
@@ -74,6 +82,7 @@ export class BootstrapServer {
   #pingCounter = 0
   #coordinations = 0
   #sweepTimer: NodeJS.Timeout | undefined
+  #cluster: ClusterLink | undefined
   #closing: Promise<void> | undefined
 
   constructor(options: BootstrapServerOptions = {}) {
@@ -120,10 +129,18 @@ export class BootstrapServer {
       get allowLoopback() {
         return self.#allowLoopback
       },
+      get cluster() {
+        return self.#cluster
+      },
       now: () => clock.now(),
       check: (conn, port, nonce) => this.#dispatcher.check(conn, port, nonce),
-      refreshIdle: (conn) => this.#listener.refreshIdle(conn),
-      ping: (conn) => this.#ping(conn),
+      refreshIdle: (conn) => {
+        if (conn.remote !== true) this.#listener.refreshIdle(conn as Connection)
+      },
+      ping: (conn) => {
+        if (conn.remote !== true) this.#ping(conn as Connection)
+      },
+      hold: (conn) => this.#dispatcher.hold(conn),
       coordinated: () => {
         this.#coordinations++
       },
@@ -151,7 +168,14 @@ export class BootstrapServer {
 
   /** Starts listening; resolves with the bound address. Throws `ERR_LISTEN_FAILED`, `ERR_ABORTED`. */
   async listen(options: { signal?: AbortSignal } = {}): Promise<AddressInfo> {
-    const address = await this.#listener.listen(options.signal)
+    if (this.opts.redis !== undefined && this.#cluster === undefined) await this.#joinCluster(options.signal)
+    let address: AddressInfo
+    try {
+      address = await this.#listener.listen(options.signal)
+    } catch (error) {
+      await this.#cluster?.close()
+      throw error
+    }
     this.#allowLoopback = this.opts.allowLoopback ?? isLoopback(plainIp(address.address) ?? '')
     // A real interval; what each sweep decides comes from the clock (tests call sweep() themselves).
     this.#sweepTimer = setInterval(this.sweep, this.opts.sweepIntervalMs)
@@ -161,8 +185,30 @@ export class BootstrapServer {
       port: address.port,
       version: PROTOCOL_VERSION,
       relay: this.relay !== undefined,
+      ...(this.#cluster !== undefined && { instance: this.#cluster.store.instance }),
     })
     return address
+  }
+
+  /** Scale-out: loads the Redis store (only now: without `redis`, ioredis is never loaded) and connects. */
+  async #joinCluster(signal: AbortSignal | undefined): Promise<void> {
+    const o = this.opts
+    const [{ RedisClusterStore }, { ClusterLink }, { RelayBridge }] = await Promise.all([
+      import('./store/redis-store.js'),
+      import('./cluster/cluster-link.js'),
+      import('./cluster/relay-bridge.js'),
+    ])
+    const store = new RedisClusterStore({
+      url: o.redis as string,
+      timeoutMs: o.redisTimeoutMs,
+      connectTimeoutMs: o.redisConnectTimeoutMs,
+      prefix: o.redisKeyPrefix,
+      now: () => this.clock.now(),
+    })
+    await store.connect(signal)
+    const link = new ClusterLink(this.#ctx, store, this.log)
+    if (this.relay !== undefined) link.relay = new RelayBridge(this.relay, store, o.redisEntryTtlMs)
+    this.#cluster = link
   }
 
   /** The bound address while listening. */
@@ -185,6 +231,7 @@ export class BootstrapServer {
       evictions: this.#listener.evictions,
       limits: this.limitLog.totals(),
       limitsByPrefix: this.limitLog.top(10),
+      ...(this.#cluster !== undefined && { redis: this.#cluster.stats() }),
     }
   }
 
@@ -198,6 +245,7 @@ export class BootstrapServer {
     const now = this.clock.now()
     this.#listener.sweep(now)
     expireTables(this.#ctx, now)
+    this.#cluster?.sweep(now)
     this.dialBack.sweep(now)
   }
 
@@ -219,6 +267,7 @@ export class BootstrapServer {
     this.dialBack.close()
     const wasListening = await this.#listener.close()
     await this.#services.close()
+    await this.#cluster?.close()
     this.nodes.clear()
     if (wasListening) this.log.info('closed')
   }

@@ -11,7 +11,7 @@ export function forgetConnection(ctx: CommandContext, conn: Connection): void {
   for (const nodeId of conn.nodes ?? []) {
     const rec = ctx.nodes.get(nodeId)
     if (rec?.conn !== conn) continue
-    if (rec.nodeType === 'simultaneous') ctx.nodes.remove(rec)
+    if (rec.nodeType === 'simultaneous' && ctx.nodes.remove(rec)) ctx.cluster?.unregister(rec)
     rec.conn = undefined
   }
   conn.nodes = undefined
@@ -23,6 +23,7 @@ export function forgetConnection(ctx: CommandContext, conn: Connection): void {
     const who = p.candidate === conn ? 'candidate' : 'target'
     other.sendError('ERR_PEER_GONE', `the ${who} disconnected before FIGHT`, p.id)
   }
+  ctx.cluster?.connectionClosed(conn)
 }
 
 /**
@@ -38,6 +39,7 @@ export function expireTables(ctx: CommandContext, now: number): void {
   })
   ctx.nodes.expire(now - ctx.opts.nodeLifetimeMs, (rec) => {
     const conn = rec.conn
+    ctx.cluster?.unregister(rec)
     detach(ctx, rec, undefined)
     rec.conn = undefined
     if (rec.nodeType === 'simultaneous')

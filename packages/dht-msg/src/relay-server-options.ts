@@ -2,7 +2,7 @@
  * Options and events of RelayServer; every default is a constant in constants.ts.
  */
 import { type Clock, type PrefixLengths, type RateLimit, systemClock } from '@pyp2p/limits'
-import type { MessageStore } from './message-store.js'
+import type { MessageStore, StoredMessage } from './message-store.js'
 
 export interface RelayServerOptions {
   /** Where messages wait. Default: in memory, with the queue limits below. */
@@ -73,6 +73,8 @@ export interface HandleOptions {
 export interface RelayServerEvents {
   /** A node authenticated. */
   session: [info: { nodeId: string; address: string }]
+  /** A message was queued for a recipient not connected here (a host linking relays forwards it). */
+  queued: [message: StoredMessage]
 }
 
 /** The `clock` option as a `Clock`. */

@@ -34,6 +34,7 @@ import {
 } from './relay-server-options.js'
 import { type RelayService, relayService } from './relay-service.js'
 import { RelaySession } from './relay-session.js'
+import { type RelayRemote, relayRemote } from './server/relay-remote.js'
 import { listenTcp } from './tcp-listen.js'
 
 const log = createDebug('pyp2p:dht-msg:server')
@@ -149,10 +150,9 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
   }
 
   /**
-   * The relay as a command family on another server's connections, in the shape of bootstrap-server's
-   * `RendezvousService`: `new BootstrapServer({ services: [relay.service()] })`. The server hands over
-   * every line starting with RELAY, AUTH, SEND or ACK (PING and QUIT are its own, with the same
-   * meaning); an authenticated relay connection is put on hold (no idle timeout).
+   * The relay on another server's connections (`new BootstrapServer({ services: [relay.service()] })`):
+   * it gets the lines starting with RELAY, AUTH, SEND or ACK, and holds authenticated connections open
+   * (no idle timeout); PING and QUIT stay the server's, with the same meaning. See relay-service.ts.
    */
   service(): RelayService {
     return relayService({
@@ -196,11 +196,12 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
     await this.close()
   }
 
-  /**
-   * A new connection, or undefined (and the link closed) when the relay is closed or at a connection
-   * limit (total, per IP, per prefix). Whoever owns the socket, the handshake must end within
-   * `handshakeTimeout` (embedded in bootstrap-server too, whose own timeouts are longer).
-   */
+  /** Hooks for a host linking several relays into one (server/relay-remote.ts). */
+  remote(): RelayRemote {
+    return relayRemote(this.#store, this.#sessions, this.#clock)
+  }
+
+  /** A new connection, or undefined (link closed) at a limit; its handshake is timed here, whoever owns it. */
   #open(link: RelayLink): RelaySession | undefined {
     const refused = this.#closed ? RelayError.CLOSED() : this.#guard.admit(link, link.address)
     if (refused !== undefined) {
@@ -286,7 +287,9 @@ export class RelayServer extends EventEmitter<RelayServerEvents> {
       const e = err instanceof RelayError ? err : RelayError.RELAY_FULL((err as Error).message, 'store')
       return this.#guard.refused(e, this.#guard.keys(s.address).prefix)
     }
-    this.#sessions.get(cmd.to)?.push(message)
+    const recipient = this.#sessions.get(cmd.to)
+    if (recipient === undefined) this.emit('queued', message)
+    else recipient.push(message)
     return undefined
   }
 

@@ -27,3 +27,4 @@ export type {
   RelayServerOptions,
 } from './relay-server-options.js'
 export { type RelayService, SERVICE_COMMANDS } from './relay-service.js'
+export type { RelayRemote } from './server/relay-remote.js'
