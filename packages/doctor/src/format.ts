@@ -38,8 +38,9 @@ export function formatReport(r: DoctorReport): string {
   out.push('', `IPv6 pinhole: ${r.pinhole6.status}`)
   if (r.pinhole6.address) {
     const removed = r.pinhole6.removed ? 'yes' : 'NO'
+    const how = r.pinhole6.method ? `${r.pinhole6.method} ` : ''
     out.push(
-      `  [${r.pinhole6.address}]:${r.pinhole6.port}, lease ${r.pinhole6.lifetime} s; removed: ${removed}`,
+      `  ${how}[${r.pinhole6.address}]:${r.pinhole6.port}, lease ${r.pinhole6.lifetime} s; removed: ${removed}`,
     )
   } else if (r.pinhole6.error) out.push(`  ${r.pinhole6.error}`)
   const n = r.nat

@@ -1,5 +1,6 @@
-// IPv6: can the router open our own address to the internet? A PCP MAP of our IPv6 address (a
-// pinhole), made and removed again.
+// IPv6: can the router open our own address to the internet? A pinhole for our IPv6 address, by PCP
+// (a MAP of it) or, when PCP does not answer, by UPnP IGD v2 (WANIPv6FirewallControl AddPinhole),
+// made and removed again.
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { NatClient } from '@pyp2p/nat'
@@ -14,7 +15,8 @@ export async function pinholeCheck(
   listener.listen(0, '::')
   await once(listener, 'listening')
   const port = (listener.address() as { port: number }).port
-  const nat = new NatClient({ methods: ['pcp'], upnp: false, natpmp: false, pcp: false })
+  // no IPv4 discovery: the pinhole goes to the IPv6 gateway (PCP) or the IGD found over IPv6 (SSDP)
+  const nat = new NatClient({ methods: ['pcp', 'upnp'], upnp: false, natpmp: false, pcp: false })
   const pinhole6: DoctorReport['pinhole6'] = { status: 'failed', removed: false }
   const checks: CheckResult[] = []
   try {
@@ -31,7 +33,12 @@ export async function pinholeCheck(
       if (made.result.error) pinhole6.error = made.result.error.code
       return { pinhole6, checks }
     }
-    Object.assign(pinhole6, { address: m.internalAddress, port: m.externalPort, lifetime: m.ttl })
+    Object.assign(pinhole6, {
+      method: m.method,
+      address: m.internalAddress,
+      port: m.externalPort,
+      lifetime: m.ttl,
+    })
     const removed = await bounded(
       'ipv6-pinhole-removal',
       TEST_MAPPING_MS,

@@ -79,6 +79,8 @@ export interface DoctorReport {
    * IPv6 default route and a global IPv6 address) */
   pinhole6: {
     status: CheckStatus
+    /** how: a PCP MAP of our address, or an IGD v2 AddPinhole (UPnP) */
+    method?: 'pcp' | 'upnp'
     /** our IPv6 address and the port opened */
     address?: string
     port?: number

@@ -27,6 +27,7 @@ describe.skipIf(!ready.ok)(
           seq: { nat: 'sequential' },
           mute: { nat: 'cone' },
           six: { nat: 'cone', upnp: 'natpmp', ipv6: true },
+          six2: { nat: 'cone', upnp: 'igd2', ipv6: true },
         },
         hosts: {
           alice: { router: 'cone' },
@@ -36,6 +37,7 @@ describe.skipIf(!ready.ok)(
           erin: { router: 'seq' },
           frank: { router: 'mute' },
           gina: { router: 'six' },
+          hana: { router: 'six2' },
         },
       })
       server = lab.spawnNode('srv', SERVER, ['--host', '0.0.0.0', '--port', String(PORT)])
@@ -52,6 +54,29 @@ describe.skipIf(!ready.ok)(
       ]) {
         const r = await lab.exec('mute', rule)
         if (r.code !== 0) throw new Error(`${rule.join(' ')}: ${r.stderr}`)
+      }
+      // An IPv6 router without PCP (miniupnpd 2.3.1 answers PCP over IPv6 even with NAT-PMP off, so
+      // refuse it): pinholes only by IGD v2 WANIPv6FirewallControl.
+      for (const cmd of [
+        ['add', 'table', 'inet', 'nopcp'],
+        ['add', 'chain', 'inet', 'nopcp', 'input', '{ type filter hook input priority -10 ; }'],
+        [
+          'add',
+          'rule',
+          'inet',
+          'nopcp',
+          'input',
+          'meta',
+          'nfproto',
+          'ipv6',
+          'udp',
+          'dport',
+          '5351',
+          'reject',
+        ],
+      ]) {
+        const r = await lab.exec('six2', ['nft', ...cmd])
+        if (r.code !== 0) throw new Error(`nft ${cmd.join(' ')}: ${r.stderr}`)
       }
     }, WAIT * 2)
     afterAll(async () => {
@@ -148,12 +173,28 @@ describe.skipIf(!ready.ok)(
           localAddress: lab.host('gina').ip6,
         }),
       )
-      expect(r.pinhole6).toMatchObject({ status: 'ok', address: lab.host('gina').ip6, removed: true })
+      expect(r.pinhole6).toMatchObject({
+        status: 'ok',
+        method: 'pcp',
+        address: lab.host('gina').ip6,
+        removed: true,
+      })
       expect(r.verdict.reachability).toBe('direct')
       expect(r.verdict.reasons[0]).toMatch(/^Over IPv6/)
       // hosts without IPv6 skip it
       const v4only = await doctor('carol', '--no-mapping')
       expect(v4only.pinhole6.status).toBe('skipped')
+    })
+
+    it.concurrent('IPv6 without PCP: the pinhole made and removed by UPnP IGD v2 (AddPinhole)', async () => {
+      const r = await doctor('hana')
+      expect(r.pinhole6).toMatchObject({
+        status: 'ok',
+        method: 'upnp',
+        address: lab.host('hana').ip6,
+        removed: true,
+      })
+      expect(r.verdict.reasons[0]).toMatch(/^Over IPv6/)
     })
 
     it.concurrent('a network that answers nothing: every check bounded, the ones that timed out named', async () => {

@@ -150,3 +150,34 @@ export const NATPMP_RESULT = {
   OUT_OF_RESOURCES: 4,
   UNSUPPORTED_OPCODE: 5,
 } as const
+/** Port PCP clients listen on for a server's unsolicited ANNOUNCE (RFC 6887 section 19.1). */
+export const PCP_CLIENT_PORT = 5350
+/** Where a PCP server multicasts its unsolicited ANNOUNCE after a restart (RFC 6887 section 14.1.3). */
+export const PCP_ANNOUNCE_GROUPS = { 4: '224.0.0.1', 6: 'ff02::1' } as const
+/**
+ * Longest random wait between an unsolicited ANNOUNCE showing a gateway restart and re-mapping, ms:
+ * RFC 6887 section 14.1.3 has every client of the rebooted gateway wait a random 0..5 s, so they do
+ * not all send at once.
+ */
+export const PCP_ANNOUNCE_MAX_DELAY_MS = 5_000
+/** The IGD v2 IPv6 firewall service (UPnP WANIPv6FirewallControl:1, 2010). */
+export const PINHOLE_SERVICE = 'urn:schemas-upnp-org:service:WANIPv6FirewallControl:1'
+/** Longest pinhole lease, seconds: A_ARG_TYPE_LeaseTime is 1..86400 (WANIPv6FirewallControl:1 2.2.7);
+ * miniupnpd 2.3.1 answers 402 outside it (lab). */
+export const PINHOLE_MAX_LEASE_S = 86_400
+/** SSDP over IPv6: the link-local multicast group (UDA 1.1 section 1.1.2). */
+export const SSDP_ADDRESS6 = 'ff02::c'
+/**
+ * How long `map({ family: 6 })` waits for PCP on the IPv6 gateway before trying an IGD v2 pinhole, ms
+ * (when UPnP is among the methods): as long as the PCP probe of discovery. A gateway without PCP
+ * usually refuses at once (ICMP port unreachable), so this bounds only the silent ones.
+ */
+export const PCP_IPV6_PROBE_MS = 1_000
+/** WANIPv6FirewallControl:1 error codes we act on (its section 2.4). 704 is the spec's "no such
+ * pinhole"; miniupnpd 2.3.1 answers an unknown UniqueID with 402 instead (lab), so both mean gone. */
+export const PINHOLE_ERROR = {
+  FIREWALL_DISABLED: 702,
+  PINHOLE_SPACE_EXHAUSTED: 701,
+  INBOUND_PINHOLE_NOT_ALLOWED: 703,
+  NO_SUCH_ENTRY: 704,
+} as const

@@ -55,7 +55,8 @@ export function createHttpTransport(gatewayAddress: string): NatUpnpTransport {
     } catch (cause) {
       throw NatError.INVALID_RESPONSE('URL', cause)
     }
-    if (parsed.protocol !== 'http:' || parsed.hostname !== gatewayAddress) {
+    // an IPv6 literal's hostname keeps its brackets ('[fd00:1::1]')
+    if (parsed.protocol !== 'http:' || parsed.hostname.replace(/^\[(.*)\]$/, '$1') !== gatewayAddress) {
       throw NatError.INVALID_RESPONSE(
         'URL',
         new Error(`${url} is not on the gateway ${gatewayAddress}; refusing to fetch it`),

@@ -10,13 +10,16 @@ export interface Ipv6Gateway {
   localAddress?: string
   /** its PCP port; default 5351 */
   port?: number
+  /** its UPnP description URL with an IPv6 host ('http://[fd00:1::1]:5000/rootDesc.xml'), for IGD v2
+   * pinholes without an SSDP search over IPv6; default: searched */
+  upnpLocation?: string
 }
 
 export async function resolveIpv6Gateway(
   given: Ipv6Gateway | undefined,
   signal?: AbortSignal,
-): Promise<Ipv6Gateway> {
-  if (given?.localAddress !== undefined) return given
+): Promise<Ipv6Gateway & { localAddress: string }> {
+  if (given?.localAddress !== undefined) return { ...given, localAddress: given.localAddress }
   const routes = (await defaultRoutes(signal ? { signal } : {})).filter((r) => r.family === 6)
   const route =
     given === undefined ? routes[0] : (routes.find((r) => r.gateway === given.address) ?? routes[0])
@@ -28,5 +31,6 @@ export async function resolveIpv6Gateway(
     address: given?.address ?? route.gateway,
     localAddress,
     ...(given?.port !== undefined ? { port: given.port } : {}),
+    ...(given?.upnpLocation !== undefined ? { upnpLocation: given.upnpLocation } : {}),
   }
 }

@@ -20,6 +20,8 @@ export interface NatClientEvents {
   'mapping:restored': [Mapping]
   /** a renewal (or a removal in close()) failed; renewals are retried */
   'mapping:error': [NatError, Mapping]
+  /** a PCP gateway holding our mappings sent an unsolicited ANNOUNCE (RFC 6887 section 14.1.3) */
+  'pcp:announce': [{ gateway: string; epoch: number; restarted: boolean }]
 }
 
 export interface Held {
@@ -103,13 +105,14 @@ export class MappingKeeper {
     return all
   }
 
-  /** A PCP/NAT-PMP gateway restarted: put its other mappings back now, not at their next renewal. */
-  restoreAll(gateway: string, method: MappingMethod): void {
+  /** A PCP/NAT-PMP gateway restarted: put its other mappings back now (or after `delayMs`), not at
+   * their next renewal. */
+  restoreAll(gateway: string, method: MappingMethod, delayMs = 0): void {
     if (method === 'upnp') return
     for (const held of this.#held.values()) {
       if (held.mapping.method !== method || held.mapping.gateway !== gateway || held.busy) continue
       held.lost = true
-      this.#schedule(held, 0)
+      this.#schedule(held, delayMs)
     }
   }
 
@@ -134,7 +137,7 @@ export class MappingKeeper {
     const old = held.mapping
     try {
       let lost = held.lost
-      if (old.method === 'upnp') {
+      if (old.method === 'upnp' && old.family === 4) {
         // Ask first, so that a mapping the router lost (restart) is reported as restored.
         const { upnp } = await pool.select(req(), 'upnp')
         if (upnp === undefined) throw NatError.NO_GATEWAY(0, 'a UPnP gateway')
@@ -149,11 +152,11 @@ export class MappingKeeper {
       try {
         // Keep the external port we have; take another only if it was lost to someone else.
         const exact = { ...held.req, exactExternalPort: true }
-        result = await mapper.establish(exact, old.externalPort, req(), old.method)
+        result = await mapper.establish(exact, old.externalPort, req(), old.method, old)
       } catch (err) {
         if (!(err instanceof NatError && err.code === 'ERR_PORT_IN_USE') || held.req.exactExternalPort)
           throw err
-        result = await mapper.establish(held.req, old.externalPort, req(), old.method)
+        result = await mapper.establish(held.req, old.externalPort, req(), old.method, old)
       }
       const { mapping } = result
       // Another external port means the router had dropped ours (silently or not) and gave it away.

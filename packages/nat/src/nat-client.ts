@@ -2,6 +2,7 @@
 // restoration) to the MappingKeeper; removes every mapping it made on close().
 import { EventEmitter } from 'node:events'
 import createDebug from 'debug'
+import { type AnnounceWatchOptions, watchAnnounces } from './announce-watch.js'
 import { type Clock, systemClock } from './clock.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './constants.js'
 import type { DiscoverOptions } from './discovery.js'
@@ -9,6 +10,7 @@ import { NatError } from './errors.js'
 import { GatewayPool } from './gateway-pool.js'
 import { type MapOptions, toMapRequest } from './map-request.js'
 import { asNatError, MappingKeeper, type NatClientEvents } from './mapping-keeper.js'
+import type { PcpAnnounceListener } from './pcp-announce-listener.js'
 import { type Ipv6Gateway, PortMapper } from './port-mapper.js'
 import type {
   ExternalAddress,
@@ -44,6 +46,12 @@ export interface NatClientOptions extends Omit<DiscoverOptions, 'signal'> {
    * from the routing table), and its PCP port (default 5351). Default: the IPv6 default route.
    */
   ipv6Gateway?: Ipv6Gateway
+  /**
+   * listen for a PCP server's unsolicited ANNOUNCE (RFC 6887 section 14.1.3, UDP 5350) while holding
+   * PCP mappings, and put them back as soon as one shows the gateway restarted (after a random wait of
+   * up to `maxDelayMs`, default 5000) rather than at the next renewal. `false` turns it off. Default {}
+   */
+  pcpAnnounce?: false | AnnounceWatchOptions
 }
 
 export class NatClient extends EventEmitter<NatClientEvents> {
@@ -53,6 +61,7 @@ export class NatClient extends EventEmitter<NatClientEvents> {
   readonly #pool: GatewayPool
   readonly #mapper: PortMapper
   readonly #keeper: MappingKeeper
+  readonly #announce: PcpAnnounceListener | undefined
   #closing: Promise<void> | undefined
 
   constructor(opts: NatClientOptions = {}) {
@@ -73,6 +82,10 @@ export class NatClient extends EventEmitter<NatClientEvents> {
       req: (o, final) => this.#req(o, final),
       closed: () => this.closed,
     })
+    if (opts.pcpAnnounce !== false)
+      this.#announce = watchAnnounces(this.#keeper, this.#mapper, opts.pcpAnnounce ?? {}, (a) =>
+        this.emit('pcp:announce', a),
+      )
   }
 
   get closed(): boolean {
@@ -127,7 +140,9 @@ export class NatClient extends EventEmitter<NatClientEvents> {
       throw NatError.CLOSED()
     }
     this.#warn(result.warning)
-    return this.#keeper.hold(req, result)
+    const mapping = this.#keeper.hold(req, result)
+    if (mapping.method === 'pcp') await this.#announce?.start()
+    return mapping
   }
 
   /** Removes a mapping this client made (by the mapping, or by internal port and protocol). */
@@ -177,6 +192,7 @@ export class NatClient extends EventEmitter<NatClientEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#lifetime.abort(NatError.CLOSED())
+      this.#announce?.close()
       await Promise.all(
         this.#keeper.drain().map(async (h) => {
           await h.busy

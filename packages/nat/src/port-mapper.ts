@@ -2,7 +2,7 @@
 // gateway restarts from the PCP/NAT-PMP epochs (RFC 6887 section 8.5, RFC 6886 section 3.6).
 import createDebug from 'debug'
 import type { Clock } from './clock.js'
-import { NATPMP_RESULT, UPNP_ERROR } from './constants.js'
+import { NATPMP_RESULT, PCP_IPV6_PROBE_MS, UPNP_ERROR } from './constants.js'
 import { EpochTracker } from './epoch.js'
 import { NatError } from './errors.js'
 import type { GatewayPool, Selected } from './gateway-pool.js'
@@ -10,6 +10,7 @@ import { type Ipv6Gateway, resolveIpv6Gateway } from './ipv6-gateway.js'
 import type { MapRequest } from './map-request.js'
 import { natpmpExternalAddress, natpmpMap, natpmpUnmap } from './natpmp-client.js'
 import { type PcpRequestOptions, pcpExternalAddress, pcpMap } from './pcp-client.js'
+import { PinholeMapper } from './pinhole-mapper.js'
 import type { Mapping, MappingMethod, NatWarning, RequestOptions } from './types.js'
 import { upnpMap } from './upnp-mapper.js'
 import { externalAddressWarning } from './warnings.js'
@@ -43,7 +44,10 @@ export class PortMapper {
   readonly #clock: Clock
   readonly #epochs: EpochTracker
   readonly #opts: PortMapperOptions
-  #ipv6: Ipv6Gateway | undefined
+  #ipv6: (Ipv6Gateway & { localAddress: string }) | undefined
+  /** how the IPv6 gateway took our last pinhole: PCP or an IGD v2 AddPinhole */
+  #v6: 'pcp' | 'upnp' | undefined
+  readonly #pinholes = new PinholeMapper()
 
   constructor(pool: GatewayPool, clock: Clock, opts: PortMapperOptions) {
     this.#pool = pool
@@ -53,24 +57,57 @@ export class PortMapper {
   }
 
   /** The IPv6 gateway, resolved once (from the routing table unless given). */
-  async #ipv6Gateway(opts: RequestOptions): Promise<Ipv6Gateway> {
-    if (!this.#opts.methods.includes('pcp'))
-      throw NatError.NOT_SUPPORTED('An IPv6 pinhole without PCP in `methods`')
+  async #ipv6Gateway(opts: RequestOptions): Promise<Ipv6Gateway & { localAddress: string }> {
+    if (!this.#opts.methods.includes('pcp') && !this.#opts.methods.includes('upnp'))
+      throw NatError.NOT_SUPPORTED('An IPv6 pinhole without PCP or UPnP in `methods`')
     this.#ipv6 ??= await resolveIpv6Gateway(this.#opts.ipv6Gateway, opts.signal)
     return this.#ipv6
   }
 
-  /** A PCP MAP of our IPv6 address: a pinhole in the gateway's firewall (RFC 6887 section 11). */
-  async #establish6(req: MapRequest, preferred: number, opts: RequestOptions): Promise<Established> {
+  /**
+   * A pinhole for our IPv6 address: a PCP MAP of it (RFC 6887 section 11), or, when PCP does not
+   * answer and UPnP is allowed, an IGD v2 AddPinhole (WANIPv6FirewallControl). Which one worked is
+   * remembered; a renewal (`previous`) keeps its method.
+   */
+  async #establish6(
+    req: MapRequest,
+    preferred: number,
+    opts: RequestOptions,
+    method?: MappingMethod,
+    previous?: Mapping,
+  ): Promise<Established> {
     const gw = await this.#ipv6Gateway(opts)
-    const where = {
-      ...opts,
-      ...(gw.localAddress ? { localAddress: gw.localAddress } : {}),
-      ...(gw.port ? { port: gw.port } : {}),
+    const { methods } = this.#opts
+    const pcpFirst =
+      method === 'pcp' || (method === undefined && this.#v6 !== 'upnp' && methods.includes('pcp'))
+    if (pcpFirst) {
+      const fallback = method === undefined && methods.includes('upnp')
+      const where = {
+        ...opts,
+        localAddress: gw.localAddress,
+        ...(gw.port ? { port: gw.port } : {}),
+        ...(fallback ? { timeout: Math.min(opts.timeout ?? PCP_IPV6_PROBE_MS, PCP_IPV6_PROBE_MS) } : {}),
+      }
+      try {
+        const grant = await this.#pcp(gw.address, req, preferred, where)
+        this.#v6 = 'pcp'
+        const mapping = this.#mapping('pcp', req, grant, gw.address)
+        return { mapping, restarted: grant.restarted, warning: undefined }
+      } catch (err) {
+        if (!fallback || (err instanceof NatError && err.code === 'ERR_ABORTED')) throw err
+        debug('no PCP on the IPv6 gateway (%s): trying an IGD v2 pinhole', (err as Error).message)
+      }
     }
-    const grant = await this.#pcp(gw.address, req, preferred, where)
-    const mapping = this.#mapping('pcp', req, grant, gw.address)
-    return { mapping, restarted: grant.restarted, warning: undefined }
+    if (!methods.includes('upnp')) throw NatError.NOT_SUPPORTED('An IGD v2 pinhole without UPnP in `methods`')
+    const p = await this.#pinholes.establish(gw, req, previous, opts)
+    this.#v6 = 'upnp'
+    const grant = {
+      internalAddress: gw.localAddress,
+      externalAddress: gw.localAddress,
+      externalPort: req.internalPort,
+    }
+    const mapping = this.#mapping('upnp', req, { ...grant, ttl: p.lease, restarted: p.restarted }, p.gateway)
+    return { mapping: { ...mapping, pinholeId: p.uniqueId }, restarted: p.restarted, warning: undefined }
   }
 
   #mapping(method: MappingMethod, req: MapRequest, grant: Grant, gateway: string): Mapping {
@@ -104,6 +141,12 @@ export class PortMapper {
     }
   }
 
+  /** An epoch heard outside a request (a PCP server's unsolicited ANNOUNCE); true when it shows a
+   * restart. */
+  noteEpoch(protocol: 'pcp' | 'natpmp', gateway: string, epoch: number): boolean {
+    return this.#epochs.check(protocol, gateway, epoch)
+  }
+
   /** The selected gateway's external address, by the protocol selected. */
   async externalAddress(
     sel: Selected,
@@ -122,8 +165,9 @@ export class PortMapper {
     preferred: number,
     opts: RequestOptions,
     method?: MappingMethod,
+    previous?: Mapping,
   ): Promise<Established> {
-    if (req.family === 6) return this.#establish6(req, preferred, opts)
+    if (req.family === 6) return this.#establish6(req, preferred, opts, method, previous)
     const sel = await this.#pool.select(opts, method)
     const gw = sel.gateway.info
     let grant: Grant
@@ -217,6 +261,7 @@ export class PortMapper {
       await natpmpUnmap(mapping.gateway, mapping, opts)
       return
     }
+    if (mapping.family === 6) return this.#pinholes.remove(await this.#ipv6Gateway(opts), mapping, opts)
     const upnp = this.#pool.find(mapping.gateway)?.upnp ?? (await this.#pool.select(opts, 'upnp', true)).upnp
     if (upnp === undefined) throw NatError.NO_GATEWAY(0, 'a UPnP gateway')
     try {

@@ -1,6 +1,7 @@
 // SSDP search (UPnP Device Architecture 1.1 section 1.3) on every IPv4 interface: one UDP socket
 // per interface address, so each answer tells which of our addresses faces that gateway.
 import { createSocket, type Socket } from 'node:dgram'
+import { isIPv6 } from 'node:net'
 import createDebug from 'debug'
 import { type Ipv4Interface, isIPv4 } from './address.js'
 import { MAX_SSDP_BYTES, SSDP_ADDRESS, SSDP_MX, SSDP_PORT } from './constants.js'
@@ -24,9 +25,10 @@ export interface SsdpResponse {
 
 /**
  * Parses a search response: `HTTP/1.1 200 OK` and header lines. ST and an http:// LOCATION with an
- * IPv4 host are required; throws `ERR_INVALID_RESPONSE` otherwise.
+ * IPv4 host (an IPv6 literal with `family` 6: a search over IPv6) are required; throws
+ * `ERR_INVALID_RESPONSE` otherwise.
  */
-export function parseSsdpResponse(data: Buffer | string): SsdpResponse {
+export function parseSsdpResponse(data: Buffer | string, family: 4 | 6 = 4): SsdpResponse {
   const text = typeof data === 'string' ? data : data.toString('latin1')
   if (text.length > MAX_SSDP_BYTES) throw NatError.INVALID_RESPONSE('SSDP reply', new Error('too large'))
   const lines = text.split(/\r?\n/)
@@ -50,8 +52,10 @@ export function parseSsdpResponse(data: Buffer | string): SsdpResponse {
   } catch (cause) {
     throw NatError.INVALID_RESPONSE('SSDP reply', cause)
   }
-  if (location.protocol !== 'http:' || !isIPv4(location.hostname)) {
-    throw NatError.INVALID_RESPONSE('SSDP reply', new Error(`LOCATION ${location.href} is not http://<IPv4>`))
+  const host = family === 6 ? location.hostname.replace(/^\[(.*)\]$/, '$1') : location.hostname
+  if (location.protocol !== 'http:' || !(family === 6 ? isIPv6(host) : isIPv4(host))) {
+    const want = family === 6 ? 'http://[<IPv6>]' : 'http://<IPv4>'
+    throw NatError.INVALID_RESPONSE('SSDP reply', new Error(`LOCATION ${location.href} is not ${want}`))
   }
   return { st, location, usn: headers.usn ?? '', server: headers.server ?? '', headers }
 }

@@ -70,6 +70,8 @@ export interface Mapping {
   description: string
   /** address of the gateway holding it */
   gateway: string
+  /** IPv6 pinholes by UPnP (IGD v2 WANIPv6FirewallControl): the router's UniqueID for it */
+  pinholeId?: number
 }
 
 /** A row of the router's mapping table (UPnP only). */

@@ -45,3 +45,31 @@ export function firstExternalAddress(): string | undefined {
   }
   return undefined
 }
+
+/** Global unicast IPv6 (2000::/3): routed on the internet, unlike ULA (fc00::/7) or link-local. */
+export function isGlobalIpv6(ip: string): boolean {
+  if (!isIPv6(ip) || ip.includes('%') || ip.toLowerCase().startsWith('::ffff:')) return false
+  const first = Number.parseInt(ip.split(':')[0] || '0', 16)
+  return first >= 0x2000 && first <= 0x3fff
+}
+
+/** The first global IPv6 address of a non-internal interface, if any. */
+export function globalIpv6Address(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    const a = list?.find((x) => x.family === 'IPv6' && !x.internal && isGlobalIpv6(x.address))
+    if (a !== undefined) return a.address
+  }
+  return undefined
+}
+
+/**
+ * The IPv6 address our UNL lists (the `ipv6Address` option): the one given; none with `false`; by
+ * default the IPv6 address we listen on, or, listening on every address (`::`), this host's first
+ * global one. None when we listen on IPv4 only.
+ */
+export function advertisedIpv6(bind: string, option: string | false | undefined): string | undefined {
+  if (option === false) return undefined
+  if (option !== undefined) return option
+  if (bind === '::') return globalIpv6Address()
+  return isIPv6(bind) && !isLoopback(bind) && !bind.toLowerCase().startsWith('fe80') ? bind : undefined
+}

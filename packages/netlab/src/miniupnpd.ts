@@ -31,8 +31,11 @@ export function miniupnpdConfig(opts: {
   index: number
   lanSubnet: string
   leaseFile: string
-  /** the router's IPv6 LAN address (`ipv6` routers): miniupnpd then serves PCP over IPv6 and opens
-   * IPv6 pinholes in its forward chain */
+  /** the router's IPv6 LAN address (`ipv6` routers): miniupnpd then serves PCP and IGD v2
+   * WANIPv6FirewallControl over IPv6 and opens IPv6 pinholes in its forward chain. `ipv6_listening_ip`
+   * is left out on purpose: it binds the HTTP socket to that address only, and IGD over IPv4 is then
+   * refused (measured); without it the socket is dual-stack and IPv6 control points get the LAN's
+   * address in LOCATION. */
   lanIp6?: string
 }): string {
   const f = upnpFeatures(opts.mode)
@@ -40,9 +43,7 @@ export function miniupnpdConfig(opts: {
   return `${[
     `ext_ifname=${IF_UPLINK_ROUTER}`,
     `listening_ip=${IF_BRIDGE}`,
-    ...(opts.lanIp6 !== undefined
-      ? [`ext_ifname6=${IF_UPLINK_ROUTER}`, `ipv6_listening_ip=${opts.lanIp6}`]
-      : []),
+    ...(opts.lanIp6 !== undefined ? [`ext_ifname6=${IF_UPLINK_ROUTER}`] : []),
     `http_port=${UPNP_HTTP_PORT}`,
     `enable_upnp=${f.upnp ? 'yes' : 'no'}`,
     `enable_natpmp=${f.natpmp ? 'yes' : 'no'}`,

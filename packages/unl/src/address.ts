@@ -68,3 +68,16 @@ function ipv6ToBytes(text: string): Uint8Array | undefined {
   })
   return out
 }
+
+/**
+ * Whether an IPv6 address can stand in a UNL for others to dial: not unspecified, multicast,
+ * link-local (fe80::/10, meaningless without its zone) or IPv4-mapped. Loopback (::1) is allowed for
+ * tests on one machine, as 127.0.0.1 is for IPv4.
+ */
+export function isIpv6Dialable(text: string): boolean {
+  const bytes = addressToBytes(text)
+  if (bytes === undefined || bytes.length !== 16) return false
+  if (bytes.every((b) => b === 0)) return false
+  if (bytes[0] === 0xff) return false
+  return !(bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80)
+}

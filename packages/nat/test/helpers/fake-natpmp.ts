@@ -155,6 +155,21 @@ export async function startFakeNatPmp(opts: FakeNatPmpOptions = {}) {
       mappings.clear()
       pcpMappings.clear()
     },
+    /** sends an unsolicited PCP ANNOUNCE (RFC 6887 section 14.1.3) with the current epoch, from port
+     * 5351, to `port` on `to` (a restarted server multicasts it to 224.0.0.1:5350) */
+    announce(port: number, to = '127.0.0.1', datagram?: Buffer) {
+      const msg =
+        datagram ??
+        encodePcpResponse({
+          opcode: 0,
+          resultCode: 0,
+          lifetime: 0,
+          epoch: epoch() + (state.pcpEpochShift ?? 0),
+        })
+      return new Promise<void>((resolve, reject) =>
+        socket.send(msg, port, to, (err) => (err ? reject(err) : resolve())),
+      )
+    },
     set(next: FakeNatPmpOptions) {
       Object.assign(state, next)
     },
