@@ -1,8 +1,9 @@
 /**
  * Per-connection state, kept small on purpose: at 19,000 connections every 100 bytes here are 1.9 MB.
- * A connection is a plain `net.Socket` plus @pyp2p/framing's `LineDecoder` (the same splitting and
- * line-length rule as `LineSocket`) and a few fields; the socket's listeners are functions shared by all
- * connections (see socket-listeners.ts), and there are no per-connection timers or promises. `LineSocket`
+ * A connection is a plain `net.Socket` plus, while a line is unfinished, @pyp2p/framing's `LineDecoder`
+ * (the same splitting and line-length rule as `LineSocket`) and a few fields; the socket's listeners are
+ * functions shared by all connections (see socket-listeners.ts), and there are no per-connection timers
+ * or promises. `LineSocket`
  * costs about 2 KB of heap per connection on top of this (measured; see the package README), which alone
  * is the whole memory budget per node at 19,000 nodes.
  *
@@ -37,7 +38,11 @@ export class Connection extends TokenBucket implements ServiceConnection {
   readonly ip: string
   readonly port: number
   readonly socket: Socket
-  readonly decoder: LineDecoder
+  /**
+   * The decoder holding this connection's unfinished line, only while there is one (the listener splits
+   * chunks that end a line with a decoder shared by all connections): an idle connection keeps none.
+   */
+  decoder: LineDecoder | undefined = undefined
   readonly host: ConnectionHost
   /** When the last complete line arrived, or when closing started (ms, on the server's clock). */
   lastSeen: number
@@ -67,7 +72,6 @@ export class Connection extends TokenBucket implements ServiceConnection {
     ip: string,
     port: number,
     socket: Socket,
-    decoder: LineDecoder,
     host: ConnectionHost,
     now: number,
     lineLimit: RateLimit,
@@ -77,7 +81,6 @@ export class Connection extends TokenBucket implements ServiceConnection {
     this.ip = ip
     this.port = port
     this.socket = socket
-    this.decoder = decoder
     this.host = host
     this.lastSeen = now
   }

@@ -2,12 +2,11 @@
  * The listener and its connections: accepts sockets (bounded in total, per IP and per network prefix
  * by @pyp2p/limits' `FairTable`; when full, a newcomer from an under-represented prefix evicts a
  * connection of the most-represented one, chosen by eviction-policy.ts), frames their bytes into lines
- * with @pyp2p/framing's `LineDecoder`, applies the per-connection flood limit, keeps the handshake, idle
+ * (line-splitter.ts), applies the per-connection flood limit, keeps the handshake, idle
  * and closing lists the sweep walks, and shuts every connection down on close. What a line means is
  * the dispatcher's business (dispatcher.ts); what a closed connection leaves behind is the server's.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
-import { FramingError, LineDecoder } from '@pyp2p/framing'
 import { type Clock, FairTable, type NetworkKeys, type RateLimit } from '@pyp2p/limits'
 import { PROTOCOL_VERSION } from '@pyp2p/rendezvous-protocol'
 import { Connection, type ConnectionHost } from './connection.js'
@@ -15,6 +14,7 @@ import { CONNECTION_OVERFLOW_SLACK, SHUTDOWN_GRACE_MS } from './constants.js'
 import { BootstrapServerError } from './errors.js'
 import { evictionText, pickEvictionVictim, refusalText } from './eviction-policy.js'
 import type { LimitLog } from './limit-log.js'
+import { LineSplitter } from './line-splitter.js'
 import type { Logger } from './logger.js'
 import type { ResolvedOptions } from './options.js'
 import { prefixLengths } from './prefix-options.js'
@@ -53,6 +53,7 @@ export class Listener implements ConnectionHost {
   readonly #fresh = new Set<Connection>()
   /** Open, not closing connections, counted per IP and prefix; decides admission and eviction. */
   readonly #table: FairTable<Connection>
+  readonly #splitter: LineSplitter
   #evictions = 0
   #allClosed: (() => void) | undefined
   #nextId = 1
@@ -62,6 +63,7 @@ export class Listener implements ConnectionHost {
     this.#o = options
     this.maxSendBuffer = options.opts.maxSendBuffer
     this.#lineLimit = { burst: options.opts.lineBurst, perSecond: options.opts.lineRate }
+    this.#splitter = new LineSplitter(options.hardLineLimit)
     this.#server = createServer({ noDelay: true }, this.#onConnection)
     this.#server.maxConnections = options.opts.maxConnections + CONNECTION_OVERFLOW_SLACK
     this.#table = new FairTable({
@@ -194,17 +196,13 @@ export class Listener implements ConnectionHost {
     }
   }
 
-  /** @internal Bytes from a client: split into lines by framing's decoder; a line past the hard limit ends it. */
+  /** @internal Bytes from a client, split into lines (line-splitter.ts); a line past the hard limit ends it. */
   onData(conn: Connection, chunk: Buffer): void {
     if (conn.closing) return
-    try {
-      conn.decoder.write(chunk, (line) => this.#onLine(conn, line))
-    } catch (error) {
-      if (!(error instanceof FramingError) || error !== conn.decoder.error) throw error
-      this.#o.log.warn('line over the hard limit: closing connection', { conn: conn.id, ip: conn.ip })
-      conn.closing = true
-      conn.socket.destroy()
-    }
+    if (this.#splitter.write(conn, chunk, (line) => this.#onLine(conn, line))) return
+    this.#o.log.warn('line over the hard limit: closing connection', { conn: conn.id, ip: conn.ip })
+    conn.closing = true
+    conn.socket.destroy()
   }
 
   /** @internal The client's socket closed: forget it here, then tell the server. */
@@ -271,9 +269,8 @@ export class Listener implements ConnectionHost {
     const { keepAliveDelayMs } = this.#o.opts
     socket.setNoDelay(true)
     socket.setKeepAlive(true, keepAliveDelayMs)
-    const decoder = new LineDecoder({ maxLineLength: this.#o.hardLineLimit })
     const now = this.#o.clock.now()
-    const conn = new Connection(this.#nextId++, ip, port, socket, decoder, this, now, this.#lineLimit)
+    const conn = new Connection(this.#nextId++, ip, port, socket, this, now, this.#lineLimit)
     this.#connections.add(conn)
     this.#idle.add(conn)
     this.#fresh.add(conn)

@@ -6,9 +6,12 @@
  *
  * The nonce is HMAC(per-process secret, connection id), so it is unpredictable, never repeats within
  * or across processes, and costs no bytes per connection (at 19,000 connections every field counts).
+ *
+ * Keys are checked through one `Verifier` per server (@pyp2p/identity): a node's key is imported and
+ * hashed once while it stays among the `maxKeys` most recently used, not at every signed command.
  */
 import { createHmac, randomBytes } from 'node:crypto'
-import { nodeIdFromPublicKey, verify } from '@pyp2p/identity'
+import { Verifier, type VerifierOptions, type VerifierStats } from '@pyp2p/identity'
 import {
   formatClientMessage,
   HELLO_NONCE_PREFIX,
@@ -29,9 +32,16 @@ export class Ownership {
   /** The id announced as `server=<id>` and signed by every proof. */
   readonly serverId: string
   readonly #secret = randomBytes(32)
+  readonly #verifier: Verifier
 
-  constructor(serverId: string) {
+  constructor(serverId: string, verifier: VerifierOptions = {}) {
     this.serverId = serverId
+    this.#verifier = new Verifier(verifier)
+  }
+
+  /** The key cache's size and hit counters. */
+  keyStats(): VerifierStats {
+    return this.#verifier.stats()
   }
 
   /** The nonce of connection `connId` (the same every time it is asked). */
@@ -58,14 +68,14 @@ export class Ownership {
     const nodeId = msg.nodeId
     let keyId: string
     try {
-      keyId = nodeIdFromPublicKey(proof.publicKey)
+      keyId = this.#verifier.nodeIdOf(proof.publicKey)
     } catch {
       return 'the public key is not an Ed25519 key'
     }
     if (keyId !== nodeId) return `the public key's node id is ${keyId}, not ${nodeId}`
     const line = formatClientMessage(withoutProof(msg))
     const fields = proofFields(this.nonceOf(connId), this.serverId, line)
-    if (!verify(proof.publicKey, RENDEZVOUS_SIGNATURE_CONTEXT, fields, proof.signature)) {
+    if (!this.#verifier.verify(proof.publicKey, RENDEZVOUS_SIGNATURE_CONTEXT, fields, proof.signature)) {
       return "the signature does not verify over this connection's nonce, this server's id and this command"
     }
     return undefined

@@ -52,6 +52,39 @@ describe('bad input and load', () => {
     expect(await good.request('SOURCE TCP 1')).toEqual({ type: 'REMOTE', port: good.localPort })
   })
 
+  it('a whole line past the framing limit closes only that connection; split lines still work', async () => {
+    ;({ server, port } = await startServer())
+    const good = await rawSocket('127.0.0.3')
+    const bad = await rawSocket('127.0.0.2')
+    const closed = new Promise((resolve) => bad.on('close', resolve))
+    bad.on('error', () => {})
+    bad.write(`${'x'.repeat(64 * 1024)}\r\n`)
+    await closed
+    // A line in pieces, each its own read on the server (the reply to the first proves it was read).
+    let got = ''
+    good.setEncoding('latin1')
+    const reply = (count: number): Promise<string[]> =>
+      new Promise((resolve) => {
+        const onData = (d: string): void => {
+          got += d
+          const lines = got.split('\r\n')
+          if (lines.length > count) {
+            good.off('data', onData)
+            resolve(lines.slice(0, count))
+          }
+        }
+        good.on('data', onData)
+      })
+    const first = reply(1)
+    good.write('PING one\r\nSOURCE T')
+    expect(await first).toEqual(['PONG one'])
+    got = ''
+    const rest = reply(2)
+    good.write('CP 7\r\nPING two\r\n')
+    // (REMOTE names the port the server saw the connection come from.)
+    expect(await rest).toEqual([`REMOTE TCP ${good.localPort}`, 'PONG two'])
+  })
+
   it('a flood of lines closes that connection with ERR_FLOOD; others go on', async () => {
     ;({ server, port } = await startServer({ lineRate: 10, lineBurst: 20 }))
     const good = await client()

@@ -16,6 +16,7 @@ import {
 } from '@pyp2p/rendezvous-protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BootstrapServer } from '../src/index.js'
+import { Ownership } from '../src/ownership.js'
 import { startServer, TestClient } from './helpers.js'
 
 const servers: BootstrapServer[] = []
@@ -224,5 +225,41 @@ describe('proof of ownership (issue 17)', () => {
     expect(codeOf(await other.request(wrongServer))).toBe('ERR_BAD_SIGNATURE')
     expect(await listing(port2)).toEqual([])
     expect(await listing(port)).toEqual(before)
+  })
+})
+
+describe('Ownership key cache (issue 17 cost)', () => {
+  /** `msg` signed by `who` for connection `connId` of `o`. */
+  function signFor<M extends SignableMessage>(o: Ownership, connId: number, who: NodeIdentity, msg: M): M {
+    const fields = proofFields(o.nonceOf(connId), o.serverId, formatClientMessage(msg))
+    const signature = who.sign(RENDEZVOUS_SIGNATURE_CONTEXT, fields).toString('base64url')
+    return { ...msg, proof: { publicKey: who.publicKey, signature } }
+  }
+
+  it('checks a repeated key from the cache, and a cached key never proves another key or id', () => {
+    const o = new Ownership('server-one', { maxKeys: 2 })
+    const [a, b, c] = [NodeIdentity.generate(), NodeIdentity.generate(), NodeIdentity.generate()]
+    const readyA = signFor(o, 1, a, passive(a.nodeId, 5000))
+    expect(o.refusal(1, readyA)).toBeUndefined()
+    expect(o.refusal(1, readyA)).toBeUndefined()
+    expect(o.keyStats()).toMatchObject({ size: 1, misses: 1 })
+    expect(o.keyStats().hits).toBeGreaterThan(0)
+    // A's cached key with B's signature over the same line: refused.
+    const byB = signFor(o, 1, b, passive(a.nodeId, 5000))
+    const proofB = byB.proof as NonNullable<typeof byB.proof>
+    const proofA = readyA.proof as NonNullable<typeof readyA.proof>
+    expect(o.refusal(1, { ...readyA, proof: { ...proofA, signature: proofB.signature } })).toMatch(
+      /does not verify/,
+    )
+    // A's cached key and valid signature, claiming B's id: refused (the key hashes to A).
+    expect(o.refusal(1, { ...passive(b.nodeId, 5000), proof: proofA })).toMatch(/node id is/)
+    // A's signature on another connection: refused, though the key is cached.
+    expect(o.refusal(2, readyA)).toMatch(/does not verify/)
+    // The bound holds: a third key evicts the least recently used one, which still verifies afterwards.
+    expect(o.refusal(1, signFor(o, 1, b, passive(b.nodeId, 5001)))).toBeUndefined()
+    expect(o.refusal(1, signFor(o, 1, c, passive(c.nodeId, 5002)))).toBeUndefined()
+    expect(o.keyStats()).toMatchObject({ size: 2, evictions: 1 })
+    expect(o.refusal(1, readyA)).toBeUndefined()
+    expect(o.keyStats().size).toBe(2)
   })
 })

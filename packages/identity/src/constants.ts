@@ -40,3 +40,11 @@ export const KEY_FILE_VERSION = 1
 
 /** A key file is about 150 bytes; anything over this is not one (and is not read into memory). */
 export const MAX_KEY_FILE_BYTES = 4096
+
+/**
+ * Public keys a `Verifier` keeps by default. A cached key saves its import and hash on a repeated check
+ * (about 8 µs on Node 20 once keys are imported as JWK; 130 µs before, through the DER decoder) and costs
+ * about 1.4 KB of RSS (measured, 20,000 keys): 1,024 keys are 1.4 MB, small next to a server's
+ * connections, and cover the nodes that punch most often.
+ */
+export const DEFAULT_VERIFIER_MAX_KEYS = 1024

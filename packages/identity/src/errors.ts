@@ -7,6 +7,7 @@ export type IdentityErrorCode =
   | 'ERR_KEY_FILE_INVALID'
   | 'ERR_KEY_FILE_IO'
   | 'ERR_ABORTED'
+  | 'ERR_INVALID_OPTION'
 
 /** Every error of @pyp2p/identity; `code` is stable, the message says what to do. */
 export class IdentityError extends Error {
@@ -25,11 +26,16 @@ export class IdentityError extends Error {
     )
   }
 
-  static INVALID_PUBLIC_KEY(why: string): IdentityError {
+  static INVALID_PUBLIC_KEY(why: string, cause?: unknown): IdentityError {
     return new IdentityError(
       'ERR_INVALID_PUBLIC_KEY',
       `invalid public key: ${why} (want a raw 32-byte Ed25519 key, as 43 base64url characters or bytes)`,
+      { cause },
     )
+  }
+
+  static INVALID_OPTION(name: string, value: unknown, want: string): IdentityError {
+    return new IdentityError('ERR_INVALID_OPTION', `invalid option ${name}: ${String(value)} (want ${want})`)
   }
 
   static INVALID_CONTEXT(why: string): IdentityError {

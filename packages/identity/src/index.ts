@@ -16,6 +16,7 @@
  * ```
  */
 export {
+  DEFAULT_VERIFIER_MAX_KEYS,
   ED25519_KEY_BYTES,
   ED25519_SIGNATURE_BYTES,
   KEY_FILE_MODE,
@@ -30,3 +31,4 @@ export { isNodeId, nodeIdFromPublicKey, parsePublicKey } from './keys.js'
 export { NodeIdentity } from './node-identity.js'
 export { verifyChallenge } from './relay-auth.js'
 export { checkContext, type SignedData, signedBytes, verify } from './signing.js'
+export { Verifier, type VerifierOptions, type VerifierStats } from './verifier.js'
