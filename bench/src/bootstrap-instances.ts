@@ -30,6 +30,8 @@ export interface InstancesBenchOptions {
   readonly punchSeconds?: number
   /** Punches in flight at once. Default 16. */
   readonly concurrency?: number
+  /** Instances sharing Redis in the last setting. Default 2. */
+  readonly instances?: number
   /** The redis-server binary. Default `redis-server`. */
   readonly redisServer?: string
 }
@@ -320,7 +322,7 @@ export async function runInstancesBench(o: InstancesBenchOptions = {}): Promise<
     const settings = [
       { setting: 'memory', instances: 1, redis: false },
       { setting: 'redis', instances: 1, redis: true },
-      { setting: 'redis', instances: 2, redis: true },
+      { setting: 'redis', instances: Math.max(2, o.instances ?? 2), redis: true },
     ]
     let base = 0x100000
     for (const s of settings) {

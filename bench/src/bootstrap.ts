@@ -39,6 +39,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { NodeIdentity } from '@pyp2p/identity'
 import { proofFields, RENDEZVOUS_SIGNATURE_CONTEXT } from '@pyp2p/rendezvous-protocol'
+import { runInstancesBench } from './bootstrap-instances.js'
 import { MEMORY_PROBE, type MemorySample, perConnection, snapshotDelta } from './heap-breakdown.js'
 import { printTable, writeResults } from './report.js'
 
@@ -501,8 +502,22 @@ async function main(): Promise<void> {
       'heap-snapshot': { type: 'boolean', default: false },
       // Only the signed run (skip the unsigned comparison).
       'no-unsigned': { type: 'boolean', default: false },
+      // Scale-out: one instance in memory, one with Redis, N with Redis, side by side (needs redis-server).
+      instances: { type: 'string' },
+      redis: { type: 'boolean', default: false },
     },
   })
+  if (values.redis || values.instances !== undefined) {
+    const rows = await runInstancesBench({
+      nodes: Math.min(Number(values.nodes), 2_000),
+      requests: Number(values.requests),
+      punchSeconds: Number(values['punch-seconds']),
+      instances: Number(values.instances ?? 2),
+    })
+    printTable('bootstrap server: memory vs Redis, one and more instances', rows)
+    await writeResults('bootstrap-instances', rows)
+    return
+  }
   const variants = values['node-flags'] ?? ['', '--max-semi-space-size=1']
   const rows: Record<string, unknown>[] = []
   const servers = values['no-bare'] ? [false] : [false, true]
