@@ -20,6 +20,7 @@ const LAYER = {
   nat: 2,
   'dht-msg': 2,
   secure: 2,
+  relay: 2,
   unl: 3,
   doctor: 3,
   net: 4,
@@ -28,7 +29,7 @@ const LAYER = {
 // testnet runs a real bootstrap server beside the nodes it starts: that is its job (tests only).
 const EXTRA = { testnet: ['bootstrap-server'] }
 const APART = {
-  'bootstrap-server': ['framing', 'limits', 'identity', 'rendezvous-protocol', 'dht-msg'],
+  'bootstrap-server': ['framing', 'limits', 'identity', 'rendezvous-protocol', 'dht-msg', 'relay'],
   netlab: [],
 }
 

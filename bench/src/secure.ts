@@ -1,44 +1,52 @@
 /**
- * Secure connections (@pyp2p/secure) against plain lines on loopback, in one process (both ends share
- * this event loop, so the secure side pays for encryption and decryption on the same core):
+ * Secure connections (@pyp2p/secure) against plain lines, each end in its own process (this one sends
+ * and dials; bench/src/secure-peer.ts, a child process, receives and listens), so each end's crypto runs
+ * on its own core as between two nodes:
  *
- * - handshake: TCP connect + the Noise XX handshake (secure) vs TCP connect + a hello line and its
- *   reply (plain), p50 and p99;
+ * - handshake on loopback: TCP connect + the Noise XX handshake (secure) vs TCP connect + a hello line
+ *   and its reply (plain), p50 and p99, measured by the dialler;
  * - lines/s at 16 B, 100 B and 4 KiB: @pyp2p/framing's LineSocket over a SecureStream vs over the raw
- *   socket (LineSocket corks the lines of one tick, so they leave as one encrypted frame);
- * - memory per idle connection end (heap + external after GC, measured first), both wrapped in LineSocket;
- * - time to first line through @pyp2p/net: `net.unl.connect()` between two started Nets on loopback
- *   (`secure: true`, the default, vs `secure: false`) until the peer has read the first line, p50/p99.
- *   (The same through a lab punch is not measured here: bench:matrix runs the lab.)
+ *   socket, the receiver counting lines (the lines of one tick leave as one encrypted frame); plain and
+ *   secure runs alternate, and the ratio is the median of each back-to-back pair's ratio;
+ * - memory per idle connection end, inbound and outbound: RSS and heap (V8 heap used + external) after
+ *   GC, with `--idle` ends each way held by a child process of its own per mode (bench/src/secure-idle.ts);
+ * - time to first line through @pyp2p/net on loopback (both Nets in this process), p50/p99;
+ * - time to first line through a hole punch in the NAT lab (bench/src/secure-punch.ts; needs root, skip
+ *   with `--no-lab`), p50/p99.
  *
- *   pnpm --filter @pyp2p/bench run secure [--handshakes 300] [--runs 3] [--idle 200] [--firstlines 200]
+ *   pnpm --filter @pyp2p/bench run secure [--handshakes 300] [--runs 5] [--idle 2000] [--firstlines 200]
+ *     [--punches 10] [--no-lab]
  *
  * Writes bench/results/secure.json.
  */
+import { type ChildProcess, fork } from 'node:child_process'
 import { once } from 'node:events'
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
+import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { LineSocket } from '@pyp2p/framing'
 import { NodeIdentity } from '@pyp2p/identity'
-import { Net } from '@pyp2p/net'
 import { secureInbound, secureOutbound } from '@pyp2p/secure'
 import { printTable, writeResults } from './report.js'
+import { netFirstLine } from './secure-net.js'
+import { punchFirstLine } from './secure-punch.js'
 
 const { values } = parseArgs({
   options: {
     handshakes: { type: 'string', default: '300' },
-    runs: { type: 'string', default: '3' },
-    idle: { type: 'string', default: '300' },
+    runs: { type: 'string', default: '5' },
+    idle: { type: 'string', default: '2000' },
     firstlines: { type: 'string', default: '200' },
+    punches: { type: 'string', default: '10' },
+    lab: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 })
-const FIRST_LINES = Number(values.firstlines)
 const HANDSHAKES = Number(values.handshakes)
 const RUNS = Number(values.runs)
 const IDLE = Number(values.idle)
-// Lines per throughput run for each size: about 4-32 MiB each, a second or so per run here.
+// Lines per throughput run for each size: about 6-32 MiB each, a second or so per run here.
 const SIZES: [number, number][] = [
   [16, 400_000],
   [100, 200_000],
@@ -46,246 +54,217 @@ const SIZES: [number, number][] = [
 ]
 const BATCH = 256 // lines sent per tick before yielding
 
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
 type Mode = 'plain' | 'secure'
-const alice = NodeIdentity.generate()
-const bob = NodeIdentity.generate()
-
-interface Pair {
-  left: LineSocket
-  right: LineSocket
-}
-
-async function listening(): Promise<{
-  server: Server
-  port: number
-  accepted: Socket[]
-  wake: () => Promise<Socket>
-}> {
-  const server = createServer()
-  const accepted: Socket[] = []
-  const waiters: ((s: Socket) => void)[] = []
-  server.on('connection', (s) => {
-    const w = waiters.shift()
-    if (w) w(s)
-    else accepted.push(s)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  const wake = (): Promise<Socket> => {
-    const s = accepted.shift()
-    return s ? Promise.resolve(s) : new Promise((r) => waiters.push(r))
-  }
-  return { server, port, accepted, wake }
-}
-
-/** One connection, from connect to ready: returns the pair and the client's time to ready. */
-async function open(
-  mode: Mode,
-  port: number,
-  wake: () => Promise<Socket>,
-): Promise<{ pair: Pair; ms: number }> {
-  const start = performance.now()
-  const client = connect(port, '127.0.0.1')
-  await once(client, 'connect')
-  const inbound = await wake()
-  if (mode === 'secure') {
-    const [a, b] = await Promise.all([
-      secureOutbound(client, { identity: alice, expectedNodeId: bob.nodeId }),
-      secureInbound(inbound, { identity: bob }),
-    ])
-    const ms = performance.now() - start
-    return {
-      pair: {
-        left: new LineSocket(a.stream as unknown as Socket),
-        right: new LineSocket(b.stream as unknown as Socket),
-      },
-      ms,
-    }
-  }
-  const left = new LineSocket(client)
-  const right = new LineSocket(inbound)
-  left.sendLine(`PYP2P-CONNECT/1 ${'ab'.repeat(32)} ${alice.nodeId}`)
-  await right.readLine()
-  right.sendLine('ACCEPT')
-  await left.readLine()
-  return { pair: { left, right }, ms: performance.now() - start }
-}
-
-async function closePair(pair: Pair): Promise<void> {
-  pair.left.close()
-  pair.right.close()
-  await Promise.all([pair.left.closed, pair.right.closed])
-}
+const MODES: Mode[] = ['plain', 'secure']
+const identity = NodeIdentity.generate()
+const child = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url))
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN
 }
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
 
-async function handshakes(
+async function message<T>(proc: ChildProcess, event: string): Promise<T> {
+  for (;;) {
+    const [m] = (await once(proc, 'message')) as [{ event?: string }]
+    if (m.event === event) return m as T
+  }
+}
+
+/** A connection to the receiver, ready for lines: the time from connect to ready (see the header). */
+async function open(
   mode: Mode,
-  port: number,
-  wake: () => Promise<Socket>,
-): Promise<{ p50: number; p99: number }> {
+  peer: { plainPort: number; securePort: number; nodeId: string },
+): Promise<{ con: LineSocket; ms: number }> {
+  const start = performance.now()
+  const socket = connect(mode === 'secure' ? peer.securePort : peer.plainPort, '127.0.0.1')
+  await once(socket, 'connect')
+  if (mode === 'secure') {
+    const { stream } = await secureOutbound(socket, { identity, expectedNodeId: peer.nodeId })
+    const ms = performance.now() - start
+    return { con: new LineSocket(socket, { stream }), ms }
+  }
+  const con = new LineSocket(socket)
+  con.sendLine(`PYP2P-CONNECT/1 ${'ab'.repeat(32)} ${identity.nodeId}`)
+  await con.readLine()
+  return { con, ms: performance.now() - start }
+}
+
+async function handshakes(mode: Mode, peer: Parameters<typeof open>[1]) {
   const times: number[] = []
   for (let i = 0; i < HANDSHAKES; i++) {
-    const { pair, ms } = await open(mode, port, wake)
+    const { con, ms } = await open(mode, peer)
     times.push(ms)
-    await closePair(pair)
+    con.close()
+    await con.closed
   }
   times.sort((a, b) => a - b)
   return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) }
 }
 
-async function throughput(pair: Pair, lineBytes: number, lines: number): Promise<number> {
+/** Lines/s from the first line sent until the receiver says it has read the last. */
+async function throughput(con: LineSocket, lineBytes: number, lines: number): Promise<number> {
   const text = 'x'.repeat(lineBytes - 2) // the line and its \r\n make lineBytes
-  let received = 0
-  const done = new Promise<void>((resolve) => {
-    const onLine = (): void => {
-      if (++received === lines) {
-        pair.right.off('line', onLine)
-        resolve()
-      }
-    }
-    pair.right.on('line', onLine)
-  })
+  con.sendLine(`COUNT ${lines}`)
+  const done = con.readLine()
   const start = performance.now()
   for (let sent = 0; sent < lines; ) {
     let ok = true
-    for (let i = 0; i < BATCH && sent < lines; i++, sent++) ok = pair.left.sendLine(text)
-    if (!ok) await pair.left.drain()
+    for (let i = 0; i < BATCH && sent < lines; i++, sent++) ok = con.sendLine(text)
+    if (!ok) await con.drain()
     else await new Promise((r) => setImmediate(r))
   }
-  await done
+  if ((await done) !== 'DONE') throw new Error('the receiver did not answer DONE')
   return lines / ((performance.now() - start) / 1000)
 }
 
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
-
-function idleBytes(): number {
-  for (let i = 0; i < 3; i++) gc()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.external
+interface PerEnd {
+  rss: number
+  heap: number
 }
 
-async function memoryPerEnd(mode: Mode, port: number, wake: () => Promise<Socket>): Promise<number> {
-  const before = idleBytes()
-  const pairs: Pair[] = []
-  for (let i = 0; i < IDLE; i++) pairs.push((await open(mode, port, wake)).pair)
-  const after = idleBytes()
-  for (const pair of pairs) await closePair(pair)
-  return (after - before) / (2 * IDLE)
-}
-
-/** `net.unl.connect()` to a started Net until it has read the first line, ms: p50 and p99. */
-async function netFirstLine(mode: Mode): Promise<{ p50: number; p99: number }> {
-  const options = {
-    netType: 'direct',
-    nodeType: 'passive',
-    passiveBind: '127.0.0.1',
-    passivePort: 0,
-    enableForwarding: false,
-    secure: mode === 'secure',
-    maxInbound: 100_000,
-    maxOutbound: 100_000,
-  } as const
-  const a = new Net(options)
-  const b = new Net(options)
-  await a.start()
-  await b.start()
-  let arrived: ((line: string) => void) | undefined
-  a.on('connection', (con) => {
-    void con.readLine().then((line) => arrived?.(line))
-  })
-  const times: number[] = []
-  for (let i = 0; i < FIRST_LINES; i++) {
-    const got = new Promise<string>((resolve) => {
-      arrived = resolve
-    })
-    const start = performance.now()
-    const con = await b.unl.connect(a.unl.value)
-    con.sendLine('first')
-    await got
-    times.push(performance.now() - start)
-    con.close()
-    await con.closed
-  }
-  await Promise.all([a.stop(), b.stop()])
-  times.sort((x, y) => x - y)
-  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) }
-}
-
-const { server, port, wake } = await listening()
-const rows: Record<string, unknown>[] = []
-// Memory first, before the throughput runs leave garbage and buffers behind; a warm-up round of each
-// mode first so code and pools allocated once are not counted.
-const memory: Record<Mode, number[]> = { plain: [], secure: [] }
-for (let round = 0; round < 4; round++) {
-  for (const mode of ['plain', 'secure'] as Mode[]) memory[mode].push(await memoryPerEnd(mode, port, wake))
-}
-// Round 0 is the warm-up; the median of the others.
-const memPlain = median(memory.plain.slice(1))
-const memSecure = median(memory.secure.slice(1))
-const hs: Record<Mode, { p50: number; p99: number }> = {
-  plain: await handshakes('plain', port, wake),
-  secure: await handshakes('secure', port, wake),
-}
-rows.push({
-  metric: 'handshake p50 (ms)',
-  plain: hs.plain.p50,
-  secure: hs.secure.p50,
-  ratio: hs.secure.p50 / hs.plain.p50,
-  goal: 'secure < 5 ms',
-})
-rows.push({
-  metric: 'handshake p99 (ms)',
-  plain: hs.plain.p99,
-  secure: hs.secure.p99,
-  ratio: hs.secure.p99 / hs.plain.p99,
-})
-const first: Record<Mode, { p50: number; p99: number }> = {
-  plain: await netFirstLine('plain'),
-  secure: await netFirstLine('secure'),
-}
-rows.push({
-  metric: 'net: connect to first line p50 (ms)',
-  plain: first.plain.p50,
-  secure: first.secure.p50,
-  ratio: first.secure.p50 / first.plain.p50,
-})
-rows.push({
-  metric: 'net: connect to first line p99 (ms)',
-  plain: first.plain.p99,
-  secure: first.secure.p99,
-  ratio: first.secure.p99 / first.plain.p99,
-})
-for (const [lineBytes, lines] of SIZES) {
-  const results: Record<Mode, number[]> = { plain: [], secure: [] }
-  for (let run = 0; run < RUNS; run++) {
-    // Alternate the order each run so drift in machine load is shared.
-    for (const mode of (run % 2 === 0 ? ['plain', 'secure'] : ['secure', 'plain']) as Mode[]) {
-      const { pair } = await open(mode, port, wake)
-      results[mode].push(await throughput(pair, lineBytes, lines))
-      await closePair(pair)
+/** One child per mode holds `IDLE` ends each way; this process holds the other ends. */
+async function idleMemory(mode: Mode): Promise<{ inbound: PerEnd; outbound: PerEnd }> {
+  const mine: LineSocket[] = []
+  const wrap = async (socket: Socket, outbound: boolean, nodeId?: string): Promise<void> => {
+    if (mode === 'plain') mine.push(new LineSocket(socket))
+    else {
+      const s = outbound
+        ? await secureOutbound(socket, { identity, ...(nodeId ? { expectedNodeId: nodeId } : {}) })
+        : await secureInbound(socket, { identity })
+      mine.push(new LineSocket(socket, { stream: s.stream }))
     }
   }
-  const plain = median(results.plain)
-  const secure = median(results.secure)
-  const goal = lineBytes === 4096 ? '>= 0.5' : lineBytes === 100 ? '>= 0.7' : ''
-  rows.push({ metric: `lines/s at ${lineBytes} B`, plain, secure, ratio: secure / plain, goal })
+  const server = createServer((socket) => void wrap(socket, false).catch(console.error))
+  server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  const proc = fork(child('secure-idle.ts'), [mode, String(IDLE), String(port)], {
+    execArgv: [...process.execArgv, '--expose-gc'],
+  })
+  const dialIn = async (childPort: number, nodeId: string, n: number): Promise<void> => {
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next++ < n) {
+        const socket = connect(childPort, '127.0.0.1')
+        await once(socket, 'connect')
+        await wrap(socket, true, nodeId)
+      }
+    }
+    await Promise.all(Array.from({ length: 32 }, worker))
+  }
+  const listening = await message<{ port: number; nodeId: string }>(proc, 'listening')
+  await dialIn(listening.port, listening.nodeId, 1) // its warm-up
+  await message(proc, 'dial')
+  const result = message<{ inbound: PerEnd; outbound: PerEnd }>(proc, 'result')
+  await dialIn(listening.port, listening.nodeId, IDLE)
+  const { inbound, outbound } = await result
+  for (const con of mine) con.close()
+  server.close()
+  proc.send({ cmd: 'exit' })
+  await once(proc, 'exit')
+  return { inbound, outbound }
 }
-rows.push({
-  metric: 'bytes per idle connection end',
-  plain: memPlain,
-  secure: memSecure,
-  ratio: memSecure / memPlain,
-})
-server.close()
 
-printTable(`secure vs plain, loopback, one process (${HANDSHAKES} handshakes, median of ${RUNS} runs)`, rows)
-const file = await writeResults('secure', rows)
+const rows: Record<string, unknown>[] = []
+// Other work on the machine moves every figure here: the load average is printed with them.
+const load = (): string => loadavg()[0]?.toFixed(1) ?? '?'
+const loadAtStart = load()
+const row = (metric: string, plain: number, secure: number, goal?: string): void => {
+  rows.push({ metric, plain, secure, ratio: secure / plain, ...(goal ? { goal } : {}) })
+}
+
+// Memory first, each mode in a fresh child.
+const memory = { plain: await idleMemory('plain'), secure: await idleMemory('secure') }
+
+const receiver = fork(child('secure-peer.ts'), [])
+const peer = await message<{ plainPort: number; securePort: number; nodeId: string }>(receiver, 'listening')
+const hs = { plain: await handshakes('plain', peer), secure: await handshakes('secure', peer) }
+row('handshake p50 (ms)', hs.plain.p50, hs.secure.p50, 'secure < 5 ms')
+row('handshake p99 (ms)', hs.plain.p99, hs.secure.p99)
+/** Every run's lines/s, by line size, for the results file. */
+const throughputRuns: Record<string, Record<Mode, number[]>> = {}
+for (const [lineBytes, lines] of SIZES) {
+  const results: Record<Mode, number[]> = { plain: [], secure: [] }
+  throughputRuns[`${lineBytes}`] = results
+  for (let run = 0; run < RUNS; run++) {
+    // Alternate the order each run so drift in machine load is shared.
+    for (const mode of run % 2 === 0 ? MODES : [...MODES].reverse()) {
+      const { con } = await open(mode, peer)
+      results[mode].push(await throughput(con, lineBytes, lines))
+      con.close()
+      await con.closed
+    }
+  }
+  const goal = lineBytes === 4096 ? '>= 0.5' : lineBytes === 100 ? '>= 0.7' : undefined
+  // The ratio is the median of each run's back-to-back pair (secure_i / plain_i), so a change in load
+  // between runs hits both sides of a ratio; the lines/s are the medians over the runs.
+  const pairs = results.secure.map((s, i) => s / (results.plain[i] as number))
+  rows.push({
+    metric: `lines/s at ${lineBytes} B`,
+    plain: median(results.plain),
+    secure: median(results.secure),
+    ratio: median(pairs),
+    ...(goal ? { goal } : {}),
+  })
+}
+receiver.disconnect()
+await once(receiver, 'exit')
+
+for (const dir of ['inbound', 'outbound'] as const) {
+  row(`RSS per idle ${dir} end (B)`, memory.plain[dir].rss, memory.secure[dir].rss)
+  row(`heap+external per idle ${dir} end (B)`, memory.plain[dir].heap, memory.secure[dir].heap)
+}
+
+const first = {
+  plain: await netFirstLine('plain', Number(values.firstlines)),
+  secure: await netFirstLine('secure', Number(values.firstlines)),
+}
+row('net loopback: connect to first line p50 (ms)', first.plain.p50, first.secure.p50)
+row('net loopback: connect to first line p99 (ms)', first.plain.p99, first.secure.p99)
+
+printTable(
+  `secure vs plain, loopback, two processes (${HANDSHAKES} handshakes, median of ${RUNS} runs, ${IDLE} idle ends each way; load average ${loadAtStart} at start, ${load()} now)`,
+  rows,
+)
+let punch: Awaited<ReturnType<typeof punchFirstLine>> | undefined
+const labRows: Record<string, unknown>[] = []
+if (values.lab) {
+  punch = await punchFirstLine(Number(values.punches))
+  for (const [what, p] of [
+    ['p50', 'p50'],
+    ['p99', 'p99'],
+  ] as const) {
+    const plain = punch.plain.ok > 0 ? punch.plain[p] : undefined
+    const secure = punch.secure.ok > 0 ? punch.secure[p] : undefined
+    labRows.push({
+      metric: `lab punch: connect to first line ${what} (ms)`,
+      plain,
+      secure,
+      ratio: plain !== undefined && secure !== undefined ? secure / plain : undefined,
+      ...(what === 'p50' ? { goal: '< 100 ms' } : {}),
+    })
+  }
+  for (const mode of MODES) {
+    const p = punch[mode]
+    labRows.push({
+      metric: `lab punch ${mode}: punched / trials`,
+      [mode]: `${p.ok}/${p.trials}`,
+      ...(p.failures.length > 0 ? { goal: `failures: ${[...new Set(p.failures)].join('; ')}` } : {}),
+    })
+  }
+  printTable(
+    'secure vs plain, time to first line through a hole punch in the NAT lab (Net nodes, cone/drop routers)',
+    labRows,
+  )
+}
+const file = await writeResults('secure', {
+  date: new Date().toISOString(),
+  loadAverage: { start: loadAtStart, end: load() },
+  rows: [...rows, ...labRows],
+  memory,
+  throughputRuns,
+  punch,
+})
 console.log(`\nwrote ${file}`)

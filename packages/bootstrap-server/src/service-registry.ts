@@ -1,10 +1,14 @@
 /**
- * The relay glue: builds the embedded @pyp2p/dht-msg relay (unless `relay: false`), puts it before the
- * user's services, and answers which service owns a line's first word. It also derives what the
+ * The relay glue: builds the embedded @pyp2p/dht-msg relay (unless `relay: false`) and the embedded
+ * @pyp2p/relay circuit relay (unless `circuitRelay: false`), puts them before the user's services, and
+ * answers which service owns a line's first word. It also derives what the
  * services change about every connection: the words appended to `HELLO` and the framing limit.
  */
+import type { Socket } from 'node:net'
 import { RelayServer } from '@pyp2p/dht-msg/server'
 import type { Clock } from '@pyp2p/limits'
+import { CircuitRelay } from '@pyp2p/relay'
+import type { Connection } from './connection.js'
 import { HARD_LINE_LIMIT_FACTOR } from './constants.js'
 import { BootstrapServerError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
@@ -13,6 +17,8 @@ import type { RendezvousService, ServiceConnection } from './service.js'
 export class ServiceRegistry {
   /** The embedded relay (same port), unless the `relay` option is false. */
   readonly relay: RelayServer | undefined
+  /** The embedded circuit relay (same port), unless the `circuitRelay` option is false. */
+  readonly circuitRelay: CircuitRelay | undefined
   /** Appended to `HELLO PYP2P/1 <ip> <port>`: a space and the services' words, or nothing. */
   readonly helloSuffix: string
   /** Framing limit: lines past it are cut off unread (4x the protocol limit, or a service's limit). */
@@ -28,13 +34,19 @@ export class ServiceRegistry {
     // its limits are counted with the server's (as relay.<name>).
     this.relay =
       relay === false ? undefined : new RelayServer({ clock, onLimit, ...(relay === true ? {} : relay) })
-    const all = this.relay === undefined ? opts.services : [this.relay.service(), ...opts.services]
+    const circuit = opts.circuitRelay
+    this.circuitRelay =
+      circuit === false ? undefined : new CircuitRelay({ clock, ...(circuit === true ? {} : circuit) })
+    const all: RendezvousService[] = [...opts.services]
+    if (this.circuitRelay !== undefined) all.unshift(this.circuitRelay.service(takeOver))
+    if (this.relay !== undefined) all.unshift(this.relay.service())
     const ext: string[] = []
     for (const service of all) {
       for (const word of service.commands) {
         const other = this.#byWord.get(word)
         if (other !== undefined) {
           void this.relay?.close()
+          this.circuitRelay?.close()
           throw BootstrapServerError.INVALID_OPTION(
             'services',
             service.name,
@@ -65,9 +77,27 @@ export class ServiceRegistry {
     for (const service of this.#handlers) guard(() => service.connectionClosed?.(conn))
   }
 
-  /** Closes every service, then the relay (a relay never handed a connection still has its timer). */
+  /** Closes every service, then the relays (a relay never handed a connection still has its timer). */
   async close(): Promise<void> {
     for (const service of this.#handlers) await service.close?.()
     await this.relay?.close()
+    this.circuitRelay?.close()
   }
+}
+
+/**
+ * A connection whose line asked for a circuit (`CIRCUIT CONNECT` / `CIRCUIT ACCEPT`) becomes one end of
+ * it: the listener reads nothing more of it (`closing`: its decoder and flood limit are done; the
+ * client sends nothing after that line until the relay's `OK`), no idle timeout applies (`hold`), and
+ * the circuit relay gets the socket, paused. It keeps its slot in the connection table (a circuit
+ * counts against its IP's and prefix's connection limits) until the socket closes, when the listener
+ * forgets it as usual.
+ */
+function takeOver(service: ServiceConnection): Socket {
+  const conn = service as Connection
+  conn.hold(true)
+  conn.closing = true
+  conn.socket.pause()
+  conn.socket.removeAllListeners('data')
+  return conn.socket
 }

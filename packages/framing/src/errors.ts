@@ -8,6 +8,7 @@ export type FramingErrorCode =
   | 'ERR_ABORTED'
   | 'ERR_INVALID_LINE'
   | 'ERR_READ_TIMEOUT'
+  | 'ERR_KEEPALIVE_TIMEOUT'
 
 /** The one error class of this package; build instances with the static constructors. */
 export class FramingError extends Error {
@@ -74,5 +75,14 @@ export class FramingError extends Error {
   /** `readLine({ timeout })` saw no whole line in time. */
   static READ_TIMEOUT(ms: number): FramingError {
     return new FramingError('ERR_READ_TIMEOUT', `No line received within ${ms} ms`)
+  }
+
+  /** The peer sent nothing, not even an answer to a keep-alive ping (`heartbeat` option): it is gone. */
+  static KEEPALIVE_TIMEOUT(interval: number, timeout: number): FramingError {
+    return new FramingError(
+      'ERR_KEEPALIVE_TIMEOUT',
+      `The peer sent nothing for ${interval} ms and did not answer a keep-alive ping within ${timeout} ms: ` +
+        'it crashed, its link was cut or a NAT forgot the connection; connect again',
+    )
   }
 }

@@ -37,6 +37,7 @@ export {
   LINE_DELIMITER,
 } from './constants.js'
 export { FramingError, type FramingErrorCode } from './errors.js'
+export { Heartbeat, type HeartbeatHooks, type HeartbeatOptions } from './heartbeat.js'
 export { LineDecoder, type LineDecoderOptions } from './line-decoder.js'
 export { LineSocket, type LineSocketEvents } from './line-socket.js'
 export type { LineLimits, LineSocketOptions, ReadLineOptions } from './options.js'

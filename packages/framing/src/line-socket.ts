@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import type { CloseInfo, CloseReason } from './close-info.js'
 import { FramingError } from './errors.js'
+import { Heartbeat } from './heartbeat.js'
 import { LineDecoder } from './line-decoder.js'
 import { LineInbox } from './line-inbox.js'
 import { LineSender } from './line-sender.js'
@@ -39,6 +40,10 @@ export class LineSocket
   readonly #inbox: LineInbox
   readonly #sender: LineSender
   readonly #closeTimeout: number
+  readonly #heartbeat: Heartbeat | undefined
+  readonly #deliver: (line: string) => void
+  readonly #now: () => number
+  #lastReceived: number
   #resolveClosed!: (info: CloseInfo) => void
   #closeInfo: CloseInfo | undefined
   #finished = false
@@ -69,6 +74,23 @@ export class LineSocket
       limits.maxQueuedChars,
     )
     this.#closeTimeout = limits.closeTimeout
+    const hb = options.heartbeat
+    this.#heartbeat =
+      hb === undefined
+        ? undefined
+        : new Heartbeat(hb, {
+            send: (line) => this.#sender.send(line),
+            fail: (error) => this.#fail('error', error),
+          })
+    const beat = this.#heartbeat
+    this.#deliver =
+      beat === undefined
+        ? this.#inbox.deliver
+        : (line) => {
+            if (!beat.consume(line)) this.#inbox.deliver(line)
+          }
+    this.#now = hb?.now ?? Date.now
+    this.#lastReceived = this.#now()
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve
     })
@@ -105,6 +127,14 @@ export class LineSocket
   get localPort(): number | undefined {
     return this.socket.localPort
   }
+  /**
+   * When bytes last arrived from the peer (or the LineSocket was made), ms on `Date.now()`'s scale (the
+   * heartbeat's clock when one is given): how long a connection has been silent.
+   */
+  get lastReceived(): number {
+    return this.#lastReceived
+  }
+
   /** Whole lines received and not read yet. */
   get queuedLines(): number {
     return this.#inbox.length
@@ -191,8 +221,10 @@ export class LineSocket
 
   #onData = (chunk: Uint8Array | string): void => {
     if (this.#inbox.ended) return
+    this.#lastReceived = this.#now()
+    this.#heartbeat?.heard()
     try {
-      this.#decoder.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this.#inbox.deliver)
+      this.#decoder.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this.#deliver)
     } catch (err) {
       const limit = this.#decoder.error
       if (limit !== undefined && err === limit) {
@@ -246,6 +278,7 @@ export class LineSocket
 
   // No more lines will arrive (queued ones stay readable, unless close() dropped them); waits fail.
   #shutdown(): void {
+    this.#heartbeat?.stop()
     this.#inbox.end()
     this.#sender.shutdown()
   }

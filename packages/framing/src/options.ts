@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_QUEUED_LINES,
   DEFAULT_MAX_SEND_BUFFER,
 } from './constants.js'
+import type { HeartbeatOptions } from './heartbeat.js'
 
 /** Limits and socket settings; every one has a safe default (see `constants.ts`). */
 export interface LineLimits {
@@ -37,6 +38,12 @@ export interface LineSocketOptions extends LineLimits {
    * LineSocket ends and destroys the stream (which owns the socket).
    */
   stream?: Duplex
+  /**
+   * An application-level keep-alive both ends speak (see `Heartbeat`): ping after `interval` ms of
+   * silence, fail with `ERR_KEEPALIVE_TIMEOUT` when nothing arrives `timeout` ms later. Default off
+   * (a peer that does not know the ping line would receive it as a line).
+   */
+  heartbeat?: HeartbeatOptions
 }
 
 export interface ReadLineOptions {

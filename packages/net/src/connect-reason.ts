@@ -24,6 +24,9 @@ export function connectReason(prefix: string, r: ConnectResult, ours: UNL, their
         `both nodes are simultaneous (our NAT ${ours.natType}, theirs ${theirs.natType}): ` +
         'hole punched through the bootstrap server'
       break
+    case 'relay':
+      why = `no other method applied or worked: a circuit through the relay at ${r.relay ?? '?'}`
+      break
   }
   const failed = r.attempts.filter((a) => !a.ok && a.skipped !== true).map((a) => `${a.method} failed`)
   const after = failed.length === 0 ? '' : ` (after ${failed.join(', ')})`

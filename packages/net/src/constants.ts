@@ -96,3 +96,29 @@ export const HANDSHAKE_TIMEOUT_MS = 5_000
  * together, while a flood of silent sockets holds at most this many for `HANDSHAKE_TIMEOUT_MS`.
  */
 export const MAX_PENDING_HANDSHAKES = 8
+
+/**
+ * An inbound connection that sent nothing (no line, no keep-alive answer) for this long may be evicted
+ * when the inbound slots are full and a newcomer needs one, ms. A live secure peer is never silent
+ * this long: after HEARTBEAT_INTERVAL_MS (15 s) of silence we ping it and it answers within a round
+ * trip, so 20 s leaves 5 s for that round trip. Plain peers (the original's) do not ping: a quiet one
+ * can be evicted, but only when a slot is needed, and from the most-represented network first.
+ */
+export const INBOUND_IDLE_EVICT_MS = 20_000
+
+/** Secure connections ping after this long without receiving anything, ms (@pyp2p/unl's `HEARTBEAT_INTERVAL_MS`). */
+export const HEARTBEAT_INTERVAL_MS = 15_000
+
+/**
+ * After a ping, how long a peer has to send anything before its connection fails with
+ * `ERR_KEEPALIVE_TIMEOUT` and leaves the Net (`disconnect`), ms (@pyp2p/unl's `HEARTBEAT_TIMEOUT_MS`).
+ * A vanished peer's `disconnect` comes within HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS (25 s).
+ */
+export const HEARTBEAT_TIMEOUT_MS = 10_000
+
+/**
+ * Lines `broadcast()` remembers (their SHA-256) to send each at most once: the original's duplicate
+ * filter. Bounded: about 1 MB at 100 bytes a line; a repeat older than the last 10,000 distinct lines
+ * goes out again (it can no longer be circling: each hop sends it once).
+ */
+export const BROADCAST_MEMORY = 10_000

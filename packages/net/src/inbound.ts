@@ -2,28 +2,31 @@
  * The listening (passive) socket: binds `passiveBind:passivePort`, hands every accepted socket, raw, to
  * @pyp2p/unl's `handleIncoming` (the secure handshake, then the hello; it completes our own
  * reverse-connect requests), and adds the rest as inbound connections. Sockets still in their
- * handshake or hello are bounded apart (`maxPending`) and by the handshake timeout; `maxInbound` (plus a
- * small slack for answers to our reverse requests) counts authenticated connections only, so neither
- * a flood of silent sockets nor of failed handshakes can fill it.
+ * handshake or hello are bounded apart (`maxPending`, and per IP and network by
+ * `inboundLimits.maxPendingPerPrefix`) and by the handshake timeout; when all are pending, a newcomer
+ * from a network holding less than its share closes the oldest pending socket of the network holding
+ * the most (@pyp2p/limits' FairTable). `maxInbound` counts admitted connections only and is decided
+ * after the hello (the connector's `admit`), so a full node answers `ERR_PEER_FULL` instead of
+ * closing: neither a flood of silent sockets nor of failed handshakes can fill it.
  */
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
+import { FairTable } from '@pyp2p/limits'
 import { SecureError } from '@pyp2p/secure'
 import { type IncomingConnection, UnlError } from '@pyp2p/unl'
 import type createDebug from 'debug'
-import { PENDING_INBOUND_SLACK } from './constants.js'
 import { NetError } from './errors.js'
+import type { ResolvedInboundLimits } from './inbound-limits.js'
 
 export interface InboundOptions {
   host: string
   port: number
   /** The upgrade (@pyp2p/unl's `handleIncoming`): undefined when it answered our own request. */
   handle(socket: Socket, options: { signal: AbortSignal }): Promise<IncomingConnection | undefined>
-  /** Inbound connections now (established). */
-  inboundCount(): number
-  maxInbound: number
-  /** Accepted sockets still in their upgrade at most; more are closed at once. */
+  /** Accepted sockets still in their upgrade at most (see the fair eviction above). */
   maxPending: number
+  /** `maxPendingPerPrefix` (also per IP) and the prefix lengths. */
+  limits: ResolvedInboundLimits
   onIncoming(incoming: IncomingConnection): void
   log: createDebug.Debugger
 }
@@ -46,12 +49,20 @@ export function silentPeer(
 export class InboundListener {
   readonly #opts: InboundOptions
   readonly #server: Server
-  readonly #pending = new Set<Socket>()
+  readonly #pending: FairTable<Socket>
+  readonly #sockets = new Set<Socket>()
   readonly #closing = new AbortController()
 
   private constructor(opts: InboundOptions, server: Server) {
     this.#opts = opts
     this.#server = server
+    const perPrefix = opts.limits.maxPendingPerPrefix
+    this.#pending = new FairTable({
+      capacity: opts.maxPending,
+      maxPerIp: perPrefix,
+      maxPerPrefix: perPrefix,
+      lengths: opts.limits.prefixLengths,
+    })
     server.on('connection', this.#onSocket)
     server.on('error', (err) => opts.log('listener error: %s', err.message))
   }
@@ -88,38 +99,63 @@ export class InboundListener {
   /** Stops listening and drops connections that have not said hello. Resolves when the port is free. */
   async close(): Promise<void> {
     this.#closing.abort()
-    for (const s of this.#pending) s.destroy()
+    for (const s of this.#sockets) s.destroy()
+    this.#sockets.clear()
     this.#pending.clear()
     if (!this.#server.listening) return
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
 
   #onSocket = (socket: Socket): void => {
-    const { maxInbound, maxPending, log } = this.#opts
-    const full = this.#closing.signal.aborted
-      ? 'closing'
-      : this.#pending.size >= maxPending
-        ? `${maxPending} handshakes pending (maxPendingHandshakes)`
-        : this.#opts.inboundCount() >= maxInbound + PENDING_INBOUND_SLACK
-          ? 'inbound is full'
-          : undefined
+    const { log } = this.#opts
+    socket.on('error', () => {}) // the upgrade reports what failed; a reset must not throw
+    const full = this.#closing.signal.aborted ? 'closing' : this.#admit(socket)
     if (full !== undefined) {
       log('refusing a connection from %s: %s', socket.remoteAddress, full)
-      socket.on('error', () => {})
       socket.destroy()
       return
     }
-    this.#pending.add(socket)
-    socket.on('error', () => {}) // the upgrade reports what failed; a reset must not throw
+    const done = (): void => {
+      this.#pending.delete(socket)
+      this.#sockets.delete(socket)
+    }
     this.#opts.handle(socket, { signal: this.#closing.signal }).then(
       (incoming) => {
-        this.#pending.delete(socket)
+        done()
         if (incoming !== undefined) this.#opts.onIncoming(incoming)
       },
       (err: unknown) => {
-        this.#pending.delete(socket)
+        done()
         log('incoming connection refused: %s', (err as Error).message)
       },
     )
+  }
+
+  /** Takes a pending slot for `socket` (closing the oldest of the largest network if fair), or says why not. */
+  #admit(socket: Socket): string | undefined {
+    let a: ReturnType<FairTable<Socket>['admit']>
+    try {
+      a = this.#pending.admit(socket.remoteAddress ?? '', (members) => members.values().next().value)
+    } catch {
+      return 'no peer address'
+    }
+    if (!a.ok) {
+      const what =
+        a.refusedBy === 'full'
+          ? 'handshakes pending (maxPendingHandshakes)'
+          : `pending from ${a.key} (inboundLimits.maxPendingPerPrefix)`
+      return `${a.limit} ${what}`
+    }
+    if (a.victim !== undefined) {
+      this.#opts.log(
+        'closing the oldest pending handshake of %s for a newcomer',
+        this.#pending.keysOfEntry(a.victim)?.prefix,
+      )
+      this.#pending.delete(a.victim)
+      a.victim.destroy()
+    }
+    this.#pending.add(socket, a.keys)
+    this.#sockets.add(socket)
+    return undefined
   }
 }

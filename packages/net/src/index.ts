@@ -36,10 +36,12 @@ export type { ConnectionMethod, Direction, PeerInfo } from './connection-set.js'
 export * from './constants.js'
 export { DialBackListener } from './dial-back-listener.js'
 export { isNetError, NetError, type NetErrorCode } from './errors.js'
+export type { InboundLimits } from './inbound-limits.js'
 export { Net, type NetEvents } from './net.js'
 export type { ConnectEvents, NetUnl, UnlConnectOptions } from './net-unl.js'
 export type { ForwardedPort, NodeTypeReport } from './node-type.js'
 export { type NetOptions, type NetType, parseServerAddress, type ServerAddress } from './options.js'
+export type { NetPunchLimits } from './punch-limits.js'
 export {
   ObservedAddressProbe,
   type Reachability,

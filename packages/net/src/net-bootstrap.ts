@@ -1,6 +1,7 @@
 /**
  * `net.bootstrap()`: ask the bootstrap server for nodes, pick the ones to connect to (outbound.ts), and
- * connect to each through @pyp2p/unl's connector, all at once, up to `maxOutbound` in all: passive
+ * connect to each through @pyp2p/unl's connector, all at once, up to `maxOutbound` in all (a node that
+ * refuses, e.g. `ERR_PEER_FULL`, or cannot be reached is replaced by the next one listed): passive
  * nodes are dialled (`dialNode`); in a `p2p` net a simultaneous node also punches to the simultaneous
  * nodes listed (`s:` entries), through the connector's plan like `net.unl.connect()` (issue 18; the
  * original never punched in a p2p net because it could run only one punch at a time).
@@ -47,17 +48,24 @@ export async function bootstrapNet(ctx: BootstrapContext, signal: AbortSignal): 
   // out the passive ones it can use.
   const ask = punch ? want + BOOTSTRAP_ASK_EXTRA : 2 * want + BOOTSTRAP_ASK_EXTRA
   const entries = await listNodes(ctx.session, options.servers, ask, signal)
-  const picked = pickNodes(entries, {
-    want,
-    pending: ctx.pending,
-    p2p: options.netType === 'p2p',
-    punch,
-    nodeId: ctx.nodeId,
-    ports: ctx.ports,
-    connected: (nodeId) => set.hasNode(nodeId),
-  })
-  const added = await Promise.all(picked.map((e) => connectTo(ctx, e, signal)))
-  return added.filter((a): a is PeerInfo => a !== undefined)
+  // A node that refuses (ERR_PEER_FULL, ...) or cannot be reached is replaced by the next one listed.
+  const added: PeerInfo[] = []
+  for (let left = entries; added.length < want; ) {
+    const picked = pickNodes(left, {
+      want: want - added.length,
+      pending: ctx.pending,
+      p2p: options.netType === 'p2p',
+      punch,
+      nodeId: ctx.nodeId,
+      ports: ctx.ports,
+      connected: (nodeId) => set.hasNode(nodeId),
+    })
+    if (picked.length === 0) break
+    left = left.filter((e) => !picked.includes(e))
+    const round = await Promise.all(picked.map((e) => connectTo(ctx, e, signal)))
+    added.push(...round.filter((a): a is PeerInfo => a !== undefined))
+  }
+  return added
 }
 
 async function connectTo(

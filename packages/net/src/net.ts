@@ -11,9 +11,9 @@ import type { NodeIdentity } from '@pyp2p/identity'
 import type { RendezvousSession } from '@pyp2p/punch'
 import type { UNL } from '@pyp2p/unl'
 import createDebug from 'debug'
-import { broadcastLine } from './broadcast.js'
+import { broadcastLine, RelayedLines } from './broadcast.js'
 import type { PeerInfo, Placement } from './connection-set.js'
-import { ConnectionSet, peerInfo, placeIncoming } from './connection-set.js'
+import { admitTo, ConnectionSet, peerInfo, placeIncoming } from './connection-set.js'
 import { NetError } from './errors.js'
 import { bootstrapNet } from './net-bootstrap.js'
 import { NetIterator } from './net-iterator.js'
@@ -21,10 +21,11 @@ import type { UnlConnectOptions } from './net-unl.js'
 import { connectByUnl, NetUnl } from './net-unl.js'
 import { type NetOptions, type ResolvedNetOptions, resolveNetOptions } from './options.js'
 import { releaseNet } from './release.js'
-import { registerOn } from './session.js'
+import { forwardServerEvents, registerOn, type ServerEvents } from './session.js'
 import { type NetResources, type StartReport, startNet } from './start.js'
 
-export interface NetEvents {
+/** Also `server:lost`, `server:restored`, `server:failover`: the bootstrap session's (session.ts). */
+export interface NetEvents extends ServerEvents {
   /** A connection joined the net (inbound, bootstrap dial, or `net.unl.connect()`). */
   connection: [connection: LineSocket, info: PeerInfo]
   /** A connection left the net (closed by either side, refused as a duplicate, or at `stop()`). */
@@ -44,6 +45,7 @@ export class Net
   readonly #closing = new AbortController()
   readonly #pendingDials = new Set<string>()
   readonly #iterator = new NetIterator()
+  readonly #relayed = new RelayedLines()
   #state: State = 'new'
   #res: Partial<NetResources> | undefined
   #set: ConnectionSet | undefined
@@ -114,16 +116,16 @@ export class Net
       // a reverse dial-back we made, or a punch to us (the connector read its hello)
       onConnector: ({ connection, nodeId, method }) =>
         this.#add(connection, nodeId, ...placeIncoming(method)),
-      inboundCount: () => this.#set?.count('inbound') ?? 0,
+      admit: (request) => admitTo(this.#set, request), // inside the upgrade, before the dialler's OK
     })
     try {
       await this.#starting
       const res = this.#res as NetResources
+      if (res.session !== undefined) forwardServerEvents(res.session, this)
       this.#set = new ConnectionSet({
-        netType: this.options.netType,
+        ...this.options, // netType, maxInbound, maxOutbound, inboundLimits
         nodeId: res.nodeId,
-        maxInbound: this.options.maxInbound,
-        maxOutbound: this.options.maxOutbound,
+        onEvict: (_, info) => this.#log('evicted idle inbound %s for a newcomer', info?.nodeId),
         onAdd: (con, info) => {
           this.#log('%s %s (%s) %s:%d', info.direction, info.nodeId, info.method, info.host, info.port)
           this.#iterator.push(con)
@@ -225,10 +227,13 @@ export class Net
     return this.#iterator.activity(cons, options.signal, this.#closing.signal, options.timeout)
   }
 
-  /** Sends `line` on every connection but `source` (the original's `broadcast`); returns how many. */
+  /** Sends `line` on every connection but `source`; returns how many: 0 for a repeat (broadcast.ts). */
   broadcast(line: string, source?: LineSocket): number {
+    if (!this.#relayed.remember(line)) return 0
     return broadcastLine(this.connections(), line, source, this.#log)
   }
+  /** Whether `broadcast()` sent or relayed `line` already (flooding: relay only what is not `seen`). */
+  readonly seen = (line: string): boolean => this.#relayed.has(line)
 
   /**
    * Closes the listener and every connection, leaves the bootstrap server (`CLEAR`), removes port

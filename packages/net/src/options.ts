@@ -15,10 +15,14 @@ import {
   DEFAULT_SERVER_PORT,
   DIAL_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TIMEOUT_MS,
   HELLO_TIMEOUT_MS,
   MAX_PENDING_HANDSHAKES,
 } from './constants.js'
 import { NetError } from './errors.js'
+import { type InboundLimits, type ResolvedInboundLimits, resolveInboundLimits } from './inbound-limits.js'
+import { type NetPunchLimits, resolvePunchLimits } from './punch-limits.js'
 import type { ReachabilityProbe } from './reachability.js'
 
 /** `p2p`: one connection per node, never to ourselves. `direct`: both allowed (tests on one machine). */
@@ -49,6 +53,12 @@ export interface NetOptions {
   maxInbound?: number
   /** Open the port on the router with UPnP / NAT-PMP. Default true; never tried with a loopback `passiveBind`. */
   enableForwarding?: boolean
+  /**
+   * The IPv6 address our UNL lists beside the WAN address, dialled by peers that have IPv6 too. Default:
+   * the IPv6 `passiveBind`, or with `passiveBind: '::'` this host's first global (2000::/3) IPv6
+   * address; none when listening on IPv4 only. `false`: never list one.
+   */
+  ipv6Address?: string | false
   /** Bootstrap (rendezvous) servers, `host:port` or `{ host, port }`, tried in order. Default none. */
   servers?: readonly (ServerAddress | string)[]
   /**
@@ -68,6 +78,13 @@ export interface NetOptions {
    * must agree (a mix fails fast with `ERR_PLAINTEXT_PEER` / `ERR_SECURE_PEER`).
    */
   secure?: boolean
+  /**
+   * Circuit relay (@pyp2p/relay) through the bootstrap server: `connect()` falls back to a circuit
+   * when no other method applies or works, and a node that is not passive (cannot be dialled) holds a
+   * reservation there so others can reach it that way (its UNL then names the relay). Default true;
+   * false: neither. (A passive node serving as a relay for others is not an option yet.)
+   */
+  circuitRelay?: boolean
   /**
    * Our node id (40 hex). Default the identity's. Only with `secure: false` may it be another than
    * the identity's (a made-up id proves nothing); otherwise a different one is `ERR_NODE_ID_MISMATCH`.
@@ -92,6 +109,27 @@ export interface NetOptions {
    * apart from `maxInbound`, which only authenticated connections fill. Default 8.
    */
   maxPendingHandshakes?: number
+  /** Limits on inbound slots and pending handshakes by network prefix, and idle eviction. */
+  inboundLimits?: InboundLimits
+  /**
+   * Secure connections send a keep-alive ping (`PYP2P-PING`, inside the encrypted stream) after this
+   * long without receiving anything, ms; 0 turns it off. Default 15,000. Plain connections never ping
+   * (the original's nodes would receive the line); they rely on TCP keep-alive (`lineLimits`).
+   */
+  heartbeatInterval?: number
+  /**
+   * After a ping, how long the peer has to send anything, ms; then its connection fails with
+   * `ERR_KEEPALIVE_TIMEOUT` and leaves the Net (`disconnect`). Default 10,000: a vanished peer's
+   * `disconnect` comes within `heartbeatInterval + heartbeatTimeout` (25 s) of its last bytes.
+   */
+  heartbeatTimeout?: number
+  /**
+   * Limits on the punches other nodes make this node take part in (challenges it answers as a
+   * simultaneous node): at once, waiting, and per requester. Defaults in {@link NetPunchLimits} (10 at
+   * once, 20 waiting up to 5 s, 12 per requester in a burst then 12 a minute). A challenge past a limit
+   * is declined, and its requester gets `ERR_PUNCH_REJECTED` naming the limit.
+   */
+  punchLimits?: NetPunchLimits
 }
 
 export interface ResolvedNetOptions {
@@ -104,11 +142,13 @@ export interface ResolvedNetOptions {
   maxOutbound: number
   maxInbound: number
   enableForwarding: boolean
+  ipv6Address: string | false | undefined
   servers: Required<ServerAddress>[]
   dhtNode: MessageTransport | Required<ServerAddress> | undefined
   nodeId: string | undefined
   identity: NodeIdentity | string | undefined
   secure: boolean
+  circuitRelay: boolean
   debug: boolean
   reachability: ReachabilityProbe | undefined
   natClient: NatClient | undefined
@@ -117,6 +157,10 @@ export interface ResolvedNetOptions {
   helloTimeout: number
   handshakeTimeout: number
   maxPendingHandshakes: number
+  inboundLimits: ResolvedInboundLimits
+  heartbeatInterval: number
+  heartbeatTimeout: number
+  punchLimits: Required<NetPunchLimits>
 }
 
 const NODE_TYPES = ['passive', 'active', 'simultaneous']
@@ -156,6 +200,8 @@ function isTransport(v: unknown): v is MessageTransport {
 export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
   const passiveBind = o.passiveBind ?? DEFAULT_PASSIVE_BIND
   if (isIP(passiveBind) === 0) throw NetError.INVALID_OPTION('passiveBind', passiveBind, 'an IP address')
+  if (o.ipv6Address !== undefined && o.ipv6Address !== false && isIP(o.ipv6Address) !== 6)
+    throw NetError.INVALID_OPTION('ipv6Address', o.ipv6Address, 'an IPv6 address or false')
   const netType = o.netType ?? 'p2p'
   if (netType !== 'p2p' && netType !== 'direct')
     throw NetError.INVALID_OPTION('netType', netType, "'p2p' or 'direct'")
@@ -195,6 +241,8 @@ export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
       "left out when secure without an identity (a new key can't prove it): pass `identity`, or secure: false",
     )
   }
+  const maxInbound = int('maxInbound', o.maxInbound, DEFAULT_MAX_INBOUND, 0, 100_000)
+  const maxPending = int('maxPendingHandshakes', o.maxPendingHandshakes, MAX_PENDING_HANDSHAKES, 1, 100_000)
   return {
     passiveBind,
     passivePort: int('passivePort', o.passivePort, DEFAULT_PASSIVE_PORT, 0, 65_535),
@@ -203,13 +251,15 @@ export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
     nodeType: o.nodeType,
     natType: o.natType,
     maxOutbound: int('maxOutbound', o.maxOutbound, DEFAULT_MAX_OUTBOUND, 0, 100_000),
-    maxInbound: int('maxInbound', o.maxInbound, DEFAULT_MAX_INBOUND, 0, 100_000),
+    maxInbound,
     enableForwarding: o.enableForwarding ?? true,
+    ipv6Address: o.ipv6Address,
     servers,
     dhtNode,
     nodeId: o.nodeId,
     identity,
     secure,
+    circuitRelay: o.circuitRelay ?? true,
     debug: o.debug ?? false,
     reachability: o.reachability,
     natClient: o.natClient,
@@ -217,13 +267,11 @@ export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
     dialTimeout: int('dialTimeout', o.dialTimeout, DIAL_TIMEOUT_MS, 1, 3_600_000),
     helloTimeout: int('helloTimeout', o.helloTimeout, HELLO_TIMEOUT_MS, 1, 3_600_000),
     handshakeTimeout: int('handshakeTimeout', o.handshakeTimeout, HANDSHAKE_TIMEOUT_MS, 1, 3_600_000),
-    maxPendingHandshakes: int(
-      'maxPendingHandshakes',
-      o.maxPendingHandshakes,
-      MAX_PENDING_HANDSHAKES,
-      1,
-      100_000,
-    ),
+    maxPendingHandshakes: maxPending,
+    inboundLimits: resolveInboundLimits(o.inboundLimits ?? {}, maxInbound, maxPending),
+    heartbeatInterval: int('heartbeatInterval', o.heartbeatInterval, HEARTBEAT_INTERVAL_MS, 0, 3_600_000),
+    heartbeatTimeout: int('heartbeatTimeout', o.heartbeatTimeout, HEARTBEAT_TIMEOUT_MS, 1, 3_600_000),
+    punchLimits: resolvePunchLimits(o.punchLimits),
   }
 }
 

@@ -17,6 +17,7 @@ export async function releaseNet(
   const listening = res?.listener?.close()
   const closing = set?.closeAll() ?? []
   res?.connector?.close()
+  res?.relaying?.close()
   await Promise.all([
     listening,
     ...closing.map((c) => c.closed),

@@ -1,10 +1,20 @@
 /**
- * The Net's use of @pyp2p/punch's `RendezvousSession` (the one rendezvous client: server failover,
- * keep-alive, registration kept and repeated after a reconnect, `CLEAR` + `QUIT` on leave), with its
- * failures turned into the Net's own error codes.
+ * The Net's use of @pyp2p/punch's `RendezvousSession` (the one rendezvous client: server failover and
+ * return to the preferred server, keep-alive, registration kept, refreshed before it expires and
+ * repeated after a reconnect with jittered back-off, `CLEAR` + `QUIT` on leave), with its failures
+ * turned into the Net's own error codes and its `server:*` events passed on to the Net.
  */
 import type { NodeIdentity } from '@pyp2p/identity'
-import { isPunchError, RendezvousSession } from '@pyp2p/punch'
+import {
+  isPunchError,
+  RendezvousSession,
+  type RendezvousSessionEvents,
+  SESSION_PREFERRED_PROBE_MS,
+  SESSION_REFRESH_FRACTION,
+  SESSION_REGISTRATION_LIFETIME_MS,
+  SESSION_RETRY_MAX_MS,
+  SESSION_RETRY_MIN_MS,
+} from '@pyp2p/punch'
 import type { NodeEntry } from '@pyp2p/rendezvous-protocol'
 import {
   RENDEZVOUS_KEEPALIVE_MS,
@@ -99,4 +109,53 @@ export async function registerOn(
   } catch (err) {
     throw netError(err, signal, (e) => NetError.ADVERTISE_FAILED(e))
   }
+}
+
+/** The session's events a Net passes on, with the session's payloads. */
+export type ServerEvents = Pick<
+  RendezvousSessionEvents,
+  'server:lost' | 'server:restored' | 'server:failover'
+>
+
+const SERVER_EVENTS = ['server:lost', 'server:restored', 'server:failover'] as const
+
+/** Re-emits the session's `server:*` events on `target`; returns the function that stops it. */
+export function forwardServerEvents(
+  session: RendezvousSession,
+  target: { emit<K extends keyof ServerEvents>(event: K, ...args: ServerEvents[K]): boolean },
+): () => void {
+  const stops = SERVER_EVENTS.map((event) => {
+    const listener = (...args: ServerEvents[typeof event]): void => {
+      target.emit(event, ...args)
+    }
+    session.on(event, listener)
+    return () => session.off(event, listener)
+  })
+  return () => {
+    for (const stop of stops) stop()
+  }
+}
+
+/** What the start report says about the servers: which answered, and how the session keeps its place. */
+export function serverReasons(
+  servers: Required<ServerAddress>[],
+  answered: Required<ServerAddress>,
+): string[] {
+  const where = (s: Required<ServerAddress>): string => `${s.host}:${s.port}`
+  const first = servers[0]
+  const reasons: string[] = []
+  if (first !== undefined && where(first) !== where(answered)) {
+    reasons.push(
+      `bootstrap server ${where(first)} did not answer: using ${where(answered)}; the preferred one is tried every ` +
+        `${SESSION_PREFERRED_PROBE_MS / 1000} s and used again when it answers (event server:failover)`,
+    )
+  }
+  const refreshH = (SESSION_REGISTRATION_LIFETIME_MS * SESSION_REFRESH_FRACTION) / 3_600_000
+  reasons.push(
+    `bootstrap session: when the connection to ${where(answered)} drops it reconnects and advertises again by ` +
+      `itself (jittered back-off ${SESSION_RETRY_MIN_MS} ms to ${SESSION_RETRY_MAX_MS / 1000} s, over ` +
+      `${servers.length} server${servers.length === 1 ? '' : 's'}; events server:lost, server:restored), ` +
+      `and re-advertises every ${refreshH} h before the server's node lifetime ends`,
+  )
+  return reasons
 }

@@ -9,18 +9,32 @@ import { type LineSocket, plainAddress } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
 import { NatClient } from '@pyp2p/nat'
 import { detectNat, type NatBehaviour, type RendezvousSession } from '@pyp2p/punch'
-import { type IncomingConnection, RendezvousPuncher, rawLineOptions, UNL, UnlConnector } from '@pyp2p/unl'
+import {
+  type IncomingConnection,
+  RendezvousPuncher,
+  rawLineOptions,
+  UNL,
+  UnlConnector,
+  withIpv6,
+} from '@pyp2p/unl'
 import type createDebug from 'debug'
 import { FORWARDING_DESCRIPTION, FORWARDING_TIMEOUT_MS, FORWARDING_TTL_S } from './constants.js'
 import { DialBackListener } from './dial-back-listener.js'
 import { NetError } from './errors.js'
 import { firstBytesTimeout, InboundListener, silentPeer } from './inbound.js'
-import { firstExternalAddress, interfaceAddress, isLoopback, isUnspecified } from './local-addresses.js'
+import {
+  advertisedIpv6,
+  firstExternalAddress,
+  interfaceAddress,
+  isLoopback,
+  isUnspecified,
+} from './local-addresses.js'
 import { determineNodeType, type ForwardedPort, type NodeTypeReport } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
+import { type Relaying, startRelaying } from './relaying.js'
 import { resolveIdentity } from './resolve-identity.js'
 import { ServerDialBackProbe } from './server-dial-back-probe.js'
-import { createSession, openSession } from './session.js'
+import { createSession, openSession, serverReasons } from './session.js'
 
 export interface StartReport extends NodeTypeReport {
   nodeId: string
@@ -46,6 +60,7 @@ export interface NetResources {
   /** Punches for `net.unl.connect()` and answers challenges on the session (with a server). */
   puncher: RendezvousPuncher | undefined
   nat: NatBehaviour | undefined
+  relaying: Relaying
   releaseForwarding(): Promise<void>
   closeRelay(): Promise<void>
 }
@@ -56,7 +71,7 @@ export interface StartHooks {
   onIncoming(con: LineSocket, nodeId: string): void
   /** A connection the connector made or took for us: a reverse dial-back, or a punch to us. */
   onConnector(incoming: IncomingConnection): void
-  inboundCount(): number
+  admit: NonNullable<ConstructorParameters<typeof UnlConnector>[0]['admit']> // after a hello: admitTo
 }
 
 const noop = async (): Promise<void> => {}
@@ -131,9 +146,8 @@ export async function startNet(
     {
       host: o.passiveBind,
       port: o.passivePort,
-      maxInbound: o.maxInbound,
       maxPending: o.maxPendingHandshakes,
-      inboundCount: hooks.inboundCount,
+      limits: o.inboundLimits,
       // Screened for the server's probe first; a peer silent past the handshake timeout is dropped.
       handle: (socket, s) => {
         const first = AbortSignal.any([s.signal, AbortSignal.timeout(firstBytesTimeout(o))])
@@ -225,18 +239,25 @@ export async function startNet(
   }
   res.nat = behaviour
 
-  // 5. Our UNL.
+  // 5. Our UNL, naming our relay when we hold a reservation there (relaying.ts).
+  const relaying = await startRelaying(o, server, typeReport.nodeType, identity, signal, log)
+  res.relaying = relaying
   const lanAddress = lanAddressOf(o, session?.localAddress)
-  const unl = new UNL({
-    nodeId,
-    nodeType: typeReport.nodeType,
-    natType: typeReport.natType,
-    forwarding: typeReport.forwarding,
-    port: listen.port,
-    wanAddress: typeReport.wanAddress || lanAddress,
-    lanAddress,
-    ...(typeReport.externalPort !== undefined && { externalPort: typeReport.externalPort }),
-  })
+  // IPv6: the address we listen on (or, on '::', our global one) for peers with IPv6 (TLV_IPV6_ADDRESS)
+  const bare = withIpv6(
+    new UNL({
+      nodeId,
+      nodeType: typeReport.nodeType,
+      natType: typeReport.natType,
+      forwarding: typeReport.forwarding,
+      port: listen.port,
+      wanAddress: typeReport.wanAddress || lanAddress,
+      lanAddress,
+      ...(typeReport.externalPort !== undefined && { externalPort: typeReport.externalPort }),
+    }),
+    advertisedIpv6(listen.address, o.ipv6Address),
+  )
+  const unl = relaying.name(bare)
   res.unl = unl
 
   // 6. The connector behind net.unl.connect(), bootstrap() and the listener; its puncher answers
@@ -247,6 +268,7 @@ export async function startNet(
       : RendezvousPuncher.onSession(session, {
           // Punched sockets are left unread for the connector's handshake (the upgrade step).
           lineOptions: rawLineOptions(o.lineLimits),
+          limits: o.punchLimits,
           ...proof,
           ...(behaviour !== undefined && { nat: behaviour }),
         })
@@ -258,9 +280,13 @@ export async function startNet(
     handshakeTimeout: o.handshakeTimeout,
     ...(transport !== undefined && { transport }),
     ...(puncher !== undefined && { puncher }),
+    ...(relaying.relayer !== undefined && { relayer: relaying.relayer }),
     dialTimeout: o.dialTimeout,
     helloTimeout: o.helloTimeout,
     lineLimits: o.lineLimits,
+    admit: hooks.admit,
+    heartbeatInterval: o.heartbeatInterval,
+    heartbeatTimeout: o.heartbeatTimeout,
   })
   for (const ready of connectorWaiters) ready(connector)
   connectorWaiters.clear()
@@ -272,6 +298,7 @@ export async function startNet(
 
   const report: StartReport = {
     ...typeReport,
+    ...(server !== undefined && { reasons: [...typeReport.reasons, ...serverReasons(o.servers, server)] }),
     nodeId,
     port: listen.port,
     lanAddress,

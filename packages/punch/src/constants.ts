@@ -121,11 +121,31 @@ export const SESSION_KEEPALIVE_MS = 25_000
 
 /**
  * A session holding a registration whose connection dropped connects and registers again after this
- * long, doubling up to {@link SESSION_RETRY_MAX_MS} (the relay client's back-off, so a restarted server
- * is not stormed by its nodes), and back to this once registered.
+ * long, doubling up to {@link SESSION_RETRY_MAX_MS}, jittered by {@link SESSION_RETRY_JITTER} (so a
+ * restarted server is not stormed by its nodes in lock-step), and back to this once registered.
  */
 export const SESSION_RETRY_MIN_MS = 100
-export const SESSION_RETRY_MAX_MS = 10_000
+/**
+ * Longest wait between two reconnect attempts, ms (jitter only shortens it). 4 s: a node is listed again
+ * within 5 s of its server's return (issue 19's goal: this plus one connect and one `READY`); while
+ * the server is down, 10,000 nodes then try about 2,500 connects a second, each refused at once.
+ */
+export const SESSION_RETRY_MAX_MS = 4_000
+/** Random fraction taken off each reconnect delay: `d × (1 − 0.5 × random())`, in [d/2, d]. */
+export const SESSION_RETRY_JITTER = 0.5
+/** While registered on a fallback server, how often the preferred (first) one is tried again, ms. */
+export const SESSION_PREFERRED_PROBE_MS = 10_000
+/**
+ * How long a server keeps a registration that is not repeated, ms: bootstrap-server's
+ * `DEFAULT_NODE_LIFETIME_MS` (pyp2p's `node_lifetime = 60 * 60 * 24`). The protocol does not announce
+ * it; a session whose server runs with another `--node-lifetime` is told so by its options.
+ */
+export const SESSION_REGISTRATION_LIFETIME_MS = 24 * 60 * 60 * 1000
+/**
+ * A registration is repeated after this fraction of its lifetime: pyp2p re-advertised every 12 h of a
+ * 24 h lifetime, so a refresh lost once still lands before the entry expires.
+ */
+export const SESSION_REFRESH_FRACTION = 0.5
 
 /** How long `leave()` waits for the server to confirm `CLEAR` and to close after `QUIT`, in ms. */
 export const SESSION_LEAVE_TIMEOUT_MS = 2_000

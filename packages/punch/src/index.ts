@@ -64,6 +64,7 @@ export {
 } from './rendezvous-client.js'
 export { RendezvousSession } from './rendezvous-session.js'
 export {
+  type RegisterReason,
   type Registration,
   type RegistrationKind,
   type RendezvousSessionEvents,

@@ -36,12 +36,21 @@ export interface RendezvousConnectOptions {
    * bound again while the connection lives or lingers in TIME_WAIT). Default: not bound (any port).
    */
   localPort?: number
-  /** Local address for the bind; default `0.0.0.0` (`::` for an IPv6 server) when `localPort` is set. */
+  /**
+   * Local address to connect from (alone: any port on it). Default: the kernel's choice; with
+   * `localPort`, `0.0.0.0` (`::` for an IPv6 server).
+   */
   localAddress?: string
   /** Stage named by errors of this client. Default `coordination`. */
   stage?: PunchStage
   /** Connect and greeting timeout in ms. Default {@link CONNECT_TIMEOUT_MS}. */
   timeout?: number
+  /**
+   * Once connected, how long to wait for the `HELLO`, ms. Default: `timeout`. A server that accepted
+   * the connection is alive but busy (a restart with thousands of nodes reconnecting): waiting longer
+   * costs it less than a new connection would.
+   */
+  helloTimeout?: number
   signal?: AbortSignal
 }
 
@@ -65,9 +74,12 @@ export async function openRendezvous(options: RendezvousConnectOptions): Promise
   if (options.identity !== undefined && options.identity.nodeId !== nodeId.toLowerCase()) {
     throw PunchError.INVALID_ARGUMENT(`identity is node ${options.identity.nodeId}, not node ${nodeId}`)
   }
+  // A local address alone is honoured too (a session's `localAddress`): connect from that interface.
   const bind =
     options.localPort === undefined
-      ? {}
+      ? options.localAddress === undefined
+        ? {}
+        : { localAddress: options.localAddress }
       : {
           localPort: options.localPort,
           localAddress: options.localAddress ?? (isIPv6(server.host) ? '::' : '0.0.0.0'),
@@ -88,7 +100,8 @@ export async function openRendezvous(options: RendezvousConnectOptions): Promise
   }
   let line: string
   try {
-    line = await connection.readLine({ timeout, ...(signal !== undefined && { signal }) })
+    const helloTimeout = options.helloTimeout ?? timeout
+    line = await connection.readLine({ timeout: helloTimeout, ...(signal !== undefined && { signal }) })
   } catch (err) {
     connection.close()
     if (signal?.aborted) throw PunchError.ABORTED(stage, signal.reason)

@@ -1,72 +1,104 @@
 /**
- * `RendezvousSession`: a node's one long-lived place on a rendezvous (bootstrap) server. It connects to
- * the first of several servers that answers, keeps the connection open with `PING`s so the server's
- * idle timeout does not close it, keeps the node's registration (`PASSIVE|SIMULTANEOUS READY` with a
- * clear token) and, when the connection holding it drops, connects and registers again by itself with
- * a doubling back-off. `leave()` ends it cleanly (`CLEAR <node-id> <clear-token>` then `QUIT`), so the
- * server forgets the node even when the registration outlived its connection. A `client` event per new
- * connection lets a challenge answerer re-attach.
- *
- * States: idle → connecting → open → (dropped while registered) backing-off → connecting → ... → closed.
+ * `RendezvousSession`: a node's one long-lived place on rendezvous (bootstrap) servers. It keeps the
+ * connection alive with `PING`s (unanswered = dead), keeps the node's registration (`READY` with a clear
+ * token) and repeats it before the server's node lifetime ends; when the connection drops it registers
+ * again by itself (jittered exponential back-off, failing over through its servers) and, while on a
+ * fallback, probes the preferred (first) server and moves back to it. `leave()` = `CLEAR` + `QUIT`.
+ * States: idle → connecting → open → (dropped while registered) backing-off → connecting → ... → closed;
+ * events `client`, `registered`, `server:lost`, `server:restored`, `server:failover`.
  */
-import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { NodeEntry } from '@pyp2p/rendezvous-protocol'
 import { DEFAULT_PORT } from '@pyp2p/rendezvous-protocol'
 import createDebug from 'debug'
 import { abortable } from './abortable.js'
-import {
-  CLEAR_TOKEN_BYTES,
-  CONNECT_TIMEOUT_MS,
-  REPLY_TIMEOUT_MS,
-  SESSION_KEEPALIVE_MS,
-  SESSION_LEAVE_TIMEOUT_MS,
-  SESSION_RETRY_MAX_MS,
-  SESSION_RETRY_MIN_MS,
-} from './constants.js'
 import { PunchError } from './errors.js'
-import { RendezvousClient } from './rendezvous-client.js'
-import type { ServerAddress } from './rendezvous-connect.js'
+import type { RendezvousClient } from './rendezvous-client.js'
+import { Backoff } from './session-backoff.js'
+import {
+  type DialOptions,
+  dialFirst,
+  dialServer,
+  type Server,
+  serverOrder,
+  whereOf,
+} from './session-connect.js'
+import { KeepAlive } from './session-keepalive.js'
+import { leaveServer } from './session-leave.js'
 import {
   checkSessionOptions,
+  type RegisterReason,
   type Registration,
   type RegistrationKind,
   type RendezvousSessionEvents,
   type RendezvousSessionOptions,
-  type SessionTimers,
-  systemTimers,
+  type ResolvedSessionTuning,
+  resolveSessionTuning,
 } from './session-options.js'
+import { Outage } from './session-outage.js'
+import { PreferredProbe } from './session-preferred.js'
+import { Registrar } from './session-registrar.js'
+import { SessionTimer } from './session-timer.js'
 
 const log = createDebug('pyp2p:punch:session')
 
 export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
   readonly nodeId: string
-  readonly #servers: Required<ServerAddress>[]
-  readonly #o: RendezvousSessionOptions
-  readonly #timers: SessionTimers
+  readonly #servers: Server[]
+  readonly #t: ResolvedSessionTuning
   readonly #closing = new AbortController()
-  /** Our secret for `CLEAR <node-id> <clear-token>`, sent with every registration. */
-  readonly #clearToken = randomBytes(CLEAR_TOKEN_BYTES).toString('base64url')
+  readonly #registrar: Registrar
+  readonly #backoff: Backoff
+  readonly #keepAlive: KeepAlive
+  readonly #retry: SessionTimer
+  readonly #probe: PreferredProbe
+  readonly #refresh: SessionTimer
   #client: RendezvousClient | undefined
-  #server: Required<ServerAddress> | undefined
+  #server: Server | undefined
   #opening: Promise<RendezvousClient> | undefined
   #registration: Registration | undefined
-  #keepAlive: unknown
-  #retry: unknown
-  #retryDelay: number
-  #pings = 0
+  readonly #outage: Outage
+  readonly #dial: DialOptions
+  #dropReason: string | undefined
 
   constructor(options: RendezvousSessionOptions) {
     super()
     this.nodeId = checkSessionOptions(options)
     this.#servers = options.servers.map((s) => ({ host: s.host, port: s.port ?? DEFAULT_PORT }))
-    this.#o = options
-    this.#timers = options.timers ?? systemTimers
-    this.#retryDelay = options.retryMinMs ?? SESSION_RETRY_MIN_MS
+    this.#t = resolveSessionTuning(options)
+    this.#outage = new Outage(this.#t.now)
+    this.#dial = { ...this.#t.dial, nodeId: this.nodeId, signal: this.#closing.signal }
+    this.#backoff = new Backoff(this.#t.backoff)
+    const timers = this.#t.timers
+    this.#registrar = new Registrar(this.nodeId, this.#t.replyTimeout, this.#t.leaveTimeout)
+    this.#keepAlive = new KeepAlive(new SessionTimer(timers, true), this.#t.keepAliveMs, this.#t.replyTimeout)
+    this.#retry = new SessionTimer(timers, false)
+    this.#probe = new PreferredProbe(
+      this.#servers[0],
+      {
+        current: () => {
+          const [client, server] = [this.client, this.#server]
+          if (client === undefined || server === undefined || this.#registration === undefined) return
+          return this.isClosed ? undefined : { client, server, busy: this.#opening !== undefined }
+        },
+        dial: (server) => dialServer(server, this.#dial),
+        register: (client) => this.#registrar.ready(client, this.#registration!, this.#closing.signal),
+        clear: (client) => this.#registrar.clearQuietly(client),
+        moveTo: (client, server, from) => {
+          this.#adopt(client, server)
+          if (this.#registration !== undefined) this.#registered(client, this.#registration, 'failover')
+          const reason = 'preferred server is back'
+          this.emit('server:failover', { from: whereOf(from), to: whereOf(server), reason, preferred: true })
+        },
+      },
+      new SessionTimer(timers, true),
+      this.#t.preferredProbeMs,
+    )
+    this.#refresh = new SessionTimer(timers, true)
   }
 
   /** The server we talk to (after `open()`). */
-  get server(): Required<ServerAddress> | undefined {
+  get server(): Server | undefined {
     return this.#server
   }
 
@@ -100,9 +132,8 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
   }
 
   /**
-   * The open connection, or a new one to the first server that answers (the last one that answered is
-   * tried first). Repeats our registration on a new connection. Throws `PunchError`:
-   * `ERR_SERVER_UNREACHABLE` naming every server tried (the last failure as cause), `ERR_ABORTED`.
+   * The open connection, or a new one to the first server that answers (`serverOrder`), registered when we
+   * are. Throws `PunchError`: `ERR_SERVER_UNREACHABLE` naming every server tried, `ERR_ABORTED`.
    */
   open(options: { signal?: AbortSignal } = {}): Promise<RendezvousClient> {
     const { signal } = options
@@ -121,23 +152,24 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
   /** `BOOTSTRAP <count>`: up to `count` passive nodes the server knows. */
   async bootstrap(count: number, options: { signal?: AbortSignal } = {}): Promise<readonly NodeEntry[]> {
     const client = await this.open(options)
-    return client.bootstrap(count, { ...options, timeout: this.#o.replyTimeout ?? REPLY_TIMEOUT_MS })
+    return client.bootstrap(count, { ...options, timeout: this.#t.replyTimeout })
   }
 
   /**
-   * `PASSIVE READY` / `SIMULTANEOUS READY` with our clear token; kept and repeated by the session on
-   * every new connection. A second registration replaces the first (one per node id on a server).
+   * `PASSIVE|SIMULTANEOUS READY` with our clear token, repeated on every new connection and before the
+   * server's node lifetime ends; a second registration replaces the first (one per node id on a server).
    */
   async register(
     kind: RegistrationKind,
     port: number,
     maxInbound: number,
     options: { signal?: AbortSignal } = {},
-  ): Promise<void> {
+  ) {
     const client = await this.open(options)
     const reg = { kind, port, maxInbound }
-    await this.#register(client, reg, options.signal)
+    await this.#register(client, reg, 'register', options.signal)
     this.#registration = reg
+    this.#probe.arm()
   }
 
   /**
@@ -147,29 +179,16 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
    */
   async leave(): Promise<void> {
     this.#stopTimers()
-    const timeout = this.#o.leaveTimeout ?? SESSION_LEAVE_TIMEOUT_MS
-    const signal = AbortSignal.timeout(timeout)
-    const registered = this.#registration !== undefined
+    const registered = this.#registration !== undefined && !this.isClosed
     this.#registration = undefined
-    try {
-      if (registered && !this.isClosed) {
-        try {
-          await this.#clear(signal, timeout)
-        } catch (err) {
-          // A server verdict (e.g. ERR_NO_SUCH_NODE: the registration had expired) is final. Otherwise
-          // the connection closed under us (the server's idle timeout races us): once more, on a new one.
-          if ((err as { serverCode?: unknown }).serverCode !== undefined) throw err
-          log('CLEAR failed (%s): clearing on a new connection', (err as Error).message)
-          this.#client?.close()
-          await this.#clear(signal, timeout)
-        }
-      }
-      await this.#client?.quit({ timeout })
-    } catch (err) {
-      log('leaving the rendezvous server: %s', (err as Error).message)
-    } finally {
-      this.close()
+    const host = {
+      registrar: this.#registrar,
+      registered,
+      open: this.open.bind(this),
+      current: () => this.#client,
     }
+    await leaveServer(host, this.#t.leaveTimeout)
+    this.close()
   }
 
   /** Closes the connection at once and stops reconnecting (idempotent). */
@@ -179,120 +198,102 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
     this.#client?.close()
   }
 
-  async #clear(signal: AbortSignal, timeout: number): Promise<void> {
-    const client = await this.open({ signal })
-    const clear = { type: 'CLEAR', nodeId: this.nodeId, clearToken: this.#clearToken } as const
-    await client.request(clear, { signal, timeout })
-  }
-
   async #connect(): Promise<RendezvousClient> {
-    const order = this.#server === undefined ? this.#servers : [this.#server, ...this.#servers]
-    const tried: string[] = []
-    let last: unknown
-    for (const server of order) {
-      const where = `${server.host}:${server.port}`
-      if (tried.includes(where)) continue
-      tried.push(where)
-      const signal = this.#closing.signal
-      if (signal.aborted) throw PunchError.ABORTED('coordination', signal.reason)
-      try {
-        const client = await RendezvousClient.connect({
-          server,
-          nodeId: this.nodeId,
-          ...(this.#o.identity !== undefined && { identity: this.#o.identity }),
-          timeout: this.#o.connectTimeout ?? CONNECT_TIMEOUT_MS,
-          signal,
-          ...(this.#o.localAddress !== undefined && { localAddress: this.#o.localAddress }),
-        })
-        this.#adopt(client, server)
-        if (this.#registration !== undefined) {
-          try {
-            await this.#register(client, this.#registration, signal)
-          } catch (err) {
-            client.close() // a connection without our registration is no use to a registered node
-            throw err
-          }
-        }
-        return client
-      } catch (err) {
-        if (signal.aborted) throw PunchError.ABORTED('coordination', signal.reason)
-        log('rendezvous server %s: %s', where, (err as Error).message)
-        last = err
-      }
+    const order = serverOrder(this.#servers, this.#server)
+    const reason = this.#outage.ongoing ? 'reconnect' : 'register'
+    const reg = this.#registration
+    const { client, server } = await dialFirst(order, this.#dial, async (c) => {
+      if (reg !== undefined) await this.#registrar.ready(c, reg, this.#closing.signal)
+    })
+    this.#adopt(client, server)
+    if (reg !== undefined) this.#registered(client, reg, reason)
+    this.#backoff.reset()
+    const { restored, failover } = this.#outage.end(whereOf(server))
+    if (failover !== undefined) this.emit('server:failover', failover)
+    if (restored !== undefined) {
+      log('restored on %s after %d ms (%s)', restored.server, Math.round(restored.downMs), restored.reason)
+      this.emit('server:restored', restored)
     }
-    throw PunchError.SERVER_UNREACHABLE('coordination', tried.join(', '), last)
+    this.#probe.arm()
+    return client
   }
 
-  async #register(client: RendezvousClient, reg: Registration, signal: AbortSignal | undefined) {
-    await client.request(
-      {
-        type: 'READY',
-        nodeType: reg.kind,
-        port: reg.port,
-        maxInbound: reg.maxInbound,
-        nodeId: this.nodeId,
-        clearToken: this.#clearToken,
-      },
-      { timeout: this.#o.replyTimeout ?? REPLY_TIMEOUT_MS, ...(signal !== undefined && { signal }) },
-    )
-    this.#retryDelay = this.#o.retryMinMs ?? SESSION_RETRY_MIN_MS
-    log('registered %s as %s on %s:%d', this.nodeId, reg.kind, client.observed.ip, client.observed.port)
-    this.emit('registered', { ...reg, observed: { ...client.observed } })
+  async #register(client: RendezvousClient, reg: Registration, reason: RegisterReason, signal?: AbortSignal) {
+    await this.#registrar.ready(client, reg, signal)
+    this.#registered(client, reg, reason)
   }
 
-  #adopt(client: RendezvousClient, server: Required<ServerAddress>): void {
-    if (this.#client !== client) this.#client?.close()
+  #registered(client: RendezvousClient, reg: Registration, reason: RegisterReason): void {
+    this.#backoff.reset()
+    log('registered as %s (%s), seen at %s:%d', reg.kind, reason, client.observed.ip, client.observed.port)
+    this.#refresh.arm(() => this.#refreshNow(), this.#t.refreshMs)
+    this.emit('registered', { ...reg, observed: { ...client.observed }, reason })
+  }
+
+  /** Re-advertise before the server's node lifetime ends (the original re-advertised every 12 h of 24). */
+  #refreshNow(): void {
+    const reg = this.#registration
+    const client = this.client
+    if (client === undefined || reg === undefined || this.isClosed) return
+    this.#register(client, reg, 'refresh', this.#closing.signal).catch((err: unknown) => {
+      if (this.#client === client) this.#drop(client, `re-advertising failed: ${(err as Error).message}`)
+    })
+  }
+
+  #adopt(client: RendezvousClient, server: Server): void {
+    const old = this.#client
     this.#client = client
     this.#server = server
+    if (old !== client) old?.close()
     log('server %s:%d sees us at %s:%d', server.host, server.port, client.observed.ip, client.observed.port)
     client.once('close', (info) => this.#onDrop(client, info.error))
-    this.#armKeepAlive(client)
+    this.#keepAlive.start(client, (reason) => {
+      if (this.#client === client) this.#drop(client, reason)
+    })
     this.emit('client', client, server)
   }
 
-  #armKeepAlive(client: RendezvousClient): void {
-    this.#timers.clearTimeout(this.#keepAlive)
-    const handle = this.#timers.setTimeout(() => {
-      if (this.#client !== client || !client.isOpen) return
-      client.request({ type: 'PING', token: `k${++this.#pings}` }).catch((err: unknown) => {
-        log('keep-alive PING: %s', (err as Error).message)
-      })
-      this.#armKeepAlive(client)
-    }, this.#o.keepAliveMs ?? SESSION_KEEPALIVE_MS)
-    // The keep-alive alone must not keep a process alive.
-    ;(handle as { unref?: () => void } | undefined)?.unref?.()
-    this.#keepAlive = handle
+  /** Closes `client` as dead, with the reason `server:lost` will give. */
+  #drop(client: RendezvousClient, reason: string): void {
+    this.#dropReason = reason
+    client.close()
   }
 
   #onDrop(client: RendezvousClient, error: Error | undefined): void {
     if (this.#client !== client) return
-    this.#timers.clearTimeout(this.#keepAlive)
-    if (this.isClosed || this.#registration === undefined) return
-    log('connection dropped (%s): registering again', error?.message ?? 'closed')
+    this.#keepAlive.clear()
+    this.#refresh.clear()
+    this.#probe.clear()
+    if (this.isClosed) return
+    const server = this.#server === undefined ? '?' : whereOf(this.#server)
+    const reason = this.#dropReason ?? error?.message ?? 'connection closed by the server'
+    this.#dropReason = undefined
+    this.#outage.lose(server, reason)
+    log('connection to %s dropped (%s)', server, reason)
+    this.emit('server:lost', { server, reason, ...(error !== undefined && { error }) })
+    if (this.#registration === undefined) return
     this.emit('unregistered', error === undefined ? {} : { error })
     this.#scheduleRetry()
   }
 
   #scheduleRetry(): void {
-    if (this.isClosed || this.#retry !== undefined) return
-    const delay = this.#retryDelay
-    this.#retryDelay = Math.min(delay * 2, this.#o.retryMaxMs ?? SESSION_RETRY_MAX_MS)
-    this.#retry = this.#timers.setTimeout(() => {
-      this.#retry = undefined
+    if (this.isClosed || this.#retry.armed) return
+    const delay = this.#backoff.next()
+    this.#retry.arm(() => {
       if (this.isClosed || this.#registration === undefined || this.#client?.isOpen) return
       this.open().catch((err: unknown) => {
         if (this.isClosed) return
         log('registering again failed: %s', (err as Error).message)
-        this.emit('retry-failed', { error: err as Error, delayMs: this.#retryDelay })
+        this.emit('retry-failed', { error: err as Error, delayMs: this.#backoff.nextBase })
         this.#scheduleRetry()
       })
     }, delay)
   }
 
   #stopTimers(): void {
-    this.#timers.clearTimeout(this.#keepAlive)
-    this.#timers.clearTimeout(this.#retry)
-    this.#keepAlive = undefined
-    this.#retry = undefined
+    this.#keepAlive.clear()
+    this.#retry.clear()
+    this.#probe.clear()
+    this.#refresh.clear()
   }
 }

@@ -6,6 +6,11 @@
  * Node binds the local port with SO_REUSEADDR (libuv does so for every explicit bind), so several
  * connecting sockets may share the port, and a port whose earlier connection sits in TIME_WAIT can be
  * bound again; it fails with EADDRINUSE only while a `net.Server` listens on it (`docs/lab.md`).
+ *
+ * No timer gives up on a socket before the event loop has polled for I/O (`afterPoll`): a timer that
+ * fires late (a busy loop) runs before the poll phase of its turn, so a connection the kernel completed
+ * in the meantime would be destroyed unseen; the peer, whose SYN-ACK or ACK did arrive, reports a
+ * punched connection that closes during its handshake (issue 18: one end "punched", the other "failed").
  */
 import { isIPv6, type Socket, connect as tcpConnect } from 'node:net'
 import createDebug from 'debug'
@@ -29,6 +34,8 @@ const BIND_RACE = new Set(['EADDRINUSE', 'EADDRNOTAVAIL'])
 const MAX_BIND_RACES = 5
 /** Below this, a pause is made by yielding to the event loop instead of a timer (1 ms resolution). */
 const TIMER_GRANULARITY_MS = 2
+/** Loop turns a timer's decision may wait for a quick one (see `afterPoll`). */
+const MAX_DECISION_TURNS = 8
 
 export interface SimultaneousOpenOptions {
   /** The peer's external address. */
@@ -127,7 +134,29 @@ export function simultaneousOpen(options: SimultaneousOpenOptions): Promise<Simu
     const sockets = new Set<Socket>()
     const timers = new Set<NodeJS.Timeout>()
     const immediates = new Set<NodeJS.Immediate>()
-    const deadline = setTimeout(() => fail('no connection within the time limit'), timeout)
+    // Decides only after a quick turn of the loop (timers, then poll, then check): the poll phase has
+    // then delivered every connection the kernel completed before the decision.
+    const afterPoll = (fn: () => void): void => {
+      let since = performance.now()
+      let turns = 0
+      const turn = (): void => {
+        immediates.delete(i)
+        if (settled) return
+        const now = performance.now()
+        // A slow turn (other callbacks ran long) may have hidden a completion: look again (bounded,
+        // so a loop that stays busy still gets its decision).
+        if (now - since > TIMER_GRANULARITY_MS && ++turns < MAX_DECISION_TURNS) {
+          since = now
+          i = setImmediate(turn)
+          immediates.add(i)
+          return
+        }
+        fn()
+      }
+      let i = setImmediate(turn)
+      immediates.add(i)
+    }
+    const deadline = setTimeout(() => afterPoll(() => fail('no connection within the time limit')), timeout)
     let settled = false
     let totalAttempts = 0
     let lastError: Error | undefined
@@ -206,12 +235,14 @@ export function simultaneousOpen(options: SimultaneousOpenOptions): Promise<Simu
         sockets.add(socket)
         const stale = setTimeout(() => {
           timers.delete(stale)
-          if (settled || socket.destroyed) return
-          // Our SYN (or its answer) was dropped somewhere: send a fresh one rather than wait for the
-          // kernel's retransmit.
-          sockets.delete(socket)
-          socket.destroy()
-          attempt()
+          afterPoll(() => {
+            if (socket.destroyed || !socket.connecting) return
+            // Our SYN (or its answer) was dropped somewhere: send a fresh one rather than wait for the
+            // kernel's retransmit.
+            sockets.delete(socket)
+            socket.destroy()
+            attempt()
+          })
         }, attemptTimeout)
         timers.add(stale)
         socket.once('connect', () => {

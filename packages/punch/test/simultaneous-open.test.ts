@@ -42,6 +42,11 @@ async function portIsFree(port: number): Promise<boolean> {
   }
 }
 
+/** Resolves once `check()` holds, looking again on every turn of the event loop. */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setImmediate(r))
+}
+
 async function rejection(p: Promise<unknown>): Promise<PunchError> {
   try {
     await p
@@ -185,6 +190,67 @@ describe('simultaneousOpen on loopback', () => {
     )
     expect(err).toMatchObject({ code: 'ERR_PUNCH_FAILED', stage: 'punch' })
     expect((err.cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE')
+  })
+})
+
+/** Blocks the event loop for `ms` (a busy loop standing in for a node under load; not a wait). */
+function stall(ms: number): void {
+  const until = performance.now() + ms
+  while (performance.now() < until) {
+    // busy
+  }
+}
+
+/**
+ * Runs `start` from the loop's check phase (a `setImmediate`), so the next phase is the timers of the
+ * next turn, before any poll: what a node whose loop was busy meets.
+ */
+function fromCheckPhase<T>(start: () => Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => setImmediate(() => start().then(resolve, reject)))
+}
+
+describe('a busy event loop (issue 18: one end punched, the other gave up)', () => {
+  // The SYN leaves, the kernel completes the connection, and the loop is stalled past the attempt's
+  // timer before it polls: the timer must not destroy the connection the kernel already made (the
+  // peer would report a punched connection that then closes).
+  it('an attempt timer that fires late keeps the connection the kernel completed meanwhile', async () => {
+    const { port, accepted } = await listen()
+    const result = await fromCheckPhase(() =>
+      simultaneousOpen({
+        host: HOST,
+        ports: [port],
+        localPort: 0,
+        attemptTimeout: 20,
+        timeout: 20_000,
+        onAttempt: (_port, n) => {
+          // Right after attempt 1's connect() (issued on the next tick), before the loop can poll.
+          if (n === 1) process.nextTick(() => process.nextTick(() => stall(100)))
+        },
+      }),
+    )
+    sockets.push(result.socket)
+    expect(result.attempts).toBe(1)
+    // The peer's end of that connection is the one it keeps: no second connection, nothing closed.
+    await until(() => accepted.length === 1)
+    expect(accepted).toHaveLength(1)
+    expect(accepted[0]!.remotePort).toBe(result.socket.localPort)
+    expect(accepted[0]!.destroyed).toBe(false)
+  })
+
+  it('a deadline that fires late still takes the connection the kernel completed meanwhile', async () => {
+    const { port } = await listen()
+    const result = await fromCheckPhase(() =>
+      simultaneousOpen({
+        host: HOST,
+        ports: [port],
+        localPort: 0,
+        attemptTimeout: 10_000,
+        timeout: 20,
+        onAttempt: () => process.nextTick(() => process.nextTick(() => stall(100))),
+      }),
+    )
+    sockets.push(result.socket)
+    expect(result.attempts).toBe(1)
   })
 })
 

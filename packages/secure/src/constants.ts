@@ -40,6 +40,13 @@ export const MAX_FRAME_LENGTH = 65_535
 /** Most plaintext in one transport frame: a frame less its tag. */
 export const MAX_FRAME_PLAINTEXT = MAX_FRAME_LENGTH - TAG_LENGTH
 
+/**
+ * A transport frame with at most this much plaintext leaves as one buffer (length, ciphertext and tag
+ * copied together: a small copy costs less than three writes); a larger one as three writes of the
+ * cipher's own buffers, corked into one writev. 4 KiB: Node's Buffer pool serves smaller allocations.
+ */
+export const JOIN_FRAME_BELOW = 4_096
+
 /** Message 1 (`-> e`): the ephemeral key and an empty payload. */
 export const MESSAGE1_LENGTH = DH_LENGTH
 

@@ -1,20 +1,21 @@
 /**
  * The encrypted duplex over a socket after the handshake. Each frame on the wire is a 2-byte
  * big-endian length and a Noise transport message (ChaCha20-Poly1305 ciphertext and tag, at most
- * 65,535 bytes). Writes made in the same tick (or while the socket is corked) leave as one frame, so
- * many short lines cost one encryption.
+ * 65,535 bytes). Writes made in the same tick (or while the stream is corked) leave as one frame (as
+ * many as their size needs), so many short lines cost one encryption (frame-writer.ts); frames are
+ * decrypted as their bytes arrive and delivered once authenticated (frame-reader.ts).
  */
 
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import createDebug from 'debug'
-import { ByteQueue } from './byte-queue.js'
-import { LENGTH_PREFIX, MAX_FRAME_PLAINTEXT, TAG_LENGTH } from './constants.js'
+import { MAX_FRAME_PLAINTEXT } from './constants.js'
 import { SecureError } from './errors.js'
+import { FrameReader } from './frame-reader.js'
+import { type WriteChunk, writeFrames } from './frame-writer.js'
 import type { CipherState } from './noise/cipher-state.js'
 
 const log = createDebug('pyp2p:secure')
-const NO_AD = Buffer.alloc(0)
 
 export interface SecureStreamInit {
   send: CipherState
@@ -39,17 +40,17 @@ export class SecureStream extends Duplex {
   /** The Noise handshake hash: the same on both ends, unique to this session. */
   readonly handshakeHash: Buffer
   readonly #send: CipherState
-  readonly #receive: CipherState
-  readonly #queue = new ByteQueue()
+  readonly #reader: FrameReader
 
   constructor(socket: Socket | Duplex, init: SecureStreamInit) {
-    super({ allowHalfOpen: false })
+    // Strings stay strings until they are encoded into a frame's plaintext (one copy, see frame-writer).
+    super({ allowHalfOpen: false, decodeStrings: false })
     this.socket = socket
     this.remoteNodeId = init.remoteNodeId
     this.remotePublicKey = init.remotePublicKey
     this.handshakeHash = init.handshakeHash
     this.#send = init.send
-    this.#receive = init.receive
+    this.#reader = new FrameReader(init.receive)
     socket.on('data', this.#onData)
     socket.on('end', this.#onEnd)
     socket.on('error', this.#onError)
@@ -81,68 +82,49 @@ export class SecureStream extends Duplex {
 
   #onData = (chunk: Buffer | string): void => {
     if (this.destroyed) return
-    this.#queue.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-    let more = true
-    while (this.#queue.length >= LENGTH_PREFIX) {
-      const length = this.#queue.peekUInt16BE()
-      if (length < TAG_LENGTH) {
-        this.destroy(SecureError.DECRYPT_FAILED(new Error(`a ${length}-byte frame is shorter than its tag`)))
-        return
-      }
-      if (this.#queue.length < LENGTH_PREFIX + length) break
-      const ciphertext = this.#queue.take(LENGTH_PREFIX + length).subarray(LENGTH_PREFIX)
-      let plaintext: Buffer
-      try {
-        plaintext = this.#receive.decryptWithAd(NO_AD, ciphertext)
-      } catch (err) {
-        this.destroy(err instanceof SecureError ? err : SecureError.DECRYPT_FAILED(err))
-        return
-      }
-      if (plaintext.length > 0) more = this.push(plaintext)
+    try {
+      this.#reader.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this.#deliver)
+    } catch (err) {
+      this.destroy(err instanceof SecureError ? err : SecureError.DECRYPT_FAILED(err))
+      return
     }
-    if (!more) this.socket.pause()
+    if (!this.#more) {
+      this.#more = true
+      this.socket.pause()
+    }
+  }
+
+  /** Set false when a push of this read hit the high-water mark: the socket pauses until `_read`. */
+  #more = true
+  #deliver = (plaintext: Buffer): void => {
+    if (!this.push(plaintext)) this.#more = false
   }
 
   override _read(): void {
     if (!this.socket.destroyed) this.socket.resume()
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#sendFrames([chunk], callback)
-  }
-
-  override _writev(
-    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+  override _write(
+    chunk: Buffer | string,
+    encoding: BufferEncoding,
     callback: (error?: Error | null) => void,
   ): void {
-    this.#sendFrames(
-      chunks.map((c) => c.chunk),
-      callback,
-    )
+    this.#sendFrames([{ chunk, encoding }], callback)
   }
 
-  #sendFrames(chunks: Buffer[], callback: (error?: Error | null) => void): void {
-    const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
-    const frames: Buffer[] = []
+  override _writev(chunks: WriteChunk[], callback: (error?: Error | null) => void): void {
+    this.#sendFrames(chunks, callback)
+  }
+
+  #sendFrames(chunks: readonly WriteChunk[], callback: (error?: Error | null) => void): void {
+    let ok: boolean
     try {
-      for (let offset = 0; offset < data.length; offset += MAX_FRAME_PLAINTEXT) {
-        const ciphertext = this.#send.encryptWithAd(
-          NO_AD,
-          data.subarray(offset, offset + MAX_FRAME_PLAINTEXT),
-        )
-        const head = Buffer.allocUnsafe(LENGTH_PREFIX)
-        head.writeUInt16BE(ciphertext.length)
-        frames.push(head, ciphertext)
-      }
+      ok = writeFrames(this.socket, this.#send, chunks, MAX_FRAME_PLAINTEXT)
     } catch (err) {
       callback(err as Error)
       return
     }
-    if (frames.length === 0) {
-      callback()
-      return
-    }
-    if (this.socket.write(Buffer.concat(frames))) {
+    if (ok) {
       // Completing on the next tick lets the writes made meanwhile reach `_writev` as one batch.
       process.nextTick(callback)
     } else {
@@ -163,8 +145,8 @@ export class SecureStream extends Duplex {
   }
 
   #onEnd = (): void => {
-    if (this.#queue.length > 0) {
-      this.destroy(SecureError.TRUNCATED_FRAME(this.#queue.length))
+    if (this.#reader.partial > 0) {
+      this.destroy(SecureError.TRUNCATED_FRAME(this.#reader.partial))
       return
     }
     this.push(null)

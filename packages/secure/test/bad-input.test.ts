@@ -159,7 +159,8 @@ describe('secure stream against bad input', () => {
     }) as typeof client.write
     a.stream.write('once')
     await once(b.stream, 'data')
-    write(sent[0] as Buffer)
+    // Everything the dialler wrote since the session began: the one frame (however many writes).
+    write(Buffer.concat(sent))
     expect((await failed).code).toBe('ERR_DECRYPT_FAILED')
   })
 

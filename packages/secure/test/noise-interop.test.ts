@@ -3,12 +3,15 @@
 // dependency; its handshake state is not in its export map, so it is loaded by file). Both directions:
 // each side reads what the other wrote, both reach the same handshake hash, learn each other's static
 // key, and decrypt each other's transport messages.
+import { once } from 'node:events'
 import { pathToFileURL } from 'node:url'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import { NOISE_PROTOCOL_NAME } from '../src/constants.js'
 import { dhKeyPairFromPrivate } from '../src/noise/dh.js'
 import { HandshakeXX } from '../src/noise/handshake-xx.js'
+import { SecureStream } from '../src/secure-stream.js'
+import { dial, listen } from './helpers.js'
 
 interface TheirCipherState {
   encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array | Uint8ArrayList
@@ -119,5 +122,67 @@ describe('Noise XX interoperates with @chainsafe/libp2p-noise', () => {
     const c = bytes(peer.state.writeMessageC(Buffer.from('payload')))
     c[5] = (c[5] ?? 0) ^ 1
     expect(() => me.hs.readMessage(c)).toThrow()
+  })
+
+  it('our SecureStream frames and theirs are the same on the wire, both ways (batches, and writes over one frame)', async () => {
+    const me = ours(true)
+    const peer = theirs(false)
+    peer.state.readMessageA(list(me.hs.writeMessage(Buffer.alloc(0))))
+    me.hs.readMessage(bytes(peer.state.writeMessageB(Buffer.alloc(0))))
+    peer.state.readMessageC(list(me.hs.writeMessage(Buffer.alloc(0))))
+    const mine = me.hs.split()
+    const [theirReceive, theirSend] = peer.state.ss.split()
+    const { server, port, next } = await listen()
+    const socket = await dial(port)
+    const raw = await next()
+    const stream = new SecureStream(socket, {
+      ...mine,
+      head: Buffer.alloc(0),
+      remoteNodeId: '00'.repeat(20),
+      remotePublicKey: '',
+    })
+    const empty = Buffer.alloc(0)
+    // Ours to theirs: a batch of lines written in one tick, then one write larger than a frame.
+    const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ünïcode\r\n`)
+    stream.cork()
+    for (const line of lines) stream.write(line)
+    stream.uncork()
+    const big = Buffer.alloc(100_000, 7)
+    stream.write(big)
+    const want = Buffer.concat([Buffer.from(lines.join('')), big])
+    let received = Buffer.alloc(0)
+    const plain: Buffer[] = []
+    while (Buffer.concat(plain).length < want.length) {
+      const [chunk] = (await once(raw, 'data')) as [Buffer]
+      received = Buffer.concat([received, chunk])
+      while (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+        const length = received.readUInt16BE(0)
+        plain.push(bytes(theirReceive.decryptWithAd(empty, received.subarray(2, 2 + length))))
+        received = received.subarray(2 + length)
+      }
+    }
+    expect(Buffer.concat(plain)).toEqual(want)
+    expect(plain.length).toBe(3) // the lines in one frame, the big write in two
+    // Theirs to ours: frames of their encryption, written in pieces.
+    const sent = [Buffer.from('from them\n'), Buffer.alloc(65_000, 3)]
+    const frames = Buffer.concat(
+      sent.map((p) => {
+        const c = bytes(theirSend.encryptWithAd(empty, p))
+        return Buffer.concat([Buffer.from([c.length >> 8, c.length & 0xff]), c])
+      }),
+    )
+    const got: Buffer[] = []
+    const all = new Promise<void>((resolve) => {
+      stream.on('data', (c: Buffer) => {
+        got.push(c)
+        if (Buffer.concat(got).length === 65_010) resolve()
+      })
+    })
+    for (let at = 0; at < frames.length; at += 7_001) raw.write(frames.subarray(at, at + 7_001))
+    await all
+    expect(Buffer.concat(got)).toEqual(Buffer.concat(sent))
+    stream.destroy()
+    raw.destroy()
+    server.close()
   })
 })

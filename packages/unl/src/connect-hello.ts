@@ -2,7 +2,7 @@
  * The first line of a connection made by `connect()`, and the reverse-connect request sent through
  * the relay. Both are untrusted input on the receiving side and parsed strictly.
  */
-import { CONNECT_HELLO, NONCE_BYTES, REVERSE_CONNECT } from './constants.js'
+import { ADMISSION_OK, ADMISSION_REFUSALS, CONNECT_HELLO, NONCE_BYTES, REVERSE_CONNECT } from './constants.js'
 import { UnlError } from './errors.js'
 import { UNL } from './unl.js'
 
@@ -28,6 +28,43 @@ export function parseConnectHello(line: string): ConnectHello {
     throw UnlError.INVALID_HELLO(`the nonce must be ${NONCE_BYTES * 2} hex characters`)
   if (!NODE_ID_RE.test(parts[2]!)) throw UnlError.INVALID_HELLO('the node id must be 40 hex characters')
   return { nonce: parts[1]!, nodeId: parts[2]! }
+}
+
+/** A refusal code an acceptor answers a hello with. */
+export type AdmissionRefusalCode = (typeof ADMISSION_REFUSALS)[number]
+
+/** Why a node does not take a connection into a slot: the code on the wire and a sentence for humans. */
+export interface AdmissionRefusal {
+  code: AdmissionRefusalCode
+  text: string
+}
+
+/** The acceptor's answer to a hello: `OK`, or `<CODE> <text>` (the text on one line). */
+export function formatAdmission(refusal?: AdmissionRefusal): string {
+  if (refusal === undefined) return ADMISSION_OK
+  return `${refusal.code} ${refusal.text.replace(/[\r\n]+/g, ' ')}`.trimEnd()
+}
+
+/**
+ * Parse the acceptor's answer (untrusted): undefined for `OK`, else the refusal; throws UnlError
+ * ERR_INVALID_ADMISSION for anything else.
+ */
+export function parseAdmission(line: string): AdmissionRefusal | undefined {
+  if (line === ADMISSION_OK) return undefined
+  const space = line.indexOf(' ')
+  const code = space === -1 ? line : line.slice(0, space)
+  const known = ADMISSION_REFUSALS.find((c) => c === code)
+  if (known === undefined) {
+    throw UnlError.INVALID_ADMISSION(
+      `expected "${ADMISSION_OK}" or a refusal, got ${JSON.stringify(line.slice(0, 64))}`,
+    )
+  }
+  return { code: known, text: space === -1 ? '' : line.slice(space + 1, space + 1 + 200) }
+}
+
+/** The dialler's error for a refusal: ERR_PEER_FULL, or ERR_PEER_REFUSED naming the code. */
+export function refusalError(r: AdmissionRefusal): UnlError {
+  return r.code === 'ERR_PEER_FULL' ? UnlError.PEER_FULL(r.text) : UnlError.PEER_REFUSED(r.code, r.text)
 }
 
 export function formatReverseRequest(ours: UNL, nonce: string): string {

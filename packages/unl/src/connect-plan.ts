@@ -3,6 +3,7 @@
  * can do, so both ends reach the same decision without talking.
  */
 import type { AttemptReport, ConnectMethod } from './errors.js'
+import { ipv6Of } from './ipv6-extension.js'
 import { isMaster, type UNL } from './unl.js'
 
 export interface PlannedMethod {
@@ -23,6 +24,10 @@ export interface Capabilities {
   reverse: boolean
   /** A puncher is available. */
   punch: boolean
+  /** A relayer is available (default false). */
+  relay?: boolean
+  /** With a relayer: why it cannot ask for a circuit to them (no relay known), or undefined when it can. */
+  relayUnavailable?: string | undefined
 }
 
 /**
@@ -31,7 +36,10 @@ export interface Capabilities {
  * - `direct` when they are passive (accept connections), `reverse` when we are passive and can ask
  *   them through the relay to dial us; when both apply, the master (larger UNL) dials and the other
  *   asks to be dialled, so two nodes connecting to each other at once both end up using one direction;
- * - `punch` when both are simultaneous.
+ * - `punch` when both are simultaneous;
+ * - `relay` last, whatever the node types: a circuit through a relay where they hold a reservation
+ *   (@pyp2p/relay) works from behind any NAT, but costs the relay's bandwidth, so it is the fallback
+ *   when the methods before it failed, and the only method when none applies (two symmetric NATs).
  */
 export function planConnect(ours: UNL, theirs: UNL, can: Capabilities): ConnectPlan {
   const skipped: AttemptReport[] = []
@@ -71,6 +79,15 @@ export function planConnect(ours: UNL, theirs: UNL, can: Capabilities): ConnectP
   if (dial !== undefined && ask !== undefined) methods.push(...(master ? [dial, ask] : [ask, dial]))
   else if (dial !== undefined) methods.push(dial)
   else if (ask !== undefined) methods.push(ask)
+  // IPv6 (TLV_IPV6_ADDRESS): when both list one, a passive peer is also dialled there, at its
+  // listening port (IPv6 has no NAT), right after its WAN address (so IPv4 peers see no change).
+  const theirs6 = ipv6Of(theirs)
+  if (!sameLan && theirs.nodeType === 'passive' && theirs6 !== undefined && ipv6Of(ours) !== undefined) {
+    const at = dial !== undefined ? methods.indexOf(dial) + 1 : ask !== undefined && !master ? 1 : 0
+    methods.splice(at, 0, { method: 'direct', host: theirs6, port: theirs.port })
+    const noWan = skipped.findIndex((r) => r.method === 'direct')
+    if (noWan !== -1) skipped.splice(noWan, 1)
+  }
 
   if (ours.nodeType === 'simultaneous' && theirs.nodeType === 'simultaneous') {
     if (can.punch) methods.push({ method: 'punch' })
@@ -78,5 +95,9 @@ export function planConnect(ours: UNL, theirs: UNL, can: Capabilities): ConnectP
   } else {
     skip('punch', 'hole punching needs both nodes to be simultaneous')
   }
+
+  if (can.relay !== true) skip('relay', 'no relayer configured')
+  else if (can.relayUnavailable !== undefined) skip('relay', can.relayUnavailable)
+  else methods.push({ method: 'relay' })
   return { methods, skipped }
 }

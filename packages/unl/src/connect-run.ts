@@ -27,6 +27,8 @@ export interface RunOptions {
   started: number
   /** Whether the connections are secure (the connector's setting), for the result. */
   secure: boolean
+  /** The relay a connection runs through (`ConnectResult.relay`), when it is relayed. */
+  relayOf?: (connection: LineSocket) => string | undefined
 }
 
 export async function runPlan(plan: ConnectPlan, o: RunOptions): Promise<ConnectResult> {
@@ -43,7 +45,9 @@ export async function runPlan(plan: ConnectPlan, o: RunOptions): Promise<Connect
       log('connected to %s by %s', o.nodeId, m.method)
       const durationMs = performance.now() - o.started
       const all = [...attempts, ...plan.skipped]
-      return { connection, method: m.method, secure: o.secure, durationMs, attempts: all }
+      const relay = o.relayOf?.(connection)
+      const result = { connection, method: m.method, secure: o.secure, durationMs, attempts: all }
+      return relay === undefined ? result : { ...result, relay }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
       attempts.push({ method: m.method, ok: false, durationMs: performance.now() - t0, error })

@@ -4,8 +4,10 @@
 import type { MessageTransport } from '@pyp2p/dht-msg'
 import type { LineLimits, LineSocket } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
+import type { AdmissionRefusal } from './connect-hello.js'
 import type { AttemptReport, ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
+import type { Relayer } from './relayer.js'
 import type { ReverseLimits } from './reverse-guard.js'
 import type { UNL } from './unl.js'
 
@@ -29,6 +31,11 @@ export interface UnlConnectorOptions {
   transport?: MessageTransport
   /** Hole punching for two simultaneous nodes (@pyp2p/punch); without it, punching is skipped. */
   puncher?: Puncher
+  /**
+   * Circuits through a relay (@pyp2p/relay, `CircuitRelayer`): the last method of `connect()`, and the
+   * circuits others open to us; without it, relaying is skipped.
+   */
+  relayer?: Relayer
   /** Act on other nodes' reverse-connect requests arriving on `transport`. Default true. */
   answerReverse?: boolean
   /** Limits on the reverse-connect requests we act on. */
@@ -43,6 +50,35 @@ export interface UnlConnectorOptions {
   helloTimeout?: number
   /** Limits for the connections this connector makes or accepts. */
   lineLimits?: LineLimits
+  /**
+   * Whether this node takes an accepted (or punched-to-us) connection into a slot, asked after its
+   * hello: undefined admits, a refusal is sent to the dialler (`ERR_PEER_FULL <text>`...) and the
+   * connection closed. Reserve the slot here: the connection reaches you (`connection`, or the
+   * `connect()` it answers) a few ticks later. Default: admit every connection.
+   */
+  admit?: (request: ConnectorAdmission) => AdmissionRefusal | undefined
+  /**
+   * Secure connections send `PYP2P-PING` after this long without receiving anything, ms; 0 turns the
+   * keep-alive off. Default HEARTBEAT_INTERVAL_MS (15 s).
+   */
+  heartbeatInterval?: number
+  /**
+   * After a ping, how long the peer has to send anything before the connection fails with
+   * `ERR_KEEPALIVE_TIMEOUT`, ms. Default HEARTBEAT_TIMEOUT_MS (10 s).
+   */
+  heartbeatTimeout?: number
+}
+
+/** What `admit` decides on: the connection past its hello, and how it came. */
+export interface ConnectorAdmission {
+  connection: LineSocket
+  /** Proved by its key (secure), else claimed by its hello. */
+  nodeId: string
+  secure: boolean
+  /** `direct` (it dialled our port) or `punch` (punched to us). */
+  method: ConnectMethod
+  /** It answers one of our reverse-connect requests (it is the `connect()` we asked for). */
+  answer: boolean
 }
 
 export interface ConnectOptions {
@@ -79,15 +115,20 @@ export interface ConnectResult {
   durationMs: number
   /** Every method tried or skipped, in order. */
   attempts: AttemptReport[]
+  /** For `method: 'relay'`: the relay the circuit runs through, `host:port`. */
+  relay?: string
 }
 
 export interface IncomingConnection {
   connection: LineSocket
   /**
    * `direct` when the peer dialled us (by LAN or WAN); `reverse` when we dialled it at its request;
-   * `punch` when it punched a connection to us through the Puncher.
+   * `punch` when it punched a connection to us through the Puncher; `relay` when it opened a circuit
+   * to us through a relay where we hold a reservation.
    */
   method: ConnectMethod
+  /** For `relay`: the relay the circuit runs through, `host:port`. */
+  relay?: string
   /**
    * The peer's node id: proved by its key when `secure`; else the one its first line claimed (verified
    * only for `reverse`, through the relay).

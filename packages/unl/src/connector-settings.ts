@@ -6,6 +6,8 @@ import type { UnlConnectorOptions } from './connector-options.js'
 import {
   DIAL_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TIMEOUT_MS,
   HELLO_TIMEOUT_MS,
   REVERSE_RESEND_MS,
   REVERSE_TIMEOUT_MS,
@@ -28,6 +30,8 @@ export interface ConnectorSettings {
 export function connectorSettings(o: UnlConnectorOptions): ConnectorSettings {
   const secure = o.secure ?? true
   if (secure && o.identity === undefined) throw UnlError.IDENTITY_REQUIRED()
+  const interval = o.heartbeatInterval ?? HEARTBEAT_INTERVAL_MS
+  const heartbeat = { interval, timeout: o.heartbeatTimeout ?? HEARTBEAT_TIMEOUT_MS }
   return {
     dialTimeout: o.dialTimeout ?? DIAL_TIMEOUT_MS,
     reverseTimeout: o.reverseTimeout ?? REVERSE_TIMEOUT_MS,
@@ -39,6 +43,7 @@ export function connectorSettings(o: UnlConnectorOptions): ConnectorSettings {
       secure,
       handshakeTimeout: o.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
       lineLimits: o.lineLimits ?? {},
+      ...(secure && interval > 0 && { heartbeat }),
       ...(o.identity !== undefined && { identity: o.identity }),
     },
   }

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks'
 import type { MessageTransport, TransportMessage } from '@pyp2p/dht-msg'
 import { connectSocket, type LineSocket } from '@pyp2p/framing'
 import createDebug from 'debug'
+import { acceptIncoming, type PendingReverse } from './accept-incoming.js'
 import { formatReverseRequest, isReverseRequest } from './connect-hello.js'
 import { type PlannedMethod, planConnect } from './connect-plan.js'
 import { runPlan } from './connect-run.js'
@@ -28,28 +29,28 @@ import { type ConnectorSettings, checkIdentity, connectorSettings } from './conn
 import { CONNECT_TIMEOUT_MS, NONCE_BYTES } from './constants.js'
 import { type ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
+import { RelaySide } from './relay-side.js'
 import { ReverseGuard } from './reverse-guard.js'
-import { requestReverse } from './reverse-request.js'
+import { answerRefusal, ReverseRefusals, requestReverse } from './reverse-request.js'
 import { isMaster, isSameNode, UNL } from './unl.js'
-import { upgradeInbound, upgradeOutbound } from './upgrade.js'
+import { upgradeOutbound } from './upgrade.js'
 
 const log = createDebug('pyp2p:unl')
-
-interface Pending {
-  nodeId: string
-  resolve(con: LineSocket): void
-}
+const newNonce = (): string => randomBytes(NONCE_BYTES).toString('hex')
 
 export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   #unl: UNL
   readonly #transport: MessageTransport | undefined
   readonly #puncher: Puncher | undefined
+  readonly #relay: RelaySide
   readonly #guard: ReverseGuard
   readonly #s: ConnectorSettings
-  readonly #pending = new Map<string, Pending>()
+  readonly #pending = new Map<string, PendingReverse>()
+  readonly #refusals = new ReverseRefusals()
   readonly #closing = new AbortController()
   readonly #unsubscribe: (() => void) | undefined
   readonly #servers = new Map<Server, (socket: Socket) => void>()
+  readonly #admit: UnlConnectorOptions['admit']
 
   constructor(options: UnlConnectorOptions) {
     super()
@@ -57,6 +58,8 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     this.#s = connectorSettings(options)
     this.#unl = this.#checkUnl(options.unl)
     this.#puncher = options.puncher
+    this.#relay = new RelaySide(options.relayer)
+    this.#admit = options.admit
     this.#guard = new ReverseGuard(options.reverseLimits)
     if (this.#transport !== undefined && (options.answerReverse ?? true)) {
       this.#unsubscribe = this.#transport.subscribe((m) => this.#onMessage(m))
@@ -65,6 +68,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       ({ connection, nodeId }) => this.#serve(connection, 'punch', nodeId),
       this.#closing.signal,
     )
+    this.#relay.listen((socket, id, relay) => this.#serve(socket, 'relay', id, relay), this.#closing.signal)
   }
 
   /** This node's UNL. */
@@ -114,18 +118,14 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   ): Promise<IncomingConnection | undefined> {
     const signals = [this.#closing.signal, AbortSignal.timeout(this.#s.helloTimeout)]
     if (options.signal !== undefined) signals.push(options.signal)
-    const { connection, hello, nodeId, secure } = await upgradeInbound(con, {
-      ...this.#s.upgrade,
+    return acceptIncoming(con, {
+      upgrade: this.#s.upgrade,
       signal: AbortSignal.any(signals),
-      ...(options.expectedNodeId !== undefined && { expectedNodeId: options.expectedNodeId }),
+      method: options.method ?? 'direct',
+      expectedNodeId: options.expectedNodeId,
+      pending: this.#pending,
+      admit: this.#admit,
     })
-    const pending = this.#pending.get(hello.nonce)
-    if (pending !== undefined && pending.nodeId === nodeId) {
-      this.#pending.delete(hello.nonce)
-      pending.resolve(connection)
-      return undefined
-    }
-    return { connection, method: options.method ?? 'direct', nodeId, secure }
   }
 
   /**
@@ -140,7 +140,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       { methods: [method], skipped: [] },
       {
         nodeId: node.nodeId,
-        attempt: (m, signal) => this.#dial(m.host!, m.port!, this.#nonce(), node.nodeId, signal),
+        attempt: (m, signal) => this.#dial(m.host!, m.port!, newNonce(), node.nodeId, signal),
         closing: this.#closing.signal,
         signal: options.signal,
         timeout: options.timeout ?? this.#s.dialTimeout,
@@ -177,6 +177,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     const plan = planConnect(this.#unl, theirs, {
       reverse: this.#transport !== undefined,
       punch: this.#puncher !== undefined,
+      ...this.#relay.capabilities(theirs),
     })
     return runPlan(plan, {
       nodeId: theirs.nodeId,
@@ -186,11 +187,12 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       timeout: options.timeout ?? CONNECT_TIMEOUT_MS,
       started,
       secure: this.#s.secure,
+      relayOf: (con) => this.#relay.of(con),
     })
   }
 
   async #attempt(m: PlannedMethod, theirs: UNL, signal: AbortSignal): Promise<LineSocket> {
-    const nonce = this.#nonce()
+    const nonce = newNonce()
     switch (m.method) {
       case 'lan':
       case 'direct':
@@ -204,6 +206,8 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
         const con = await this.#puncher!.punch({ ours, theirs, nonce, master, signal })
         return this.#upgrade(con, nonce, theirs.nodeId, signal)
       }
+      case 'relay': // a raw circuit, then the same upgrade (end-to-end handshake) as a dial
+        return this.#relay.attempt(this.#unl, theirs, nonce, signal, this.#upgrade.bind(this))
     }
   }
 
@@ -221,10 +225,6 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     return (await upgradeOutbound(con, o)).connection
   }
 
-  #nonce(): string {
-    return randomBytes(NONCE_BYTES).toString('hex')
-  }
-
   #reverse(theirs: UNL, nonce: string, signal: AbortSignal): Promise<LineSocket> {
     return requestReverse({
       transport: this.#transport!,
@@ -233,6 +233,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       timeout: this.#s.reverseTimeout,
       resend: this.#s.reverseResend,
       signal,
+      refusals: this.#refusals,
       register: (resolve) => {
         this.#pending.set(nonce, { nodeId: theirs.nodeId, resolve })
         return () => this.#pending.delete(nonce)
@@ -250,9 +251,9 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     return unl
   }
 
-  #serve(con: Socket | LineSocket, method: ConnectMethod, expectedNodeId?: string): void {
+  #serve(con: Socket | LineSocket, method: ConnectMethod, expectedNodeId?: string, relay?: string): void {
     this.handleIncoming(con, { method, ...(expectedNodeId !== undefined && { expectedNodeId }) }).then(
-      (incoming) => incoming && this.#deliver(incoming),
+      (incoming) => incoming && this.#deliver(relay === undefined ? incoming : { ...incoming, relay }),
       (err: unknown) => log('incoming %s connection refused: %s', method, (err as Error).message),
     )
   }
@@ -267,13 +268,14 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   }
 
   #onMessage(m: TransportMessage): void {
-    if (!isReverseRequest(m.message)) return
+    if (this.#refusals.handle(m) || !isReverseRequest(m.message)) return
     let target: ReturnType<ReverseGuard['check']>
     try {
       target = this.#guard.check(m, this.#unl, Date.now())
     } catch (err) {
       log('reverse-connect request from %s refused: %s', m.from, (err as Error).message)
       this.emit('refused', { from: m.from, error: err as Error })
+      answerRefusal(this.#transport!, this.#guard, m, err) // a rate limit: the requester is told
       return
     }
     if (target === undefined) return // a repeat of a request already answered

@@ -42,6 +42,20 @@ export const TLV_CRITICAL_BIT = 0x80
 /** Known extension: the port the WAN side maps to the listening port when it differs (UPnP/NAT-PMP). */
 export const TLV_EXTERNAL_PORT = 0x01
 
+/**
+ * Known extension: a circuit relay where the node holds a reservation (@pyp2p/relay), so nodes that
+ * reach it no other way ask that relay for a circuit: the relay's address (4 or 16 bytes), then its
+ * port (2 bytes, big-endian). Optional (below 0x80): a reader that does not know it skips it.
+ */
+export const TLV_RELAY = 0x02
+
+/**
+ * Known extension: a global IPv6 address the node listens on (16 bytes), at its listening port: IPv6
+ * has no NAT, at most a firewall that a pinhole opens (@pyp2p/nat `map({ family: 6 })`). Optional
+ * (below 0x80): a reader that does not know it skips it and dials the WAN address as before.
+ */
+export const TLV_IPV6_ADDRESS = 0x03
+
 /** How long `connect()` waits in total by default (the original waited 60 s for a connection). */
 export const CONNECT_TIMEOUT_MS = 60_000
 
@@ -84,6 +98,16 @@ export const REVERSE_RESEND_MS = 5_000
 
 /** First word of a reverse-connect request sent through the relay (the original's `REVERSE_CONNECT`). */
 export const REVERSE_CONNECT = 'REVERSE_CONNECT'
+
+/**
+ * First word of the answer to a reverse-connect request refused by a rate limit, sent back through the
+ * relay (`REVERSE_REFUSED <nonce> <reason> <text>`), so the requester stops waiting (issue 16). Not in
+ * the original, which stayed silent; a node of an older version ignores the message.
+ */
+export const REVERSE_REFUSED = 'REVERSE_REFUSED'
+
+/** Refusals a node sends back to one sender per window (REVERSE_WINDOW_MS): a flood earns a few answers. */
+export const REVERSE_REFUSALS_PER_SENDER = 5
 
 /**
  * First line the dialling side sends on every connection `connect()` makes (the original sent the raw
@@ -132,3 +156,43 @@ export const PUNCH_PER_REQUESTER_PER_MINUTE = 12
 
 /** Requesters the per-requester limit remembers (least recently seen forgotten first). */
 export const PUNCH_REQUESTERS_TRACKED = 1_024
+
+/**
+ * The acceptor's answer to a secure connection's hello (`PYP2P-CONNECT/1 ...`), one line inside the
+ * encrypted stream: `OK` when the node took the connection into a slot, else `<CODE> <human text>`
+ * with a code from `ADMISSION_REFUSALS`. The dialler's `connect()` resolves only after `OK`. Plain
+ * connections have no answer line: the original's nodes never sent one.
+ */
+export const ADMISSION_OK = 'OK'
+
+/**
+ * After a refusal line, how long the refused connection may take to be closed gracefully (its
+ * output flushed) before its socket is destroyed, ms: the line is a few dozen bytes, already in the
+ * kernel's buffer; a peer that does not read must not hold a socket for framing's 5 s closeTimeout.
+ */
+export const REFUSAL_LINGER_MS = 1_000
+
+/** The refusal codes an acceptor may answer a hello with (anything else is `ERR_INVALID_ADMISSION`). */
+export const ADMISSION_REFUSALS = ['ERR_PEER_FULL', 'ERR_DUPLICATE', 'ERR_SELF', 'ERR_NOT_READY'] as const
+
+/**
+ * The keep-alive lines of secure connections (@pyp2p/framing's `heartbeat`): consumed by the
+ * LineSocket, never delivered to the application.
+ */
+export const HEARTBEAT_PING = 'PYP2P-PING'
+export const HEARTBEAT_PONG = 'PYP2P-PONG'
+
+/**
+ * A secure connection that received nothing for this long sends `PYP2P-PING`, ms. 15 s: under the
+ * shortest idle timeouts of home NATs for established TCP flows seen in the lab (20 s), and one ping
+ * per 15 s is nothing next to the traffic of a live connection.
+ */
+export const HEARTBEAT_INTERVAL_MS = 15_000
+
+/**
+ * After a ping, how long the peer has to send anything before the connection fails with
+ * `ERR_KEEPALIVE_TIMEOUT` (and leaves the Net: `disconnect`), ms. 10 s: the handshake's 5 s
+ * round-trip budget twice. A vanished peer is noticed within HEARTBEAT_INTERVAL_MS +
+ * HEARTBEAT_TIMEOUT_MS (25 s) of the last bytes it sent.
+ */
+export const HEARTBEAT_TIMEOUT_MS = 10_000

@@ -13,7 +13,7 @@ export interface AttemptReport {
   skipped?: boolean
 }
 
-export type ConnectMethod = 'lan' | 'direct' | 'reverse' | 'punch'
+export type ConnectMethod = 'lan' | 'direct' | 'reverse' | 'punch' | 'relay'
 
 export type UnlErrorCode =
   | 'ERR_INVALID_UNL'
@@ -33,6 +33,12 @@ export type UnlErrorCode =
   | 'ERR_HELLO_ID_MISMATCH'
   | 'ERR_SECURE_PEER'
   | 'ERR_SOCKET_IN_USE'
+  | 'ERR_PEER_FULL'
+  | 'ERR_PEER_REFUSED'
+  | 'ERR_INVALID_ADMISSION'
+  | 'ERR_NOT_ADMITTED'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_REVERSE_REFUSED'
 
 export class UnlError extends Error {
   override readonly name = 'UnlError'
@@ -43,17 +49,26 @@ export class UnlError extends Error {
   readonly attempts?: AttemptReport[]
   /** For ERR_PUNCH_LIMITED: which limit (`concurrent`, `pending`, `per-requester`). */
   readonly limit?: string
+  /** For ERR_PEER_FULL / ERR_PEER_REFUSED / ERR_NOT_ADMITTED: the refusal code on the wire (`ERR_DUPLICATE`...). */
+  readonly refusal?: string
 
   constructor(
     code: UnlErrorCode,
     message: string,
-    extra: { cause?: unknown; field?: string; attempts?: AttemptReport[]; limit?: string } = {},
+    extra: {
+      cause?: unknown
+      field?: string
+      attempts?: AttemptReport[]
+      limit?: string
+      refusal?: string
+    } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
     this.code = code
     if (extra.field !== undefined) this.field = extra.field
     if (extra.attempts !== undefined) this.attempts = extra.attempts
     if (extra.limit !== undefined) this.limit = extra.limit
+    if (extra.refusal !== undefined) this.refusal = extra.refusal
   }
 
   static INVALID_UNL(field: string, detail: string, cause?: unknown): UnlError {
@@ -94,6 +109,21 @@ export class UnlError extends Error {
     return new UnlError('ERR_INVALID_REVERSE_REQUEST', `Reverse-connect request refused: ${detail}`, {
       cause,
     })
+  }
+
+  /**
+   * A reverse-connect request past a rate limit (`sender`: REVERSE_PER_SENDER, `total`: REVERSE_TOTAL);
+   * `refusal` is `rate-limited`, the reason the requester is told (`REVERSE_REFUSED`).
+   */
+  static REVERSE_RATE_LIMITED(scope: 'sender' | 'total'): UnlError {
+    const detail = scope === 'sender' ? 'too many requests from this sender' : 'too many requests'
+    return new UnlError(
+      'ERR_INVALID_REVERSE_REQUEST',
+      `Reverse-connect request refused: ${detail}: rate limited`,
+      {
+        refusal: 'rate-limited',
+      },
+    )
   }
 
   static INVALID_HELLO(detail: string, cause?: unknown): UnlError {
@@ -169,6 +199,57 @@ export class UnlError extends Error {
    */
   static PUNCH_LIMITED(limit: string, detail: string): UnlError {
     return new UnlError('ERR_PUNCH_LIMITED', `Punch declined: limit=${limit} ${detail}`, { limit })
+  }
+
+  /** The node we dialled answered our hello with `ERR_PEER_FULL`: its slots are taken; try another node. */
+  static PEER_FULL(text: string): UnlError {
+    return new UnlError('ERR_PEER_FULL', `The peer is full and refused the connection: ${text}`, {
+      refusal: 'ERR_PEER_FULL',
+    })
+  }
+
+  /** The node we dialled answered our hello with another refusal (`ERR_DUPLICATE`, `ERR_SELF`, ...). */
+  static PEER_REFUSED(code: string, text: string): UnlError {
+    return new UnlError('ERR_PEER_REFUSED', `The peer refused the connection (${code}): ${text}`, {
+      refusal: code,
+    })
+  }
+
+  /** The node we dialled did not answer our hello with `OK` or a refusal (in time, or at all). */
+  static INVALID_ADMISSION(detail: string, cause?: unknown): UnlError {
+    return new UnlError(
+      'ERR_INVALID_ADMISSION',
+      `The peer did not admit the connection: ${detail} (a node of an older pyp2p version sends no answer)`,
+      { cause },
+    )
+  }
+
+  /** Accepting side: our node refused a connection after its hello (the peer was told `code`). */
+  static NOT_ADMITTED(nodeId: string, code: string, text: string): UnlError {
+    return new UnlError('ERR_NOT_ADMITTED', `Connection from ${nodeId} not admitted (${code}): ${text}`, {
+      refusal: code,
+    })
+  }
+
+  /** An option (or limit) out of range; `field` names it. */
+  static INVALID_OPTION(name: string, value: unknown, expected: string): UnlError {
+    return new UnlError(
+      'ERR_INVALID_OPTION',
+      `Invalid option ${name}: ${typeof value === 'string' ? JSON.stringify(value) : String(value)} (expected ${expected})`,
+      { field: name },
+    )
+  }
+
+  /**
+   * The peer answered our reverse-connect request, through the relay, that it will not dial us
+   * (`REVERSE_REFUSED`): `refusal` is its reason code (`rate-limited`), so the requester stops waiting.
+   */
+  static REVERSE_REFUSED(nodeId: string, reason: string, text: string): UnlError {
+    return new UnlError(
+      'ERR_REVERSE_REFUSED',
+      `${nodeId} refused our reverse-connect request (${reason}): ${text}`,
+      { refusal: reason },
+    )
   }
 
   static CLOSED(): UnlError {

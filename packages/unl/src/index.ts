@@ -35,10 +35,15 @@
  * server.close()
  * ```
  */
+export { CircuitRelayer, type CircuitRelayerOptions } from './circuit-relayer.js'
 export {
+  type AdmissionRefusal,
+  type AdmissionRefusalCode,
   type ConnectHello,
+  formatAdmission,
   formatConnectHello,
   formatReverseRequest,
+  parseAdmission,
   parseConnectHello,
   parseReverseRequest,
 } from './connect-hello.js'
@@ -46,6 +51,7 @@ export { type Capabilities, type ConnectPlan, type PlannedMethod, planConnect } 
 export { UnlConnector } from './connector.js'
 export type {
   ConnectOptions,
+  ConnectorAdmission,
   ConnectResult,
   DialNodeOptions,
   IncomingConnection,
@@ -61,9 +67,12 @@ export {
   UnlError,
   type UnlErrorCode,
 } from './errors.js'
+export { ipv6Of, withIpv6 } from './ipv6-extension.js'
 export { type PunchAdmission, PunchGuard, type PunchLimit, type PunchLimits } from './punch-guard.js'
 export type { PunchedConnection, Puncher, PunchRequest } from './puncher.js'
 export { rawLineOptions } from './raw-socket.js'
+export { type RelayAddress, relayOf, withRelay } from './relay-extension.js'
+export type { IncomingRelayed, RelayedConnection, Relayer, RelayRequest } from './relayer.js'
 export {
   RendezvousPuncher,
   type RendezvousPuncherEvents,
@@ -72,10 +81,12 @@ export {
   type SessionPuncherOptions,
 } from './rendezvous-puncher.js'
 export { ReverseGuard, type ReverseLimits, type ReverseTarget } from './reverse-guard.js'
+export { formatReverseRefusal, parseReverseRefusal } from './reverse-request.js'
 export * from './types.js'
 export { compareUnl, isMaster, isSameNode, parseUnl, UNL } from './unl.js'
 export { encodeUnl } from './unl-codec.js'
 export {
+  type AdmissionRequest,
   type InboundUpgrade,
   type OutboundUpgrade,
   type UpgradedConnection,

@@ -46,6 +46,7 @@ interface Waiting<T> {
 /** What happens to one challenge: it runs now, waits for a slot, or is refused (why). */
 export type PunchAdmission = 'run' | 'queued' | UnlError
 
+/** Every limit is checked at construction: `UnlError` `ERR_INVALID_OPTION` names the one out of range. */
 export class PunchGuard<T> {
   readonly #maxConcurrent: number
   readonly #maxPending: number
@@ -133,7 +134,9 @@ export class PunchGuard<T> {
   }
 }
 
+/** Throws UnlError `ERR_INVALID_OPTION` (field `limits.<name>`) for a limit that is not a number >= `min`. */
 function positive(name: string, v: number, min = 1): number {
-  if (!Number.isFinite(v) || v < min) throw new RangeError(`punch limit ${name} must be >= ${min}, got ${v}`)
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+    throw UnlError.INVALID_OPTION(`limits.${name}`, v, `a number >= ${min}`)
   return v
 }

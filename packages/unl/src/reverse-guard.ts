@@ -8,7 +8,13 @@ import { isIP } from 'node:net'
 import type { TransportMessage } from '@pyp2p/dht-msg'
 import { canonicalAddress } from './address.js'
 import { parseReverseRequest } from './connect-hello.js'
-import { REVERSE_NONCE_MEMORY_MS, REVERSE_PER_SENDER, REVERSE_TOTAL, REVERSE_WINDOW_MS } from './constants.js'
+import {
+  REVERSE_NONCE_MEMORY_MS,
+  REVERSE_PER_SENDER,
+  REVERSE_REFUSALS_PER_SENDER,
+  REVERSE_TOTAL,
+  REVERSE_WINDOW_MS,
+} from './constants.js'
 import { UnlError } from './errors.js'
 import { isSameNode, type UNL } from './unl.js'
 
@@ -42,6 +48,7 @@ export class ReverseGuard {
   #windowStart = 0
   #count = 0
   readonly #senders = new Map<string, number>()
+  readonly #refusals = new Map<string, number>()
 
   constructor(limits: ReverseLimits = {}) {
     this.#perSender = limits.perSender ?? REVERSE_PER_SENDER
@@ -82,15 +89,26 @@ export class ReverseGuard {
     }
     this.#forgetOld(now)
     if (this.#nonces.has(nonce)) return undefined
-    if (this.#count >= this.#total) throw UnlError.INVALID_REVERSE_REQUEST('too many requests: rate limited')
+    if (this.#count >= this.#total) throw UnlError.REVERSE_RATE_LIMITED('total')
     const fromSender = this.#senders.get(m.from) ?? 0
-    if (fromSender >= this.#perSender) {
-      throw UnlError.INVALID_REVERSE_REQUEST('too many requests from this sender: rate limited')
-    }
+    if (fromSender >= this.#perSender) throw UnlError.REVERSE_RATE_LIMITED('sender')
     this.#senders.set(m.from, fromSender + 1)
     this.#count += 1
     this.#nonces.set(nonce, now + REVERSE_NONCE_MEMORY_MS)
     return { unl, nonce, host, port }
+  }
+
+  /**
+   * Whether to tell `from` that its request was refused (`REVERSE_REFUSED` through the transport): at
+   * most REVERSE_REFUSALS_PER_SENDER answers per sender per window, so a flood of requests is not
+   * answered by a flood of relay messages.
+   */
+  answerRefusal(from: string, now: number): boolean {
+    this.#forgetOld(now)
+    const sent = this.#refusals.get(from) ?? 0
+    if (sent >= REVERSE_REFUSALS_PER_SENDER) return false
+    this.#refusals.set(from, sent + 1)
+    return true
   }
 
   #forgetOld(now: number): void {
@@ -98,6 +116,7 @@ export class ReverseGuard {
       this.#windowStart = now
       this.#count = 0
       this.#senders.clear()
+      this.#refusals.clear()
     }
     for (const [nonce, until] of this.#nonces) if (until <= now) this.#nonces.delete(nonce)
   }

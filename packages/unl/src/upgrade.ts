@@ -8,14 +8,29 @@
  *    before any line), unless `secure: false`;
  * 2. a `LineSocket` over the encrypted stream (or over the socket, plain);
  * 3. the hello line (`PYP2P-CONNECT/1 <nonce> <node-id>`), inside the encrypted channel: the dialler
- *    says which attempt this is; its node id must be the one its key proved.
+ *    says which attempt this is; its node id must be the one its key proved;
+ * 4. admission: the acceptor's node decides whether it takes the connection into a slot (`admit`) and,
+ *    secure, answers the hello with one line, `OK` or a refusal (`ERR_PEER_FULL <text>`...); the
+ *    dialler resolves only after `OK`, within the handshake timeout. Plain connections (the original's
+ *    nodes) have no answer line: a refused one is closed after its hello.
+ *
+ * Secure connections then keep themselves alive (`heartbeat`: `PYP2P-PING`/`PYP2P-PONG` after silence),
+ * so a peer that vanishes fails the connection with framing's `ERR_KEEPALIVE_TIMEOUT`.
  */
 import type { Socket } from 'node:net'
-import { type LineLimits, LineSocket } from '@pyp2p/framing'
+import { type LineLimits, LineSocket, type LineSocketOptions } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
 import { isSecurePrologue, SecureError, secureInbound, secureOutbound } from '@pyp2p/secure'
-import { type ConnectHello, formatConnectHello, parseConnectHello } from './connect-hello.js'
-import { HANDSHAKE_TIMEOUT_MS } from './constants.js'
+import {
+  type AdmissionRefusal,
+  type ConnectHello,
+  formatAdmission,
+  formatConnectHello,
+  parseAdmission,
+  parseConnectHello,
+  refusalError,
+} from './connect-hello.js'
+import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_PING, HEARTBEAT_PONG, REFUSAL_LINGER_MS } from './constants.js'
 import { UnlError } from './errors.js'
 import { isLineSocket, socketOf } from './raw-socket.js'
 import { watchForSecurePeer } from './secure-peer-watch.js'
@@ -29,6 +44,12 @@ export interface UpgradeOptions {
   handshakeTimeout?: number
   /** Limits of the LineSocket made here. */
   lineLimits?: LineLimits
+  /**
+   * Keep-alive of secure connections, ms (`PYP2P-PING` after `interval` of silence; the connection fails
+   * with `ERR_KEEPALIVE_TIMEOUT` when nothing arrives `timeout` later). Default off here; the connector
+   * turns it on. Plain connections never ping (the original's nodes would get the line).
+   */
+  heartbeat?: { interval: number; timeout: number }
 }
 
 export interface OutboundUpgrade extends UpgradeOptions {
@@ -76,8 +97,10 @@ export async function upgradeOutbound(
         ...(o.expectedNodeId !== undefined && { expectedNodeId: o.expectedNodeId }),
         ...(o.signal !== undefined && { signal: o.signal }),
       })
-      con = new LineSocket(socket, { ...o.lineLimits, stream: session.stream })
+      con = new LineSocket(socket, secureLineOptions(o, session.stream))
       con.sendLine(formatConnectHello(o.nonce, o.nodeId))
+      const refusal = await readAdmission(con, o.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS, o.signal)
+      if (refusal !== undefined) throw refusalError(refusal)
       return { connection: con, nodeId: session.remoteNodeId, secure: true }
     }
     watchForSecurePeer(socket)
@@ -95,6 +118,21 @@ export interface InboundUpgrade extends UpgradeOptions {
   signal: AbortSignal
   /** The node id the peer must prove (a punch from a candidate the rendezvous server named). */
   expectedNodeId?: string
+  /**
+   * Whether this node takes the connection into a slot, decided after the hello (and reserving the
+   * slot when it does): undefined admits; a refusal is answered (secure) and the connection closed.
+   * Default: admit every connection.
+   */
+  admit?: (request: AdmissionRequest) => AdmissionRefusal | undefined
+}
+
+/** What the acceptor's node decides admission on. */
+export interface AdmissionRequest {
+  connection: LineSocket
+  /** Proved by its key (secure), else claimed by the hello. */
+  nodeId: string
+  hello: ConnectHello
+  secure: boolean
 }
 
 /** An accepted connection past the step, with what its hello said. */
@@ -116,6 +154,7 @@ export async function upgradeInbound(
   const secure = o.secure ?? true
   let con: LineSocket | undefined
   let socket: Socket | undefined
+  let told = false // a refusal was sent: close gracefully so it reaches the peer
   try {
     socket = socketOf(input, secure)
     let proved: string | undefined
@@ -130,7 +169,7 @@ export async function upgradeInbound(
         session.stream.destroy()
         throw SecureError.PEER_ID_MISMATCH(o.expectedNodeId, proved)
       }
-      con = new LineSocket(socket, { ...o.lineLimits, stream: session.stream })
+      con = new LineSocket(socket, secureLineOptions(o, session.stream))
     } else {
       con = isLineSocket(input) ? input : plainLines(socket, o.lineLimits)
     }
@@ -139,10 +178,51 @@ export async function upgradeInbound(
     const hello = parseConnectHello(line)
     if (proved !== undefined && hello.nodeId !== proved)
       throw UnlError.HELLO_ID_MISMATCH(hello.nodeId, proved)
+    const refusal = o.admit?.({ connection: con, nodeId: hello.nodeId, hello, secure })
+    if (refusal !== undefined) {
+      told = true
+      if (secure && con.isOpen) con.sendLine(formatAdmission(refusal))
+      con.close()
+      // A refused peer that does not read must not hold the socket for closeTimeout.
+      const s = socket
+      setTimeout(() => s.destroy(), REFUSAL_LINGER_MS).unref()
+      throw UnlError.NOT_ADMITTED(hello.nodeId, refusal.code, refusal.text)
+    }
+    if (secure) con.sendLine(formatAdmission())
     return { connection: con, nodeId: hello.nodeId, hello, secure }
   } catch (err) {
-    discard(input, con, socket)
+    if (told) con?.close()
+    else discard(input, con, socket)
     throw err
+  }
+}
+
+/** The dialler waits for the acceptor's answer: undefined for `OK`, or its refusal. */
+async function readAdmission(
+  con: LineSocket,
+  timeout: number,
+  signal: AbortSignal | undefined,
+): Promise<AdmissionRefusal | undefined> {
+  const wait = AbortSignal.timeout(timeout)
+  let line: string
+  try {
+    line = await con.readLine({ signal: signal === undefined ? wait : AbortSignal.any([signal, wait]) })
+  } catch (err) {
+    if (signal?.aborted) throw UnlError.ABORTED(signal.reason)
+    const why = wait.aborted
+      ? `no answer to the hello within ${timeout} ms`
+      : 'closed before answering the hello'
+    throw UnlError.INVALID_ADMISSION(why, err)
+  }
+  return parseAdmission(line)
+}
+
+function secureLineOptions(o: UpgradeOptions, stream: LineSocketOptions['stream']): LineSocketOptions {
+  const hb = o.heartbeat
+  return {
+    ...o.lineLimits,
+    ...(stream !== undefined && { stream }),
+    ...(hb !== undefined && { heartbeat: { ...hb, ping: HEARTBEAT_PING, pong: HEARTBEAT_PONG } }),
   }
 }
 

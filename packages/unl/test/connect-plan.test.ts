@@ -58,6 +58,7 @@ describe('planConnect', () => {
       'direct: they do not accept connections (node type simultaneous)',
       'reverse: we do not accept connections (node type simultaneous)',
       'punch: no puncher configured',
+      'relay: no relayer configured',
     ])
   })
 

@@ -260,6 +260,7 @@ describe('UnlConnector over loopback', () => {
       ['direct', false, false],
       ['reverse', false, true],
       ['punch', false, true],
+      ['relay', false, true],
     ])
     expect(err.message).toMatch(
       /direct failed after \d+ ms \(Connecting to 127\.0\.0\.3:\d+ failed: .*ECONNREFUSED/,

@@ -65,8 +65,28 @@ describe('PunchGuard', () => {
   })
 
   it('rejects nonsense limits', () => {
-    expect(() => new PunchGuard({ maxConcurrent: 0 })).toThrow(RangeError)
-    expect(() => new PunchGuard({ maxPending: -1 })).toThrow(RangeError)
+    const invalid = (limits: PunchLimits): UnlError | undefined => {
+      try {
+        new PunchGuard(limits)
+      } catch (err) {
+        return err as UnlError
+      }
+      return undefined
+    }
+    expect(invalid({ maxConcurrent: 0 })).toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      field: 'limits.maxConcurrent',
+    })
+    expect(invalid({ maxPending: -1 })).toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      field: 'limits.maxPending',
+    })
+    expect(invalid({ maxWaitMs: Number.NaN })?.code).toBe('ERR_INVALID_OPTION')
+    expect(invalid({ perRequesterPerMinute: 0 })?.message).toMatch(
+      /perRequesterPerMinute: 0 \(expected a number >= 1\)/,
+    )
+    expect(invalid({ maxConcurrent: 0 })).toBeInstanceOf(UnlError)
+    expect(invalid({ maxPending: 0 })).toBeUndefined()
   })
 })
 

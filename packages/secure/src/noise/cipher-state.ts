@@ -3,7 +3,7 @@
  * node:crypto (OpenSSL), the nonce 32 zero bits then the 64-bit counter little-endian.
  */
 
-import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { createCipheriv, createDecipheriv, type DecipherChaCha20Poly1305 } from 'node:crypto'
 import { MAX_NONCE, TAG_LENGTH } from '../constants.js'
 import { SecureError } from '../errors.js'
 
@@ -47,6 +47,31 @@ export class CipherState {
     const head = cipher.update(plaintext)
     cipher.final()
     return Buffer.concat([head, cipher.getAuthTag()])
+  }
+
+  /**
+   * `encryptWithAd` with an empty ad, the ciphertext and tag returned as they come from the cipher
+   * (no copy to join them): the transport frames' path, where they are written one after the other.
+   */
+  encryptDetached(plaintext: Uint8Array): { body: Buffer; tag: Buffer } {
+    if (this.#key === undefined) return { body: Buffer.from(plaintext), tag: EMPTY }
+    const cipher = createCipheriv('chacha20-poly1305', this.#key, this.#nextNonce(), {
+      authTagLength: TAG_LENGTH,
+    })
+    const body = plaintext.length > 0 ? cipher.update(plaintext) : EMPTY
+    cipher.final()
+    return { body, tag: cipher.getAuthTag() }
+  }
+
+  /**
+   * `decryptWithAd` with an empty ad, as a decipher to feed the ciphertext piece by piece, then
+   * `setAuthTag(tag)` and `final()` (which throws if the frame was altered): the transport frames' path,
+   * where a frame may arrive in several reads. Uses up a nonce; needs a key (after the handshake).
+   */
+  beginDecrypt(): DecipherChaCha20Poly1305 {
+    if (this.#key === undefined)
+      throw SecureError.DECRYPT_FAILED(new Error('no key: the handshake is not done'))
+    return createDecipheriv('chacha20-poly1305', this.#key, this.#nextNonce(), { authTagLength: TAG_LENGTH })
   }
 
   /** The plaintext of `ciphertext` (with its tag); throws `ERR_DECRYPT_FAILED` if it was altered. */

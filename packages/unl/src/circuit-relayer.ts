@@ -1,0 +1,78 @@
+/**
+ * `CircuitRelayer`: the Relayer on @pyp2p/relay. Dials through the relay the target's UNL names
+ * (TLV_RELAY), else through the first of its own `relays` (a node's bootstrap server: most nodes of a
+ * net share it); takes the circuits that arrive on its reservation, when it holds one.
+ */
+import { type CircuitReservation, dialCircuit, type IncomingCircuit } from '@pyp2p/relay'
+import { DIAL_TIMEOUT_MS } from './constants.js'
+import { type RelayAddress, relayOf } from './relay-extension.js'
+import type { IncomingRelayed, RelayedConnection, Relayer, RelayRequest } from './relayer.js'
+import type { UNL } from './unl.js'
+
+export interface CircuitRelayerOptions {
+  /** Relays to ask when the target's UNL names none (e.g. this node's bootstrap server). */
+  relays?: readonly RelayAddress[]
+  /** This node's reservation, whose circuits are delivered to `listen`. */
+  reservation?: CircuitReservation
+  /** Dialling the relay and its answer (which waits for the target's ACCEPT), ms. Default DIAL_TIMEOUT_MS. */
+  timeout?: number
+}
+
+const hostPort = (a: RelayAddress): string =>
+  a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+
+export class CircuitRelayer implements Relayer {
+  readonly #relays: readonly RelayAddress[]
+  readonly #timeout: number
+  readonly #listeners = new Set<(c: IncomingRelayed) => void>()
+  #reservation: CircuitReservation | undefined
+
+  constructor(o: CircuitRelayerOptions = {}) {
+    this.#relays = o.relays ?? []
+    this.#timeout = o.timeout ?? DIAL_TIMEOUT_MS
+    if (o.reservation !== undefined) this.setReservation(o.reservation)
+  }
+
+  /** The reservation whose circuits are ours (replacing the previous one, which is not closed here). */
+  setReservation(reservation: CircuitReservation | undefined): void {
+    this.#reservation?.off('incoming', this.#onIncoming)
+    this.#reservation = reservation
+    reservation?.on('incoming', this.#onIncoming)
+  }
+
+  get reservation(): CircuitReservation | undefined {
+    return this.#reservation
+  }
+
+  unavailable(theirs: UNL): string | undefined {
+    if (!theirs.hasNodeId) return 'their UNL has no node id for a relay to find them by'
+    if (relayOf(theirs) === undefined && this.#relays.length === 0)
+      return 'their UNL names no relay and we know none'
+    return undefined
+  }
+
+  async dial({ ours, theirs, signal }: RelayRequest): Promise<RelayedConnection> {
+    const at = relayOf(theirs) ?? this.#relays[0]!
+    const c = await dialCircuit({
+      host: at.host,
+      port: at.port,
+      target: theirs.nodeId,
+      nodeId: ours.nodeId,
+      signal,
+      timeout: this.#timeout,
+    })
+    return { socket: c.socket, relay: hostPort(at), circuitId: c.circuitId }
+  }
+
+  listen(onCircuit: (circuit: IncomingRelayed) => void, signal: AbortSignal): void {
+    if (signal.aborted) return
+    this.#listeners.add(onCircuit)
+    signal.addEventListener('abort', () => this.#listeners.delete(onCircuit), { once: true })
+  }
+
+  #onIncoming = (c: IncomingCircuit): void => {
+    const circuit = { socket: c.socket, relay: hostPort(c.relay), circuitId: c.circuitId, nodeId: c.dialler }
+    if (this.#listeners.size === 0) c.socket.destroy()
+    for (const fn of this.#listeners) fn(circuit)
+  }
+}
