@@ -1,7 +1,7 @@
 /** The server's options, their defaults (constants.ts) and their validation. */
 import type { RelayServerOptions } from '@pyp2p/dht-msg/server'
-import type { CircuitRelayOptions } from '@pyp2p/relay'
 import { type Clock, systemClock } from '@pyp2p/limits'
+import type { CircuitRelayOptions } from '@pyp2p/relay'
 import { isServerId } from '@pyp2p/rendezvous-protocol'
 import * as C from './constants.js'
 import { BootstrapServerError } from './errors.js'
@@ -147,9 +147,7 @@ function relayOption(relay: BootstrapServerOptions['relay']): boolean | RelaySer
   throw BootstrapServerError.INVALID_OPTION('relay', relay, 'a boolean or RelayServerOptions')
 }
 
-function circuitRelayOption(
-  relay: BootstrapServerOptions['circuitRelay'],
-): boolean | CircuitRelayOptions {
+function circuitRelayOption(relay: BootstrapServerOptions['circuitRelay']): boolean | CircuitRelayOptions {
   if (relay === undefined) return true
   if (typeof relay === 'boolean' || (typeof relay === 'object' && relay !== null)) return relay
   throw BootstrapServerError.INVALID_OPTION('circuitRelay', relay, 'a boolean or CircuitRelayOptions')

@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks'
 import { type MessageTransport, RelayClient } from '@pyp2p/dht-msg'
-import { type LineSocket, plainAddress } from '@pyp2p/framing'
+import type { LineSocket } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
-import { NatClient } from '@pyp2p/nat'
+import type { NatClient } from '@pyp2p/nat'
 import { detectNat, type NatBehaviour, type RendezvousSession } from '@pyp2p/punch'
 import {
   type IncomingConnection,
@@ -18,18 +18,13 @@ import {
   withIpv6,
 } from '@pyp2p/unl'
 import type createDebug from 'debug'
-import { FORWARDING_DESCRIPTION, FORWARDING_TIMEOUT_MS, FORWARDING_TTL_S } from './constants.js'
 import { DialBackListener } from './dial-back-listener.js'
 import { NetError } from './errors.js'
+import { forwardPort } from './forwarding.js'
 import { firstBytesTimeout, InboundListener, silentPeer } from './inbound.js'
-import {
-  advertisedIpv6,
-  firstExternalAddress,
-  interfaceAddress,
-  isLoopback,
-  isUnspecified,
-} from './local-addresses.js'
-import { determineNodeType, type ForwardedPort, type NodeTypeReport } from './node-type.js'
+import { lanAddressOf } from './lan-address.js'
+import { advertisedIpv6, isLoopback } from './local-addresses.js'
+import { determineNodeType, type NodeTypeReport } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
 import { type Relaying, startRelaying } from './relaying.js'
 import { resolveIdentity } from './resolve-identity.js'
@@ -165,7 +160,6 @@ export async function startNet(
   const listen = listener.address
 
   // 4. Node type (and port forwarding, NAT type) with reasons.
-  let natClient: NatClient | undefined
   let behaviour: NatBehaviour | undefined
   const forwardSkipped = !o.enableForwarding
     ? 'disabled (enableForwarding: false)'
@@ -202,23 +196,9 @@ export async function startNet(
         }),
       forward:
         forwardSkipped === undefined
-          ? async (s): Promise<ForwardedPort> => {
-              natClient = o.natClient ?? new NatClient({ timeout: FORWARDING_TIMEOUT_MS })
-              const nat = natClient
-              res.releaseForwarding = () =>
-                o.natClient === undefined
-                  ? nat.close()
-                  : nat.unmap({ internalPort: listen.port, protocol: 'TCP' }).catch(() => undefined)
-              const m = await nat.map({
-                internalPort: listen.port,
-                ttl: FORWARDING_TTL_S,
-                description: FORWARDING_DESCRIPTION,
-                signal: s,
-              })
-              // A UNL knows UPnP and NAT-PMP; PCP (NAT-PMP's successor, same port) is written as NAT-PMP.
-              const method = m.method === 'upnp' ? 'upnp' : 'natpmp'
-              return { method, externalAddress: m.externalAddress, externalPort: m.externalPort }
-            }
+          ? forwardPort(o, listen.port, (release) => {
+              res.releaseForwarding = release
+            })
           : undefined,
       forwardSkipped,
       unforward: async () => {
@@ -308,17 +288,4 @@ export async function startNet(
   }
   res.report = report
   return report
-}
-
-/** The `interface` option's address; else the bound one; else the one that reaches the server. */
-function lanAddressOf(o: ResolvedNetOptions, towardsServer: string | undefined): string {
-  if (o.interface !== 'default') {
-    const a = interfaceAddress(o.interface)
-    if (a === undefined)
-      throw NetError.INVALID_OPTION('interface', o.interface, 'a network interface with an address')
-    return a
-  }
-  if (!isUnspecified(o.passiveBind)) return o.passiveBind
-  if (towardsServer !== undefined) return plainAddress(towardsServer)
-  return firstExternalAddress() ?? '127.0.0.1'
 }
