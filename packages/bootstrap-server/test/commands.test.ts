@@ -24,11 +24,13 @@ describe('rendezvous commands', () => {
     const raw = await connectLine({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
     const hello = await raw.readLine({ timeout: WAIT_MS })
     expect(hello).toMatch(
-      new RegExp(`^HELLO PYP2P/1 127\\.0\\.0\\.2 ${raw.localPort} ${PROOF_WORDS} PYP2P-MSG/1$`),
+      new RegExp(
+        `^HELLO PYP2P/1 127\\.0\\.0\\.2 ${raw.localPort} ${PROOF_WORDS} PYP2P-MSG/1 PYP2P-CIRCUIT/1$`,
+      ),
     )
     raw.close()
     await server.close()
-    ;({ server, port } = await startServer({ relay: false }))
+    ;({ server, port } = await startServer({ relay: false, circuitRelay: false }))
     const plain = await connectLine({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
     expect(await plain.readLine({ timeout: WAIT_MS })).toMatch(
       new RegExp(`^HELLO PYP2P/1 127\\.0\\.0\\.2 ${plain.localPort} ${PROOF_WORDS}$`),
@@ -234,7 +236,7 @@ describe('rendezvous commands', () => {
     const [a, b] = cons as [(typeof cons)[0], (typeof cons)[0]]
     try {
       expect(await a.readLine({ timeout: WAIT_MS })).toMatch(
-        new RegExp(`^HELLO PYP2P/1 ::1 ${a.localPort} ${PROOF_WORDS} PYP2P-MSG/1$`),
+        new RegExp(`^HELLO PYP2P/1 ::1 ${a.localPort} ${PROOF_WORDS} PYP2P-MSG/1 PYP2P-CIRCUIT/1$`),
       )
       a.sendLine(`PASSIVE READY 9000 1 ${nodeId(6)}`)
       expect(await a.readLine({ timeout: WAIT_MS })).toBe('OK PASSIVE')
