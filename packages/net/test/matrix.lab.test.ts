@@ -222,6 +222,23 @@ describe.skipIf(!ready.ok)('the NAT matrix (net.unl.connect between every pair o
     }
   }, 90_000)
 
+  it('bootstrap(): a node behind a symmetric NAT dials every node the server lists: the passive ones', async () => {
+    const m = matrix!
+    const node = m.nodes.a.symmetric
+    node.proc.write(`${JSON.stringify({ cmd: 'bootstrap' })}\n`)
+    const done = await waitEvent(
+      node.proc,
+      (e) => e.event === 'bootstrapped' || (e.event === 'error' && e.cmd === 'bootstrap'),
+      'bootstrap',
+    )
+    expect(done.event).toBe('bootstrapped')
+    const peers = done.peers as { nodeId: string; method: string; direction: string }[]
+    const passive = SIDES.flatMap((side) => PASSIVE.map((kind) => m.nodes[side][kind].nodeId))
+    expect(peers.map((p) => p.nodeId).sort()).toEqual(passive.sort())
+    for (const p of peers) expect(p).toMatchObject({ method: 'bootstrap', direction: 'outbound' })
+  }, 60_000)
+
+  // After the bootstrap() test: a restarted server lists the nodes only once they registered again.
   it('the relay restarts: reservations come back by themselves, and relayed pairs connect again', async () => {
     const m = matrix!
     const port = Number(m.server.split(':').pop())
@@ -239,22 +256,6 @@ describe.skipIf(!ready.ok)('the NAT matrix (net.unl.connect between every pair o
       expect(o, `${from.host} -> ${to.host}`).toMatchObject({ ok: true, method: 'relay' })
     }
   }, 90_000)
-
-  it('bootstrap(): a node behind a symmetric NAT dials every node the server lists: the passive ones', async () => {
-    const m = matrix!
-    const node = m.nodes.a.symmetric
-    node.proc.write(`${JSON.stringify({ cmd: 'bootstrap' })}\n`)
-    const done = await waitEvent(
-      node.proc,
-      (e) => e.event === 'bootstrapped' || (e.event === 'error' && e.cmd === 'bootstrap'),
-      'bootstrap',
-    )
-    expect(done.event).toBe('bootstrapped')
-    const peers = done.peers as { nodeId: string; method: string; direction: string }[]
-    const passive = SIDES.flatMap((side) => PASSIVE.map((kind) => m.nodes[side][kind].nodeId))
-    expect(peers.map((p) => p.nodeId).sort()).toEqual(passive.sort())
-    for (const p of peers) expect(p).toMatchObject({ method: 'bootstrap', direction: 'outbound' })
-  }, 60_000)
 
   it('a p2p net: the same node types and the same method in every cell as the direct net', async () => {
     // The direct matrix is done: its nodes make way for the same ten in a p2p net (a fresh server).
@@ -323,7 +324,9 @@ describe.skipIf(!ready.ok)('the NAT matrix (net.unl.connect between every pair o
     for (let i = 0; i < hosts.length; i += 5) {
       const batch = hosts.slice(i, i + 5).map((h) =>
         startNode(lab!, server, h, {
-          net: { netType: 'p2p', enableForwarding: false },
+          // Without the relay: a punch that fails shows as a missing pair (and a later round), not as a
+          // relayed connection, and bootstrap() ends when the punches do.
+          net: { netType: 'p2p', enableForwarding: false, circuitRelay: false },
           debug: process.env.MATRIX_DEBUG === '1',
         }),
       )
