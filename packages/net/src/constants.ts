@@ -35,12 +35,6 @@ export const DIAL_TIMEOUT_MS = 15_000
 /** Time an inbound connection has to send its first (hello) line, ms (@pyp2p/unl's `HELLO_TIMEOUT_MS`). */
 export const HELLO_TIMEOUT_MS = 10_000
 
-/**
- * Connections accepted but not yet identified by their hello line, beyond `maxInbound`: a small slack so
- * a reverse-connect answer (which arrives on the listener too) is not refused while inbound is full.
- */
-export const PENDING_INBOUND_SLACK = 4
-
 /** Port-mapping discovery bound, ms (@pyp2p/nat's discovery default is 2 s). */
 export const FORWARDING_TIMEOUT_MS = 3_000
 

@@ -68,7 +68,14 @@ export {
   type UnlErrorCode,
 } from './errors.js'
 export { ipv6Of, withIpv6 } from './ipv6-extension.js'
-export { type PunchAdmission, PunchGuard, type PunchLimit, type PunchLimits } from './punch-guard.js'
+export {
+  type PunchAdmission,
+  PunchGuard,
+  type PunchLimit,
+  type PunchLimits,
+  type PunchLimitValues,
+  resolvePunchLimits,
+} from './punch-guard.js'
 export type { PunchedConnection, Puncher, PunchRequest } from './puncher.js'
 export { rawLineOptions } from './raw-socket.js'
 export { type RelayAddress, relayOf, withRelay } from './relay-extension.js'

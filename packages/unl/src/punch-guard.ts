@@ -57,18 +57,15 @@ export class PunchGuard<T> {
   #running = 0
 
   constructor(limits: PunchLimits = {}) {
-    this.#maxConcurrent = positive('maxConcurrent', limits.maxConcurrent ?? PUNCH_MAX_CONCURRENT)
-    this.#maxPending = positive('maxPending', limits.maxPending ?? PUNCH_MAX_PENDING, 0)
-    this.#maxWait = positive('maxWaitMs', limits.maxWaitMs ?? PUNCH_PENDING_MAX_WAIT_MS)
-    this.#clock = limits.clock ?? systemClock
-    const burst = positive('perRequesterBurst', limits.perRequesterBurst ?? PUNCH_PER_REQUESTER_BURST)
-    const perMinute = positive(
-      'perRequesterPerMinute',
-      limits.perRequesterPerMinute ?? PUNCH_PER_REQUESTER_PER_MINUTE,
-    )
+    const { clock, ...given } = limits
+    const l = resolvePunchLimits(given)
+    this.#maxConcurrent = l.maxConcurrent
+    this.#maxPending = l.maxPending
+    this.#maxWait = l.maxWaitMs
+    this.#clock = clock ?? systemClock
     this.#perRequester = new RateLimiter({
-      burst,
-      perSecond: perMinute / 60,
+      burst: l.perRequesterBurst,
+      perSecond: l.perRequesterPerMinute / 60,
       maxKeys: PUNCH_REQUESTERS_TRACKED,
       clock: this.#clock,
     })
@@ -134,9 +131,43 @@ export class PunchGuard<T> {
   }
 }
 
-/** Throws UnlError `ERR_INVALID_OPTION` (field `limits.<name>`) for a limit that is not a number >= `min`. */
-function positive(name: string, v: number, min = 1): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
-    throw UnlError.INVALID_OPTION(`limits.${name}`, v, `a number >= ${min}`)
-  return v
+/** The numeric punch limits, without the clock. */
+export type PunchLimitValues = Required<Omit<PunchLimits, 'clock'>>
+
+const RANGES: Record<keyof PunchLimitValues, [min: number, max: number, fallback: number]> = {
+  maxConcurrent: [1, 100_000, PUNCH_MAX_CONCURRENT],
+  maxPending: [0, 100_000, PUNCH_MAX_PENDING],
+  maxWaitMs: [1, 3_600_000, PUNCH_PENDING_MAX_WAIT_MS],
+  perRequesterBurst: [1, 100_000, PUNCH_PER_REQUESTER_BURST],
+  perRequesterPerMinute: [1, 6_000_000, PUNCH_PER_REQUESTER_PER_MINUTE],
+}
+
+/**
+ * Fills in the defaults and checks every limit (an integer in range, no unknown names), the one check
+ * for `PunchGuard` and for options that carry punch limits (Net's `punchLimits`). A bad value throws
+ * `invalid(<prefix>.<name>, value, expected)`: by default UnlError `ERR_INVALID_OPTION` with field
+ * `limits.<name>`.
+ */
+export function resolvePunchLimits(
+  given: Omit<PunchLimits, 'clock'> | undefined,
+  prefix = 'limits',
+  invalid: (name: string, value: unknown, expected: string) => Error = UnlError.INVALID_OPTION,
+): PunchLimitValues {
+  if (given !== undefined && (typeof given !== 'object' || given === null))
+    throw invalid(prefix, given, 'an object of punch limits')
+  const out = {} as PunchLimitValues
+  for (const [name, [min, max, fallback]] of Object.entries(RANGES) as [
+    keyof PunchLimitValues,
+    [number, number, number],
+  ][]) {
+    const v: unknown = given?.[name] ?? fallback
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+      throw invalid(`${prefix}.${name}`, v, `a number >= ${min}`)
+    if (!Number.isSafeInteger(v) || v > max)
+      throw invalid(`${prefix}.${name}`, v, `an integer ${min}..${max}`)
+    out[name] = v
+  }
+  for (const name of Object.keys(given ?? {}))
+    if (!(name in RANGES)) throw invalid(`${prefix}.${name}`, name, Object.keys(RANGES).join(', '))
+  return out
 }
