@@ -129,6 +129,26 @@ export class Connection extends TokenBucket implements ServiceConnection {
     this.host.refreshIdle(this)
   }
 
+  /**
+   * Hands the raw socket to someone else (the circuit relay): from here on this connection reads and
+   * sends nothing. It leaves the idle list (held: no idle timeout), counts as closing (no more lines, no
+   * flood limit, no PING; its unfinished line and deferred lines are dropped) and the socket comes back
+   * paused, without the 'data' listener `attachConnection` installed (the only one on it). It has no
+   * timers of its own to stop. It keeps its slot in the listener's connection table (the socket still
+   * counts against its IP's and prefix's limits) until the socket closes: the 'close' listener stays,
+   * and the listener forgets it then as usual.
+   */
+  detach(): Socket {
+    this.hold(true)
+    this.closing = true
+    this.decoder = undefined
+    this.deferred = undefined
+    this.pingToken = undefined
+    this.socket.pause()
+    this.socket.removeAllListeners('data')
+    return this.socket
+  }
+
   /** Folds one RTT sample into the smoothed RTT. */
   addRttSample(sample: number, weight: number): void {
     this.rtt = this.rtt === 0 ? Math.max(sample, 0.001) : this.rtt + weight * (sample - this.rtt)

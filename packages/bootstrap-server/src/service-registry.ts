@@ -94,10 +94,5 @@ export class ServiceRegistry {
  * forgets it as usual.
  */
 function takeOver(service: ServiceConnection): Socket {
-  const conn = service as Connection
-  conn.hold(true)
-  conn.closing = true
-  conn.socket.pause()
-  conn.socket.removeAllListeners('data')
-  return conn.socket
+  return (service as Connection).detach()
 }

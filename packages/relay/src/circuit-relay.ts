@@ -9,9 +9,11 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
+import type { FairTable } from '@pyp2p/limits'
 import createDebug from 'debug'
 import { CIRCUIT_ID_BYTES, CIRCUIT_PROTOCOL, CIRCUIT_WORD } from './constants.js'
 import { CircuitError } from './errors.js'
+import { ipTable, keysOf } from './ip-table.js'
 import {
   type CircuitLimits,
   type EndReason,
@@ -50,7 +52,8 @@ export class CircuitRelay extends EventEmitter<CircuitRelayEvents> {
   readonly limits: CircuitLimits
   readonly #reservations: Reservations
   readonly #circuits = new Map<string, Circuit>()
-  readonly #perIp = new Map<string, number>()
+  /** Circuits open or waiting, bounded in all and per dialler IP. */
+  readonly #perIp: FairTable<Circuit>
   readonly #ended: Record<EndReason, number> = { bytes: 0, duration: 0, closed: 0, relay: 0 }
   readonly #refused: Record<string, number> = {}
   readonly #timer: NodeJS.Timeout | undefined
@@ -62,6 +65,7 @@ export class CircuitRelay extends EventEmitter<CircuitRelayEvents> {
     this.options = resolveRelayOptions(options)
     this.limits = { maxBytes: this.options.maxCircuitBytes, maxDurationMs: this.options.maxCircuitDuration }
     this.#reservations = new Reservations(this.options)
+    this.#perIp = ipTable(this.options.maxCircuits, this.options.maxCircuitsPerIp)
     if (this.options.sweepInterval > 0) {
       this.#timer = setInterval(() => this.sweep(), this.options.sweepInterval)
       this.#timer.unref()
@@ -188,13 +192,13 @@ export class CircuitRelay extends EventEmitter<CircuitRelayEvents> {
   #connect(socket: Socket, ip: string, target: string, dialler: string): void {
     const o = this.options
     const r = this.#reservations.get(target)
+    const keys = keysOf(this.#perIp, ip)
     let refusal: CircuitError | undefined
     if (r === undefined) refusal = CircuitError.NO_RESERVATION(target)
-    else if (this.#circuits.size >= o.maxCircuits)
-      refusal = CircuitError.RELAY_FULL('circuits', o.maxCircuits)
+    else if (this.#perIp.size >= o.maxCircuits) refusal = CircuitError.RELAY_FULL('circuits', o.maxCircuits)
     else if (r.circuits >= o.maxCircuitsPerTarget)
       refusal = CircuitError.RELAY_FULL('circuits per target', o.maxCircuitsPerTarget)
-    else if ((this.#perIp.get(ip) ?? 0) >= o.maxCircuitsPerIp)
+    else if (!this.#perIp.admit(keys).ok)
       refusal = CircuitError.RELAY_FULL('circuits per IP', o.maxCircuitsPerIp)
     if (refusal !== undefined || r === undefined) {
       this.#refuse(refusal!)
@@ -211,7 +215,7 @@ export class CircuitRelay extends EventEmitter<CircuitRelayEvents> {
     const c: Circuit = { id, target: r, dialler, ip, diallerSocket: socket, waiting, since }
     this.#circuits.set(id, c)
     r.circuits++
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1)
+    this.#perIp.add(c, keys)
     socket.on('error', () => {})
     socket.once('close', waiting.onClose)
     socket.once('data', waiting.onData)
@@ -261,9 +265,7 @@ export class CircuitRelay extends EventEmitter<CircuitRelayEvents> {
   #forget(c: Circuit): void {
     if (!this.#circuits.delete(c.id)) return
     c.target.circuits--
-    const n = (this.#perIp.get(c.ip) ?? 1) - 1
-    if (n <= 0) this.#perIp.delete(c.ip)
-    else this.#perIp.set(c.ip, n)
+    this.#perIp.delete(c)
   }
 
   #refuse(e: CircuitError): void {

@@ -4,8 +4,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { nodeIdFromPublicKey, verify } from '@pyp2p/identity'
+import type { FairTable } from '@pyp2p/limits'
 import { CHALLENGE_BYTES, RESERVE_CONTEXT } from './constants.js'
 import { CircuitError } from './errors.js'
+import { ipTable, keysOf } from './ip-table.js'
 import type { ResolvedRelayOptions } from './relay-options.js'
 
 /** A line connection the relay talks to (bootstrap-server's `ServiceConnection` fits). */
@@ -39,10 +41,12 @@ export class Reservations {
   readonly #byNode = new Map<string, Reservation>()
   readonly #byConn = new Map<ControlConnection, Reservation>()
   readonly #challenges = new Map<ControlConnection, Challenge>()
-  readonly #perIp = new Map<string, number>()
+  /** Reservations by connection, bounded in all and per IP. */
+  readonly #perIp: FairTable<ControlConnection>
 
   constructor(options: ResolvedRelayOptions) {
     this.#o = options
+    this.#perIp = ipTable(options.maxReservations, options.maxReservationsPerIp)
   }
 
   get size(): number {
@@ -81,10 +85,11 @@ export class Reservations {
     if (!verify(publicKey, RESERVE_CONTEXT, [c.nonce, c.nodeId], signature) || !ownsId(publicKey, c.nodeId))
       throw CircuitError.AUTH_FAILED('the key does not prove the node id, or the signature is wrong')
     const replaced = this.#byNode.get(c.nodeId)
+    const keys = keysOf(this.#perIp, conn.ip)
     if (replaced === undefined) {
       if (this.#byNode.size >= this.#o.maxReservations)
         throw CircuitError.RELAY_FULL('reservations', this.#o.maxReservations)
-      if ((this.#perIp.get(conn.ip) ?? 0) >= this.#o.maxReservationsPerIp)
+      if (!this.#perIp.admit(keys).ok)
         throw CircuitError.RELAY_FULL('reservations per IP', this.#o.maxReservationsPerIp)
     } else {
       this.remove(replaced.conn)
@@ -92,7 +97,7 @@ export class Reservations {
     const added: Reservation = { nodeId: c.nodeId, conn, lastSeen: this.#o.clock.now(), circuits: 0 }
     this.#byNode.set(c.nodeId, added)
     this.#byConn.set(conn, added)
-    this.#perIp.set(conn.ip, (this.#perIp.get(conn.ip) ?? 0) + 1)
+    this.#perIp.add(conn, keys)
     return replaced === undefined ? { added } : { added, replaced }
   }
 
@@ -103,9 +108,7 @@ export class Reservations {
     if (r === undefined) return undefined
     this.#byConn.delete(conn)
     if (this.#byNode.get(r.nodeId) === r) this.#byNode.delete(r.nodeId)
-    const n = (this.#perIp.get(conn.ip) ?? 1) - 1
-    if (n <= 0) this.#perIp.delete(conn.ip)
-    else this.#perIp.set(conn.ip, n)
+    this.#perIp.delete(conn)
     return r
   }
 
