@@ -16,14 +16,19 @@
  *
  * Writes bench/results/attack.json. Needs root (network namespaces).
  */
-import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { connect, type Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { connectLine } from '@pyp2p/framing'
-import { createLab, type Lab, type LabProcess } from '@pyp2p/netlab'
+import {
+  addLocalPrefixes,
+  createLab,
+  type Lab,
+  type LabProcess,
+  PrefixClients,
+  randomAddressIn64,
+} from '@pyp2p/netlab'
 import { printTable, writeResults } from './report.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -31,47 +36,15 @@ const SERVER_BIN = join(HERE, '..', '..', 'packages', 'bootstrap-server', 'dist'
 const WAIT = 60_000
 
 // ------------------------------------------------------------------------------------------ workers
-const v6 = (prefix: string): string => `${prefix}${randomBytes(8).toString('hex').match(/.{4}/g)?.join(':')}`
-
 /** Holds `n` connections from the attacking prefix; reports `{"held":..}` lines until stdin closes. */
 function attackWorker(host: string, port: number, n: number, six: boolean): void {
-  let held = 0
-  let attempts = 0
-  const codes: Record<string, number> = {}
-  const open = (i: number): void => {
-    attempts++
-    const s: Socket = connect({ host, port, localAddress: six ? v6('fd00:9::') : `10.9.9.${1 + (i % 250)}` })
-    let buf = ''
-    let registered = false
-    s.setEncoding('latin1')
-    s.on('error', () => {})
-    s.on('data', (d: string) => {
-      buf += d
-      for (let k = buf.indexOf('\r\n'); k !== -1; k = buf.indexOf('\r\n')) {
-        const line = buf.slice(0, k)
-        buf = buf.slice(k + 2)
-        if (line.startsWith('HELLO '))
-          s.write(`SIMULTANEOUS READY 1 10 ${randomBytes(20).toString('hex')}\r\n`)
-        else if (line.startsWith('PING ')) s.write(`PONG ${line.slice(5)}\r\n`)
-        else if (line === 'OK SIMULTANEOUS') {
-          registered = true
-          held++
-        } else if (line.startsWith('ERROR ')) {
-          const code = line.split(' ')[1] as string
-          codes[code] = (codes[code] ?? 0) + 1
-        }
-      }
-    })
-    s.on('close', () => {
-      if (registered) held--
-      setImmediate(() => open(i)) // full rate: every lost or refused slot is tried again at once
-    })
-  }
-  for (let i = 0; i < n; i++) open(i)
-  const report = setInterval(
-    () => process.stdout.write(`${JSON.stringify({ held, attempts, codes })}\n`),
-    250,
-  )
+  const from = (i: number): string => (six ? randomAddressIn64('fd00:9::') : `10.9.9.${1 + (i % 250)}`)
+  const attacker = new PrefixClients({ host, port, from }) // re-opens every lost or refused slot at once
+  for (let i = 0; i < n; i++) void attacker.open(i)
+  const report = setInterval(() => {
+    const { held, opened: attempts, codes } = attacker
+    process.stdout.write(`${JSON.stringify({ held, attempts, codes })}\n`)
+  }, 250)
   process.stdin.on('end', () => {
     clearInterval(report)
     process.exit(0)
@@ -218,13 +191,15 @@ async function main(): Promise<void> {
   ]
   const lab = await createLab({ publicHosts: { arena: {} } })
   try {
-    for (const p of ['10.7.7.0/24', '10.8.8.0/24', '10.9.9.0/24']) {
-      await lab.exec('arena', ['ip', 'route', 'add', 'local', p, 'dev', 'lo'])
-    }
-    for (const p of ['fd00:7::/64', 'fd00:8::/64', 'fd00:9::/64']) {
-      await lab.exec('arena', ['ip', '-6', 'route', 'add', 'local', p, 'dev', 'lo'])
-    }
-    await lab.exec('arena', ['sysctl', '-qw', 'net.ipv6.ip_nonlocal_bind=1'])
+    const prefixes = [
+      '10.7.7.0/24',
+      '10.8.8.0/24',
+      '10.9.9.0/24',
+      'fd00:7::/64',
+      'fd00:8::/64',
+      'fd00:9::/64',
+    ]
+    await addLocalPrefixes(lab, 'arena', prefixes)
     const rows = []
     for (const s of scenarios) {
       rows.push(await runScenario(lab, s, o))

@@ -4,11 +4,20 @@
  * server might exempt). Each run (fixtures/attack-arena.ts, in the namespace) starts a real server, lets
  * one prefix attack at full rate, and has legitimate clients from another prefix that must be served.
  */
-import { createLab, type Lab, labReadiness } from '@pyp2p/netlab'
+import { addLocalPrefixes, createLab, type Lab, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const ARENA = new URL('./fixtures/attack-arena.ts', import.meta.url).pathname
 const WAIT = 120_000
+/** the server's, the legitimate clients' and the attacker's prefixes */
+const ARENA_PREFIXES = [
+  '10.7.7.0/24',
+  '10.8.8.0/24',
+  '10.9.9.0/24',
+  'fd00:7::/64',
+  'fd00:8::/64',
+  'fd00:9::/64',
+]
 const ready = await labReadiness()
 
 interface Legit {
@@ -36,16 +45,7 @@ describe.skipIf(!ready.ok)('attacks from one prefix (lab)', () => {
 
   beforeAll(async () => {
     lab = await createLab({ publicHosts: { arena: {} } })
-    const run = async (argv: string[]): Promise<void> => {
-      const r = await lab.exec('arena', argv)
-      if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`)
-    }
-    for (const p of ['10.7.7.0/24', '10.8.8.0/24', '10.9.9.0/24'])
-      await run(['ip', 'route', 'add', 'local', p, 'dev', 'lo'])
-    for (const p of ['fd00:7::/64', 'fd00:8::/64', 'fd00:9::/64']) {
-      await run(['ip', '-6', 'route', 'add', 'local', p, 'dev', 'lo'])
-    }
-    await run(['sysctl', '-qw', 'net.ipv6.ip_nonlocal_bind=1'])
+    await addLocalPrefixes(lab, 'arena', ARENA_PREFIXES)
   }, WAIT)
 
   afterAll(async () => {

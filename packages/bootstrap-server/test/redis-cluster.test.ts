@@ -6,44 +6,24 @@
 import { once } from 'node:events'
 import { RelayClient, type TransportMessage } from '@pyp2p/dht-msg'
 import { NodeIdentity } from '@pyp2p/identity'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { BootstrapServer, BootstrapServerOptions } from '../src/index.js'
-import { RedisProcess, redisReadiness } from './fixtures/redis.js'
-import { nodeId, startServer, TestClient, until, WAIT_MS } from './helpers.js'
+import { redisSuite } from './fixtures/redis-suite.js'
+import { nodeId, startServer, until, WAIT_MS } from './helpers.js'
 
-const ready = redisReadiness()
-let redis: RedisProcess
-let seq = 0
-const servers: BootstrapServer[] = []
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  if (ready.ok) redis = await RedisProcess.start()
-})
-afterAll(async () => {
-  await redis?.stop()
-})
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const suite = redisSuite('t')
+const { ready, servers, cleanups, client } = suite
 
 /** `n` instances sharing the Redis under a key prefix of their own (tests do not see each other). */
 async function instances(n: number, options: BootstrapServerOptions = {}): Promise<number[]> {
-  const prefix = `pyp2p:{t${process.pid}-${++seq}}:`
+  const prefix = suite.prefix()
   const ports: number[] = []
   for (let i = 0; i < n; i++) {
-    const { server, port } = await startServer({ redis: redis.url, redisKeyPrefix: prefix, ...options })
+    const { server, port } = await startServer({ redis: suite.redis.url, redisKeyPrefix: prefix, ...options })
     servers.push(server)
     ports.push(port)
   }
   return ports
-}
-
-async function client(port: number, localAddress?: string): Promise<TestClient> {
-  const c = await TestClient.connect(port, localAddress)
-  cleanups.push(() => c.close())
-  return c
 }
 
 async function listed(port: number): Promise<string[]> {

@@ -5,38 +5,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type BootstrapServer, type BootstrapServerOptions, createStreamLogger } from '../src/index.js'
-import { RedisProcess, redisReadiness } from './fixtures/redis.js'
+import { redisSuite } from './fixtures/redis-suite.js'
 import { nodeId, startServer, TestClient, until, WAIT_MS } from './helpers.js'
 
-const ready = redisReadiness()
 const INSTANCE = fileURLToPath(new URL('./fixtures/redis-instance.ts', import.meta.url))
-let redis: RedisProcess
-let seq = 0
-const servers: BootstrapServer[] = []
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  if (ready.ok) redis = await RedisProcess.start()
-})
-afterAll(async () => {
-  await redis?.stop()
-})
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
-
-function prefix(): string {
-  return `pyp2p:{f${process.pid}-${++seq}}:`
-}
-
-async function client(port: number): Promise<TestClient> {
-  const c = await TestClient.connect(port)
-  cleanups.push(() => c.close())
-  return c
-}
+const suite = redisSuite('f')
+const { ready, servers, cleanups, prefix, client } = suite
 
 async function listed(port: number): Promise<string[]> {
   const c = await client(port)
@@ -51,7 +27,7 @@ async function instance(
 ): Promise<{ server: BootstrapServer; port: number; log: string[] }> {
   const log: string[] = []
   const logger = createStreamLogger({ stream: { write: (s: string) => log.push(s) }, level: 'info' })
-  const started = await startServer({ redis: redis.url, logger, ...options })
+  const started = await startServer({ redis: suite.redis.url, logger, ...options })
   servers.push(started.server)
   return { ...started, log }
 }
@@ -65,7 +41,7 @@ describe.skipIf(!ready.ok)(`scale-out faults ${ready.reason ?? ''}`, () => {
     expect(await x.request(`PASSIVE READY 4000 1 ${nodeId(1)}`)).toMatchObject({ type: 'OK' })
     expect(await listed(b.port)).toEqual([nodeId(1)])
 
-    await redis.stop()
+    await suite.redis.stop()
     await until(() => a.server.stats().redis?.status === 'degraded', 'A to notice')
     await until(() => b.server.stats().redis?.status === 'degraded', 'B to notice')
     expect(a.log.join('')).toMatch(/WARN redis degraded/)
@@ -80,7 +56,7 @@ describe.skipIf(!ready.ok)(`scale-out faults ${ready.reason ?? ''}`, () => {
     })
 
     // An empty Redis comes back: both reconnect and publish their live nodes again.
-    await redis.start()
+    await suite.redis.start()
     await until(() => a.server.stats().redis?.status === 'ok', 'A to reconnect')
     await until(() => b.server.stats().redis?.status === 'ok', 'B to reconnect')
     expect(a.server.stats().redis?.reconnects).toBeGreaterThanOrEqual(1)
@@ -93,7 +69,7 @@ describe.skipIf(!ready.ok)(`scale-out faults ${ready.reason ?? ''}`, () => {
     const a = await instance({ redisKeyPrefix: p, redisTimeoutMs: 50 })
     const x = await client(a.port)
     expect(await x.request(`PASSIVE READY 4000 1 ${nodeId(1)}`)).toMatchObject({ type: 'OK' })
-    process.kill(redis.pid as number, 'SIGSTOP')
+    process.kill(suite.redis.pid as number, 'SIGSTOP')
     try {
       // Each of these waits for Redis at most 50 ms, then answers from this instance's tables.
       expect(await x.request('BOOTSTRAP 5')).toMatchObject({ type: 'NODES', nodes: [] })
@@ -103,7 +79,7 @@ describe.skipIf(!ready.ok)(`scale-out faults ${ready.reason ?? ''}`, () => {
       expect(a.server.stats().redis).toMatchObject({ status: 'degraded' })
       expect(a.server.stats().redis?.failures).toBeGreaterThanOrEqual(3)
     } finally {
-      process.kill(redis.pid as number, 'SIGCONT')
+      process.kill(suite.redis.pid as number, 'SIGCONT')
     }
     await until(() => a.server.stats().redis?.status === 'ok', 'A to see Redis answer again')
   })
@@ -118,7 +94,7 @@ describe.skipIf(!ready.ok)(`scale-out faults ${ready.reason ?? ''}`, () => {
         'tsx',
         '--conditions=@pyp2p/source',
         INSTANCE,
-        JSON.stringify({ redis: redis.url, redisKeyPrefix: p, redisEntryTtlMs: 600 }),
+        JSON.stringify({ redis: suite.redis.url, redisKeyPrefix: p, redisEntryTtlMs: 600 }),
       ],
       { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
     )

@@ -10,6 +10,7 @@ import {
   verify,
   verifyChallenge,
 } from '../src/index.js'
+import { codeOf } from './helpers.js'
 
 // Made with @pyp2p/dht-msg's NodeIdentity (packages/dht-msg/src/identity.ts) from the seed 32 × 0x07:
 // ids and relay signatures from before this package must stay valid.
@@ -19,16 +20,6 @@ const DHT_MSG = {
   publicKey: '6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw',
   challenge: 'challenge-1',
   signature: 'dAAC5sCBkLFfLwHbxy37dQIAGHRL7oOyT43Y5aCLvBAZNu_BrjpcEZsgfWnf_4g9tHz2XfTIVGNevQ_y12QjAg',
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof IdentityError) return err.code
-    throw err
-  }
-  return undefined
 }
 
 describe('NodeIdentity', () => {

@@ -1,19 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_VERIFIER_MAX_KEYS, IdentityError, NodeIdentity, Verifier, verify } from '../src/index.js'
+import { DEFAULT_VERIFIER_MAX_KEYS, NodeIdentity, Verifier, verify } from '../src/index.js'
+import { codeOf } from './helpers.js'
 
 const CONTEXT = 'pyp2p-test/1'
 const DATA = ['nonce', 'server', 'PASSIVE READY 5000 10 id']
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof IdentityError) return err.code
-    throw err
-  }
-  return undefined
-}
 
 describe('Verifier', () => {
   it('verifies like verify() and keeps the key it saw', () => {

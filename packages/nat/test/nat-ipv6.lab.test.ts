@@ -3,7 +3,7 @@
 // IPv6, and the pinhole is gone again after SIGTERM.
 import { createLab, type Lab, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AGENT, connectFrom, waitEvent } from './helpers/lab.js'
+import { AGENT, connectFrom, PCP_IPV6_LAB, waitEvent } from './helpers/lab.js'
 
 const ready = await labReadiness()
 const HELLO = 'hello from behind the NAT'
@@ -19,11 +19,7 @@ describe.skipIf(!ready.ok)(
   () => {
     let lab: Lab
     beforeAll(async () => {
-      lab = await createLab({
-        publicHosts: { net: {} },
-        routers: { r1: { nat: 'cone', upnp: 'natpmp', ipv6: true } },
-        hosts: { alice: { router: 'r1' } },
-      })
+      lab = await createLab(PCP_IPV6_LAB)
     })
     afterAll(() => lab?.close())
 

@@ -3,7 +3,7 @@
 // client hears it and re-maps at once, before its next renewal, IPv4 mapping and IPv6 pinhole alike.
 import { createLab, type Lab, type LabProcess, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AGENT, connectFrom, events, WAIT, waitEvent } from './helpers/lab.js'
+import { AGENT, connectFrom, events, PCP_IPV6_LAB, WAIT, waitEvent } from './helpers/lab.js'
 
 const ready = await labReadiness()
 const HELLO = 'hello from behind the NAT'
@@ -30,11 +30,7 @@ describe.skipIf(!ready.ok)(
   () => {
     let lab: Lab
     beforeAll(async () => {
-      lab = await createLab({
-        publicHosts: { net: {} },
-        routers: { r1: { nat: 'cone', upnp: 'natpmp', ipv6: true } },
-        hosts: { alice: { router: 'r1' } },
-      })
+      lab = await createLab(PCP_IPV6_LAB)
     })
     afterAll(() => lab?.close())
 

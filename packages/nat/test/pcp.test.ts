@@ -228,13 +228,26 @@ describe('NatClient over PCP (fake gateway on loopback, fake timers)', () => {
   // so waits for real socket I/O go on; the tests jump it forward to the renewals. Sockets stay real.
   const fakeTime = () =>
     vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-
-  it('prefers PCP, renews at half the lease with the same nonce and port, deletes on close', async () => {
-    fakeTime()
-    fake = await startFakeNatPmp({ pcp: true })
+  /** Runs `body` with a fake gateway (PCP unless told otherwise) and a client of it, closed after;
+   * returns the gateway, for what it holds once the client closed. */
+  const withNat = async (
+    body: (gw: Fake, nat: NatClient) => Promise<void>,
+    gateway: Parameters<typeof startFakeNatPmp>[0] = { pcp: true },
+  ) => {
+    fake = await startFakeNatPmp(gateway)
     const gw = fake
     const nat = client(gw.address)
     try {
+      await body(gw, nat)
+    } finally {
+      await nat.close()
+    }
+    return gw
+  }
+
+  it('prefers PCP, renews at half the lease with the same nonce and port, deletes on close', async () => {
+    fakeTime()
+    const gw = await withNat(async (gw, nat) => {
       expect((await nat.discover()).map((g) => g.protocols)).toEqual([['pcp', 'natpmp']])
       const m = await nat.map({ internalPort: 5000, ttl: 120 })
       expect(m).toMatchObject({ method: 'pcp', externalPort: 5000, externalAddress: '11.0.0.100', ttl: 120 })
@@ -243,18 +256,13 @@ describe('NatClient over PCP (fake gateway on loopback, fake timers)', () => {
       await vi.advanceTimersByTimeAsync(60_000) // RENEW_AT_FRACTION of 120 s
       expect((await renewed)[0]).toMatchObject({ method: 'pcp', externalPort: 5000 })
       expect([...gw.pcpMappings.values()][0]?.nonce).toEqual(nonce)
-    } finally {
-      await nat.close()
-    }
+    })
     expect(gw.pcpMappings.size).toBe(0)
   })
 
   it('a gateway restart (epoch back to 0) re-maps every mapping on it at once', async () => {
     fakeTime()
-    fake = await startFakeNatPmp({ pcp: true })
-    const gw = fake
-    const nat = client(gw.address)
-    try {
+    await withNat(async (gw, nat) => {
       await nat.map({ internalPort: 5000, ttl: 3600 })
       await nat.map({ internalPort: 5001, ttl: 7200 })
       await vi.advanceTimersByTimeAsync(1_000_000)
@@ -271,52 +279,36 @@ describe('NatClient over PCP (fake gateway on loopback, fake timers)', () => {
       await both
       expect(restored.sort()).toEqual([5000, 5001])
       expect(gw.pcpMappings.size).toBe(2)
-    } finally {
-      await nat.close()
-    }
+    })
   })
 
   it('an epoch that goes backwards by more than a second counts as a restart', async () => {
     fakeTime()
-    fake = await startFakeNatPmp({ pcp: true })
-    const gw = fake
-    const nat = client(gw.address)
-    try {
+    await withNat(async (gw, nat) => {
       await nat.map({ internalPort: 5000, ttl: 60 })
       gw.set({ pcpEpochShift: -10 })
       const restored = once(nat, 'mapping:restored')
       await vi.advanceTimersByTimeAsync(30_000)
       expect((await restored)[0]).toMatchObject({ externalPort: 5000 })
-    } finally {
-      await nat.close()
-    }
+    })
   })
 
   it('a mapping the gateway dropped silently is put back at the next renewal', async () => {
     fakeTime()
-    fake = await startFakeNatPmp({ pcp: true })
-    const gw = fake
-    const nat = client(gw.address)
-    try {
+    await withNat(async (gw, nat) => {
       await nat.map({ internalPort: 5000, ttl: 60 })
       gw.dropMappings()
       const renewed = once(nat, 'mapping:renewed')
       await vi.advanceTimersByTimeAsync(30_000)
       await renewed
       expect([...gw.pcpMappings.values()]).toEqual([expect.objectContaining({ external: 5000 })])
-    } finally {
-      await nat.close()
-    }
+    })
   })
 
   it('falls back to NAT-PMP on a NAT-PMP-only gateway', async () => {
-    fake = await startFakeNatPmp()
-    const nat = client(fake.address)
-    try {
+    await withNat(async (_gw, nat) => {
       expect((await nat.discover()).map((g) => g.protocols)).toEqual([['natpmp']])
       expect(await nat.map({ internalPort: 5000, ttl: 60 })).toMatchObject({ method: 'natpmp' })
-    } finally {
-      await nat.close()
-    }
+    }, {})
   })
 })

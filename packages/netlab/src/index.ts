@@ -27,6 +27,12 @@ export { LAB_PCP_MIN_LIFETIME_S } from './constants.js'
 export { NetlabError } from './errors.js'
 export { CUT_TABLE, cutLink, rebootRouter, restoreLink } from './faults.js'
 export { createLab } from './lab.js'
+export {
+  addLocalPrefixes,
+  PrefixClients,
+  type PrefixClientsOptions,
+  randomAddressIn64,
+} from './prefix-clients.js'
 export { type LabReadiness, labReadiness } from './readiness.js'
 export { SCENARIOS, type ScenarioName } from './scenarios.js'
 export type * from './types.js'

@@ -1,15 +1,13 @@
 import { EventEmitter, once } from 'node:events'
-import { createServer, type Server } from 'node:net'
+import { createServer } from 'node:net'
 import { type MessageTransport, NodeIdentity, RelayClient } from '@pyp2p/dht-msg'
 import { RelayServer } from '@pyp2p/dht-msg/server'
 import { connectLine, LineSocket } from '@pyp2p/framing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  type UnlConnector as Connector,
   formatReverseRequest,
   type IncomingConnection,
   isMaster,
-  type NodeType,
   type Puncher,
   type PunchRequest,
   rawLineOptions,
@@ -17,69 +15,9 @@ import {
   UnlConnector,
   UnlError,
 } from '../src/index.js'
+import { loopbackNodes, WAIT } from './loopback-nodes.js'
 
-const WAIT = 10_000
-const cleanups: Array<() => unknown> = []
-let relayPort = 0
-
-beforeEach(async () => {
-  const relay = new RelayServer()
-  relayPort = (await relay.listen({ host: '127.0.0.1', port: 0 })).port
-  cleanups.push(() => relay.close())
-})
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-
-interface TestNode {
-  connector: Connector
-  relay: RelayClient
-  identity: NodeIdentity
-  unl: UNL
-  server?: Server
-}
-
-/** A node on its own loopback address: listens there (if passive) and reaches the relay from its WAN address. */
-async function startNode(opts: {
-  wan: string
-  lan?: string
-  nodeType?: NodeType
-  relay?: boolean
-}): Promise<TestNode> {
-  const lan = opts.lan ?? opts.wan
-  const nodeType = opts.nodeType ?? 'passive'
-  let server: Server | undefined
-  let port = 0
-  if (nodeType === 'passive') {
-    server = createServer()
-    await new Promise<void>((resolve) => server!.listen(0, lan, resolve))
-    port = (server.address() as { port: number }).port
-    cleanups.push(() => new Promise((resolve) => server!.close(resolve)))
-  }
-  // One key per node: the relay login and every secure handshake prove the same node id.
-  const identity = NodeIdentity.generate()
-  const relay = await RelayClient.connect({
-    host: '127.0.0.1',
-    port: relayPort,
-    localAddress: opts.wan,
-    identity,
-    signal: AbortSignal.timeout(WAIT),
-  })
-  cleanups.push(() => relay.close())
-  const unl = new UNL({
-    nodeId: relay.nodeId,
-    nodeType,
-    natType: 'preserving',
-    forwarding: 'manual',
-    port,
-    wanAddress: opts.wan,
-    lanAddress: lan,
-  })
-  const connector = new UnlConnector({ unl, identity, ...(opts.relay === false ? {} : { transport: relay }) })
-  cleanups.push(() => connector.close())
-  if (server) connector.acceptOn(server)
-  return { connector, relay, identity, unl, ...(server && { server }) }
-}
+const { cleanups, relayPort, startNode } = loopbackNodes()
 
 function nextEvent<T>(emitter: NodeJS.EventEmitter, event: string): Promise<T> {
   return once(emitter, event, { signal: AbortSignal.timeout(WAIT) }).then(([v]) => v as T)
@@ -400,7 +338,7 @@ describe('UnlConnector over loopback', () => {
   it('rate-limits reverse-connect requests per sender', async () => {
     const relayA = await RelayClient.connect({
       host: '127.0.0.1',
-      port: relayPort,
+      port: relayPort(),
       localAddress: '127.0.0.2',
     })
     cleanups.push(() => relayA.close())

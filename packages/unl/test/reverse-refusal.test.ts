@@ -2,10 +2,8 @@
 // typed refusal (`REVERSE_REFUSED`), and the requester's connect report shows ERR_REVERSE_REFUSED at
 // once instead of waiting for its reverse timeout (issue 16 item 5).
 import { once } from 'node:events'
-import { createServer, type Server } from 'node:net'
-import { NodeIdentity, RelayClient, type TransportMessage } from '@pyp2p/dht-msg'
-import { RelayServer } from '@pyp2p/dht-msg/server'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { TransportMessage } from '@pyp2p/dht-msg'
+import { describe, expect, it } from 'vitest'
 import {
   formatReverseRefusal,
   type IncomingConnection,
@@ -13,64 +11,19 @@ import {
   REVERSE_REFUSALS_PER_SENDER,
   ReverseGuard,
   type ReverseLimits,
-  UNL,
-  UnlConnector,
   UnlError,
 } from '../src/index.js'
 import { ReverseRefusals } from '../src/reverse-request.js'
+import { loopbackNodes, WAIT } from './loopback-nodes.js'
 
-const WAIT = 10_000
-const cleanups: Array<() => unknown> = []
-let relayPort = 0
-
-beforeEach(async () => {
-  const relay = new RelayServer()
-  relayPort = (await relay.listen({ host: '127.0.0.1', port: 0 })).port
-  cleanups.push(() => relay.close())
-})
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-
+const { startNode } = loopbackNodes()
 /** A node on its own loopback address, with the relay as transport; passive ones listen. */
-async function node(wan: string, passive: boolean, reverseLimits?: ReverseLimits) {
-  let server: Server | undefined
-  let port = 0
-  if (passive) {
-    server = createServer()
-    server.listen(0, wan)
-    await once(server, 'listening')
-    port = (server.address() as { port: number }).port
-    cleanups.push(() => new Promise((resolve) => server!.close(resolve)))
-  }
-  const identity = NodeIdentity.generate()
-  const relay = await RelayClient.connect({
-    host: '127.0.0.1',
-    port: relayPort,
-    localAddress: wan,
-    identity,
-    signal: AbortSignal.timeout(WAIT),
-  })
-  cleanups.push(() => relay.close())
-  const unl = new UNL({
-    nodeId: relay.nodeId,
+const node = (wan: string, passive: boolean, reverseLimits?: ReverseLimits) =>
+  startNode({
+    wan,
     nodeType: passive ? 'passive' : 'active',
-    natType: 'preserving',
-    forwarding: 'manual',
-    port,
-    wanAddress: wan,
-    lanAddress: wan,
-  })
-  const connector = new UnlConnector({
-    unl,
-    identity,
-    transport: relay,
     ...(reverseLimits !== undefined && { reverseLimits }),
   })
-  cleanups.push(() => connector.close())
-  if (server !== undefined) connector.acceptOn(server)
-  return { connector, unl, relay }
-}
 
 describe('a reverse-connect request refused by a rate limit', () => {
   it("is answered through the relay: the requester's report shows ERR_REVERSE_REFUSED", async () => {

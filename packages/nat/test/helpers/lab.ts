@@ -1,11 +1,19 @@
 // Shared pieces of the lab tests: run the nat-agent fixture inside a lab host and read its JSON lines.
 import { fileURLToPath } from 'node:url'
-import type { Lab, LabProcess } from '@pyp2p/netlab'
+import type { Lab, LabProcess, LabSpec } from '@pyp2p/netlab'
 
 export const AGENT = fileURLToPath(new URL('../fixtures/nat-agent.ts', import.meta.url))
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
 /** Upper bound of any single wait in the lab tests: generous, so a slow CI machine fails instead of hanging. */
 export const WAIT = 30_000
+
+/** A router whose miniupnpd answers NAT-PMP and PCP and that routes IPv6 (pinholes, no NAT), alice
+ * behind it, `net` on the internet. */
+export const PCP_IPV6_LAB: LabSpec = {
+  publicHosts: { net: {} },
+  routers: { r1: { nat: 'cone', upnp: 'natpmp', ipv6: true } },
+  hosts: { alice: { router: 'r1' } },
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from our own fixture, read by the assertions
 export type Event = { event: string; [key: string]: any }
