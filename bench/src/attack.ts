@@ -1,215 +1,150 @@
 /**
- * The bootstrap server under attack from one network prefix (issue 21), in a lab namespace where
- * 10.9.9.0/24 and fd00:9::/64 (attacker), 10.8.8.0/24 and fd00:8::/64 (legitimate clients) and
- * 10.7.7.0/24, fd00:7::/64 (the server) are local addresses, so one process connects from any of them.
+ * Attacks from one network prefix (issue 21), in a lab namespace where 10.9.9.0/24 and fd00:9::/64
+ * (attacker), 10.8.8.0/24 and fd00:8::/64 (legitimate clients) and 10.7.7.0/24, fd00:7::/64 (the server
+ * or node) are local addresses, so one process connects from any of them. Every process runs in that
+ * namespace; each attack runs beside a baseline without attack in the same run. Rows:
  *
- * Three processes per run, all in the namespace: the server (the built CLI, `dist/bin.js`, plain Node,
- * `ulimit -n 20000`), an attacker (this file with `--worker attack`) that holds as many connections as
- * the server lets it, each registering a random simultaneous node, and re-opens every one it loses or is
- * refused at once (full rate), and a legitimate client (`--worker legit`) from another prefix that
- * connects, sends `BOOTSTRAP 5`, reads `NODES` and closes, one after the other. Per attack: the
- * attacker's share of the table, the legitimate clients' success rate and p50/p99 BOOTSTRAP latency
- * (line sent to reply read) and connect-to-reply time, with and without the attack, the server's RSS and
- * the limits that fired (from its `shutting down` log line).
+ * - the bootstrap server's connection table (attack-server.ts): an attacker holding connections with
+ *   signed registrations under fresh keys (the server requires proofs: the unsigned ones it sent
+ *   before were refused, so the old wait for registered connections never ended, the hang of this
+ *   bench), p50/p99 of legitimate `BOOTSTRAP 5` round trips (line sent to `NODES` read);
+ * - a `Net` node's inbound slots (attack-node.ts): silent sockets, or hello'd connections under random
+ *   ids that then stay silent; p50/p99 of legitimate connect + handshake + line + echo;
+ * - the embedded message relay (attack-relay.ts): one prefix filling an offline node's queue or the
+ *   relay's; p50/p99 of legitimate sends (to acceptance), and how many were delivered.
  *
- *   npm run bench:attack -- [--connections 2000] [--requests 400]
+ * Columns: the attacker's share of the table it attacks, legitimate successes, p50/p99 under attack,
+ * p99 of the baseline, the RSS of the server or node, the goal and whether it was met. Each scenario
+ * has a deadline: one that cannot finish is a failure row, not a hang. The lab is deleted on every
+ * exit path (its exit and signal hooks, and `finally`).
+ *
+ *   npm run bench:attack -- [--connections 2000] [--requests 400] [--rounds 100] [--only <name part>]
  *
  * Writes bench/results/attack.json. Needs root (network namespaces).
  */
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { connectLine } from '@pyp2p/framing'
-import {
-  addLocalPrefixes,
-  createLab,
-  type Lab,
-  type LabProcess,
-  PrefixClients,
-  randomAddressIn64,
-} from '@pyp2p/netlab'
+import { addLocalPrefixes, createLab, type Lab } from '@pyp2p/netlab'
+import { ARENA, bounded, type Family, PREFIXES, type Row, type ScenarioRun } from './attack-common.js'
+import { type NodeScenario, runNodeScenario } from './attack-node-run.js'
+import type { RelayAttack } from './attack-relay.js'
+import { type RelayScenario, runRelayScenario } from './attack-relay-run.js'
+import { runServerScenario, type ServerScenario } from './attack-server.js'
 import { printTable, writeResults } from './report.js'
 
-const HERE = dirname(fileURLToPath(import.meta.url))
-const SERVER_BIN = join(HERE, '..', '..', 'packages', 'bootstrap-server', 'dist', 'bin.js')
-const WAIT = 60_000
+/** A scenario's deadline, ms: fill (15 s) + legitimate run (30 s) + start and stop, with room. */
+const SCENARIO_MS = 90_000
+const SERVER_GOAL = '100% served, p99 BOOTSTRAP < 10 ms'
+const NODE_GOAL = '100% served'
+const RELAY_GOAL = '100% delivered'
 
-// ------------------------------------------------------------------------------------------ workers
-/** Holds `n` connections from the attacking prefix; reports `{"held":..}` lines until stdin closes. */
-function attackWorker(host: string, port: number, n: number, six: boolean): void {
-  const from = (i: number): string => (six ? randomAddressIn64('fd00:9::') : `10.9.9.${1 + (i % 250)}`)
-  const attacker = new PrefixClients({ host, port, from }) // re-opens every lost or refused slot at once
-  for (let i = 0; i < n; i++) void attacker.open(i)
-  const report = setInterval(() => {
-    const { held, opened: attempts, codes } = attacker
-    process.stdout.write(`${JSON.stringify({ held, attempts, codes })}\n`)
-  }, 250)
-  process.stdin.on('end', () => {
-    clearInterval(report)
-    process.exit(0)
-  })
-  process.stdin.resume()
-}
+/** One row to run: `group` pairs each attack with its baseline (same target, same address family). */
+type Plan = { group: string; goal: string; name: string; run: ScenarioRun }
 
-/** `requests` BOOTSTRAP exchanges on fresh connections; prints one JSON result line. */
-async function legitWorker(host: string, port: number, requests: number, six: boolean): Promise<void> {
-  const rtt: number[] = []
-  const total: number[] = []
-  const failures: Record<string, number> = {}
-  for (let i = 0; i < requests; i++) {
-    const localAddress = six ? `fd00:8::${(i % 200) + 1}` : `10.8.8.${(i % 200) + 1}`
-    const t0 = performance.now()
-    try {
-      const con = await connectLine({ host, port, localAddress, timeout: 5_000 })
-      try {
-        const hello = await con.readLine({ timeout: 5_000 })
-        if (!hello.startsWith('HELLO ')) throw new Error(hello.split(' ').slice(0, 2).join(' '))
-        const t1 = performance.now()
-        con.sendLine('BOOTSTRAP 5')
-        const reply = await con.readLine({ timeout: 5_000 })
-        if (!reply.startsWith('NODES ')) throw new Error(reply.split(' ').slice(0, 2).join(' '))
-        const t2 = performance.now()
-        rtt.push(t2 - t1)
-        total.push(t2 - t0)
-      } finally {
-        con.close()
-      }
-    } catch (error) {
-      const why = (error as { code?: string }).code ?? (error as Error).message
-      failures[why] = (failures[why] ?? 0) + 1
-    }
-  }
-  process.stdout.write(`${JSON.stringify({ result: true, rtt, total, failures })}\n`)
-}
-
-// ------------------------------------------------------------------------------------------ driver
-function quantile(xs: number[], q: number): number {
-  if (xs.length === 0) return Number.NaN
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : Number.NaN
-}
-
-interface Scenario {
-  name: string
-  attack: 'none' | 'v4' | 'v6'
-  flags: string[]
-}
-
-async function runScenario(lab: Lab, s: Scenario, o: { connections: number; requests: number }) {
-  const six = s.attack === 'v6'
-  const host = six ? 'fd00:7::1' : '10.7.7.1'
-  const server = lab.spawn('arena', [
-    'sh',
-    '-c',
-    `ulimit -n 20000 && exec "${process.execPath}" "${SERVER_BIN}" --host :: --port 0 --json --max-connections ${o.connections} ${s.flags.join(' ')}`,
-  ])
-  const listening = JSON.parse(await server.waitForLine(/"msg":"listening/, { timeout: WAIT })) as {
-    port: number
-  }
-  const port = listening.port
-  const rssIdle = rssMb(server.pid)
-  let attacker: LabProcess | undefined
-  let held = 0
-  if (s.attack !== 'none') {
-    attacker = worker(lab, ['attack', host, String(port), String(o.connections), s.attack])
-    // Filled: the attacker holds as much as it will (no change over the last report).
-    let last = -1
-    for await (const line of attacker.lines) {
-      const r = JSON.parse(line) as { held: number }
-      if (r.held > 0 && r.held === last) break
-      last = r.held
-    }
-    held = last
-  }
-  const legit = worker(lab, ['legit', host, String(port), String(o.requests), six ? 'v6' : 'v4'])
-  const res = JSON.parse(await legit.waitForLine(/"result":true/, { timeout: WAIT * 5 })) as {
-    rtt: number[]
-    total: number[]
-    failures: Record<string, number>
-  }
-  const rssAttack = rssMb(server.pid)
-  let during = held
-  if (attacker !== undefined) {
-    const lines = attacker.stdout().trim().split('\n')
-    during = (JSON.parse(lines[lines.length - 1] as string) as { held: number }).held
-    attacker.kill()
-    await attacker.exited
-  }
-  server.kill('SIGTERM')
-  const bye = JSON.parse(await server.waitForLine(/"msg":"shutting down/, { timeout: WAIT })) as {
-    limits: Record<string, number>
-    evictions: number
-  }
-  await server.exited
-  return {
-    scenario: s.name,
-    attackerShare: Number((during / o.connections).toFixed(3)),
-    legitOk: `${res.rtt.length}/${o.requests}`,
-    successPct: (100 * res.rtt.length) / o.requests,
-    p50Ms: quantile(res.rtt, 0.5),
-    p99Ms: quantile(res.rtt, 0.99),
-    p99ConnectToNodesMs: quantile(res.total, 0.99),
-    rssIdleMb: rssIdle,
-    rssMb: rssAttack,
-    evictions: bye.evictions,
-    limits: bye.limits,
-    failures: res.failures,
-  }
-}
-
-function worker(lab: Lab, args: string[]): LabProcess {
-  const argv = [
-    process.execPath,
-    '--import',
-    'tsx',
-    '--conditions=@pyp2p/source',
-    fileURLToPath(import.meta.url),
+function plans(o: { connections: number; requests: number; rounds: number }, lab: Lab): Plan[] {
+  const noPrefixLimit = ['--max-connections-per-prefix', '1000000', '--max-nodes-per-prefix', '1000000']
+  const noIpLimit = ['--max-connections-per-ip', '1000000', '--max-nodes-per-ip', '1000000']
+  const server: ServerScenario[] = [
+    { name: 'server: no attack (IPv4)', attack: 'none', family: 'v4', flags: [] },
+    { name: 'server: IPv4 /24, defaults', attack: 'v4', family: 'v4', flags: [] },
+    { name: 'server: IPv4 /24, fairness only', attack: 'v4', family: 'v4', flags: noPrefixLimit },
+    { name: 'server: no attack (IPv6)', attack: 'none', family: 'v6', flags: [] },
+    { name: 'server: IPv6 /64, defaults', attack: 'v6', family: 'v6', flags: [] },
+    {
+      name: 'server: IPv6 /64, fairness only',
+      attack: 'v6',
+      family: 'v6',
+      flags: [...noPrefixLimit, ...noIpLimit],
+    },
   ]
-  const cmd = [...argv, '--worker', ...args].map((a) => `"${a}"`).join(' ')
-  return lab.spawn('arena', ['sh', '-c', `ulimit -n 20000 && exec ${cmd}`], { cwd: join(HERE, '..') })
+  const node: NodeScenario[] = [
+    { name: 'node: no attack (IPv4)', attack: 'none', family: 'v4' },
+    { name: 'node: IPv4 /24 silent sockets', attack: 'silent', family: 'v4' },
+    { name: "node: IPv4 /24 hello'd, silent", attack: 'hello', family: 'v4' },
+    { name: 'node: no attack (IPv6)', attack: 'none', family: 'v6' },
+    { name: 'node: IPv6 /64 silent sockets', attack: 'silent', family: 'v6' },
+    { name: "node: IPv6 /64 hello'd, silent", attack: 'hello', family: 'v6' },
+  ]
+  const relay: RelayScenario[] = [
+    { name: 'relay: no attack', attack: 'none' },
+    { name: "relay: /24 fills offline node's queue", attack: 'offline' },
+    { name: "relay: /24 fills relay's queue", attack: 'total' },
+  ]
+  return [
+    ...server.map(
+      (s): Plan => ({
+        group: `server ${s.family}`,
+        goal: SERVER_GOAL,
+        name: s.name,
+        run: (signal, started) => runServerScenario(lab, s, o, signal, started),
+      }),
+    ),
+    ...node.map(
+      (s): Plan => ({
+        group: `node ${s.family}`,
+        goal: NODE_GOAL,
+        name: s.name,
+        run: (signal, started) => runNodeScenario(lab, s, o, signal, started),
+      }),
+    ),
+    ...relay.map(
+      (s): Plan => ({
+        group: 'relay',
+        goal: RELAY_GOAL,
+        name: s.name,
+        run: (signal, started) => runRelayScenario(lab, s, signal, started),
+      }),
+    ),
+  ]
+}
+
+/** Whether a row meets its goal: every legitimate request served (and p99 under 10 ms for BOOTSTRAP). */
+function met(row: Row, goal: string): 'yes' | 'no' {
+  const [ok, of] = String(row.legitOk ?? '0/1').split('/')
+  const served = row.failed === undefined && ok === of
+  const fast = goal !== SERVER_GOAL || (typeof row.p99Ms === 'number' && row.p99Ms < 10)
+  return served && fast ? 'yes' : 'no'
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { connections: { type: 'string' }, requests: { type: 'string' } },
+    options: {
+      connections: { type: 'string' },
+      requests: { type: 'string' },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+    },
   })
-  const o = { connections: Number(values.connections ?? 2000), requests: Number(values.requests ?? 400) }
-  const noPrefixLimit = ['--max-connections-per-prefix', '1000000', '--max-nodes-per-prefix', '1000000']
-  const noIpLimit = ['--max-connections-per-ip', '1000000', '--max-nodes-per-ip', '1000000']
-  const scenarios: Scenario[] = [
-    { name: 'no attack', attack: 'none', flags: [] },
-    { name: 'IPv4 /24, defaults', attack: 'v4', flags: [] },
-    { name: 'IPv6 /64, defaults', attack: 'v6', flags: [] },
-    { name: 'IPv4 /24, fairness only', attack: 'v4', flags: noPrefixLimit },
-    { name: 'IPv6 /64, fairness only', attack: 'v6', flags: [...noPrefixLimit, ...noIpLimit] },
-  ]
-  const lab = await createLab({ publicHosts: { arena: {} } })
+  const o = {
+    connections: Number(values.connections ?? 2000),
+    requests: Number(values.requests ?? 400),
+    rounds: Number(values.rounds ?? 100),
+  }
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
+  const lab = await createLab({ publicHosts: { [ARENA]: {} } })
   try {
-    const prefixes = [
-      '10.7.7.0/24',
-      '10.8.8.0/24',
-      '10.9.9.0/24',
-      'fd00:7::/64',
-      'fd00:8::/64',
-      'fd00:9::/64',
-    ]
-    await addLocalPrefixes(lab, 'arena', prefixes)
-    const rows = []
-    for (const s of scenarios) {
-      rows.push(await runScenario(lab, s, o))
-      process.stderr.write(`done: ${s.name}\n`)
+    await addLocalPrefixes(lab, ARENA, PREFIXES)
+    const rows: Row[] = []
+    const baseline = new Map<string, unknown>()
+    for (const p of plans(o, lab)) {
+      if (values.only !== undefined && !p.name.includes(values.only)) continue
+      const t0 = performance.now()
+      const row = await bounded(p.name, SCENARIO_MS, p.run)
+      if (p.name.includes('no attack')) baseline.set(p.group, row.p99Ms)
+      rows.push({ ...row, p99BaselineMs: baseline.get(p.group), goal: p.goal, met: met(row, p.goal) })
+      process.stderr.write(`done: ${p.name} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`)
     }
+    const loadAfter = loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')
     printTable(
-      `bootstrap server under attack from one prefix (table ${o.connections}, ${o.requests} BOOTSTRAPs)`,
-      rows.map(({ limits: _l, failures: _f, ...r }) => r),
+      `attacks from one prefix (server table ${o.connections}, ${o.requests} BOOTSTRAPs; node ${o.rounds} rounds; ` +
+        `load average ${load} before, ${loadAfter} after, 2 cores shared)`,
+      rows.map(({ limits: _l, failures: _f, attackerCodes: _c, p99ConnectToNodesMs: _t, ...r }) => r),
     )
-    const file = await writeResults('attack', { connections: o.connections, requests: o.requests, rows })
+    const file = await writeResults('attack', { ...o, load: { before: load, after: loadAfter }, rows })
     console.log(`\nwrote ${file}`)
   } finally {
     await lab.close()
@@ -218,9 +153,23 @@ async function main(): Promise<void> {
 
 const argv = process.argv.slice(2)
 if (argv[0] === '--worker') {
-  const [, role, host = '', port = '0', n = '0', family = 'v4'] = argv
-  if (role === 'attack') attackWorker(host, Number(port), Number(n), family === 'v6')
-  else await legitWorker(host, Number(port), Number(n), family === 'v6')
+  const [, role = '', a = '', b = '0', c = '', d = '', e = ''] = argv
+  const fam = (x: string): Family => (x === 'v6' ? 'v6' : 'v4')
+  // Workers import what they run only here: the driver never loads @pyp2p/net or the relay client.
+  if (role === 'server-attack' || role === 'server-legit') {
+    const w = await import('./attack-server.js')
+    if (role === 'server-attack') w.serverAttackWorker(a, Number(b), Number(c), fam(d))
+    else await w.serverLegitWorker(a, Number(b), Number(c), fam(d))
+  } else if (role.startsWith('node-')) {
+    const w = await import('./attack-node.js')
+    if (role === 'node-target') await w.nodeTargetWorker()
+    else if (role === 'node-attack')
+      w.nodeAttackWorker(a, Number(b), c, fam(d), e === 'hello' ? 'hello' : 'silent')
+    else await w.nodeLegitWorker(a, Number(b), c, Number(d), fam(e))
+  } else if (role === 'relay') {
+    const w = await import('./attack-relay.js')
+    await w.relayWorker(a, Number(b), c as RelayAttack)
+  } else throw new Error(`unknown worker ${role}`)
 } else {
   await main()
 }

@@ -5,7 +5,9 @@
  * bind a client socket to any of their addresses. `PrefixClients`, run in that namespace, holds
  * connections to a bootstrap server from those addresses, each registering a random simultaneous node,
  * and re-opens every one it loses or is refused. It speaks the server's text lines itself (HELLO,
- * SIMULTANEOUS READY, PING/PONG, OK, ERROR): the lab imports no workspace package.
+ * SIMULTANEOUS READY, PING/PONG, OK, ERROR): the lab imports no workspace package, so a caller that
+ * must sign its registrations (a server without `allowUnsigned` answers an unsigned READY with
+ * `ERR_SIGNATURE_REQUIRED`) passes `ready`, which makes the line from the server's HELLO.
  */
 import { randomBytes } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
@@ -40,12 +42,29 @@ export interface PrefixClientsOptions {
   from: (i: number) => string
   /** ms between losing a connection and opening its replacement; default 0 (at once, full rate) */
   reopenDelayMs?: number
+  /**
+   * The registration line connection `i` sends after the server's `HELLO` line (given whole, with its
+   * nonce and server id). Default an unsigned `SIMULTANEOUS READY 1 10 <random node id>`.
+   */
+  ready?: (hello: string, i: number) => string
+  /**
+   * ms after which `open()` resolves although the server has not answered (the connection stays open
+   * and keeps counting); default 10,000, so `fill()` ends even against a server that stays silent.
+   */
+  answerTimeoutMs?: number
+}
+
+/** What a connection registers when the caller does not say: an unsigned random simultaneous node. */
+function unsignedReady(): string {
+  return `SIMULTANEOUS READY 1 10 ${randomBytes(20).toString('hex')}`
 }
 
 /** Connections that hold a slot each in a bootstrap server's table, re-opened as they are lost. */
 export class PrefixClients {
   /** connections registered now */
   held = 0
+  /** connections the server greeted (`HELLO`) and has not closed: the slots of its table they hold */
+  admitted = 0
   /** connections opened so far, re-opened ones included */
   opened = 0
   /** refusals seen, by the server's error code */
@@ -55,21 +74,29 @@ export class PrefixClients {
   #stopped = false
 
   constructor(options: PrefixClientsOptions) {
-    this.#o = { reopenDelayMs: 0, ...options }
+    this.#o = { reopenDelayMs: 0, ready: unsignedReady, answerTimeoutMs: 10_000, ...options }
   }
 
   /**
    * Opens connection number `i`; resolves once it is registered, refused (it may stay open and still
-   * hold a slot) or closed. When it closes, opens another (until `stop()`).
+   * hold a slot), closed, or unanswered for `answerTimeoutMs`. When it closes, opens another (until
+   * `stop()`).
    */
   open(i: number): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise((res) => {
+      if (this.#stopped) return res()
       this.opened++
-      const { host, port, from, reopenDelayMs } = this.#o
+      const { host, port, from, reopenDelayMs, ready, answerTimeoutMs } = this.#o
       const s = connect({ host, port, localAddress: from(i) })
       this.#sockets.add(s)
       let buf = ''
       let registered = false
+      let greeted = false
+      const timer = setTimeout(() => res(), answerTimeoutMs).unref()
+      const resolve = (): void => {
+        clearTimeout(timer)
+        res()
+      }
       s.setEncoding('latin1')
       s.on('error', () => {})
       s.on('data', (d: string) => {
@@ -77,9 +104,19 @@ export class PrefixClients {
         for (let n = buf.indexOf('\r\n'); n !== -1; n = buf.indexOf('\r\n')) {
           const line = buf.slice(0, n)
           buf = buf.slice(n + 2)
-          if (line.startsWith('HELLO '))
-            s.write(`SIMULTANEOUS READY 1 10 ${randomBytes(20).toString('hex')}\r\n`)
-          else if (line.startsWith('PING ')) s.write(`PONG ${line.slice(5)}\r\n`)
+          if (line.startsWith('HELLO ') && !greeted) {
+            greeted = true
+            this.admitted++
+            let reply: string
+            try {
+              reply = ready(line, i)
+            } catch {
+              this.codes.READY_FAILED = (this.codes.READY_FAILED ?? 0) + 1 // the caller's `ready` threw
+              s.destroy()
+              return
+            }
+            s.write(`${reply}\r\n`)
+          } else if (line.startsWith('PING ')) s.write(`PONG ${line.slice(5)}\r\n`)
           else if (line === 'OK SIMULTANEOUS') {
             registered = true
             this.held++
@@ -94,6 +131,7 @@ export class PrefixClients {
       s.on('close', () => {
         this.#sockets.delete(s)
         if (registered) this.held--
+        if (greeted) this.admitted--
         resolve()
         if (this.#stopped) return
         if (reopenDelayMs === 0) setImmediate(() => void this.open(i))
