@@ -135,6 +135,11 @@ export class LineSocket
     return this.#lastReceived
   }
 
+  /** Why the connection closed (as `closed` resolves with), once it has; undefined while open. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#finished ? this.#closeInfo : undefined
+  }
+
   /** Whole lines received and not read yet. */
   get queuedLines(): number {
     return this.#inbox.length

@@ -32,6 +32,7 @@
 
 /** The node's key type, for the `identity` option (from @pyp2p/identity). */
 export { NodeIdentity } from '@pyp2p/identity'
+export type { NetCircuitRelayOptions } from './circuit-relay-options.js'
 export type { ConnectionMethod, Direction, PeerInfo } from './connection-set.js'
 export * from './constants.js'
 export { DialBackListener } from './dial-back-listener.js'

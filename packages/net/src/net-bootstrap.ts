@@ -98,13 +98,27 @@ async function connectTo(
     const reason = connectReason(why, result, ctx.connector.unl, theirs)
     return ctx.add(result.connection, entry.nodeId, result.method, reason)
   } catch (err) {
+    if (signal.aborted) throw NetError.ABORTED(signal.reason)
+    const refusal = refusalOf(err)
+    if (refusal === 'ERR_DUPLICATE') {
+      // Both punched (or asked) at once: the survivor rule kept the other connection, at both ends.
+      ctx.log('bootstrap: %s already connected (the connection both keep is the other one)', entry.nodeId)
+      return undefined
+    }
     const why = (err as Error).message
     ctx.log('bootstrap: %s:%d (%s) not reachable: %s', entry.ip, entry.port, entry.nodeId, why)
-    if (signal.aborted) throw NetError.ABORTED(signal.reason)
     return undefined
   } finally {
     ctx.pending.delete(entry.nodeId)
   }
+}
+
+/** The refusal that ended a connect (the connector stops at a final one: its last attempt), if any. */
+export function refusalOf(err: unknown): string | undefined {
+  type Attempt = { skipped?: boolean; error?: { refusal?: unknown } }
+  const attempts = (err as { attempts?: readonly Attempt[] }).attempts ?? []
+  const last = attempts.filter((a) => a.skipped !== true).at(-1)
+  return typeof last?.error?.refusal === 'string' ? last.error.refusal : undefined
 }
 
 /** What a `NODES` entry tells of a simultaneous node, as a UNL for the connector's plan. */

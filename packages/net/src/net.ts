@@ -17,15 +17,15 @@ import { admitTo, ConnectionSet, peerInfo, placeIncoming } from './connection-se
 import { NetError } from './errors.js'
 import { bootstrapNet } from './net-bootstrap.js'
 import { NetIterator } from './net-iterator.js'
-import type { UnlConnectOptions } from './net-unl.js'
-import { connectByUnl, NetUnl } from './net-unl.js'
+import { connectByUnl, NetUnl, type UnlConnectOptions } from './net-unl.js'
 import { type NetOptions, type ResolvedNetOptions, resolveNetOptions } from './options.js'
+import { followNode, type RelayUpgradeEvents, withCloseCode } from './relay-upgrades.js'
 import { releaseNet } from './release.js'
-import { forwardServerEvents, registerOn, type ServerEvents } from './session.js'
+import { registerOn, type ServerEvents } from './session.js'
 import { type NetResources, type StartReport, startNet } from './start.js'
 
 /** Also `server:lost`, `server:restored`, `server:failover`: the bootstrap session's (session.ts). */
-export interface NetEvents extends ServerEvents {
+export interface NetEvents extends ServerEvents, RelayUpgradeEvents {
   /** A connection joined the net (inbound, bootstrap dial, or `net.unl.connect()`). */
   connection: [connection: LineSocket, info: PeerInfo]
   /** A connection left the net (closed by either side, refused as a duplicate, or at `stop()`). */
@@ -121,7 +121,7 @@ export class Net
     try {
       await this.#starting
       const res = this.#res as NetResources
-      if (res.session !== undefined) forwardServerEvents(res.session, this)
+      followNode(res, this, (con) => this.#set?.info(con))
       this.#set = new ConnectionSet({
         ...this.options, // netType, maxInbound, maxOutbound, inboundLimits
         nodeId: res.nodeId,
@@ -134,7 +134,7 @@ export class Net
         onRemove: (con, info) => {
           this.#log('connection %s closed', info.nodeId)
           this.#iterator.wake()
-          this.emit('disconnect', con, info)
+          this.emit('disconnect', con, withCloseCode(con, info))
         },
       })
       this.#unl = new NetUnl(res.unl, (theirs, o) => this.#connectUnl(theirs, o))

@@ -8,6 +8,11 @@ import { NodeIdentity } from '@pyp2p/identity'
 import type { NatClient } from '@pyp2p/nat'
 import type { NatType, NodeType } from '@pyp2p/unl'
 import {
+  type NetCircuitRelayOptions,
+  type ResolvedNetCircuitRelay,
+  resolveCircuitRelay,
+} from './circuit-relay-options.js'
+import {
   DEFAULT_MAX_INBOUND,
   DEFAULT_MAX_OUTBOUND,
   DEFAULT_PASSIVE_BIND,
@@ -82,9 +87,13 @@ export interface NetOptions {
    * Circuit relay (@pyp2p/relay) through the bootstrap server: `connect()` falls back to a circuit
    * when no other method applies or works, and a node that is not passive (cannot be dialled) holds a
    * reservation there so others can reach it that way (its UNL then names the relay). Default true;
-   * false: neither. (A passive node serving as a relay for others is not an option yet.)
+   * false: neither. An object (`NetCircuitRelayOptions`) is true plus: `serve` (a passive node runs a
+   * relay for others, with the relay limits of the same object), `servePort`, and `reserveAt` (the
+   * relay to reserve at instead of the bootstrap server).
    */
-  circuitRelay?: boolean
+  circuitRelay?: boolean | NetCircuitRelayOptions
+  /** Relayed connections try once to move to a direct or punched one (`upgrade` event). Default true. */
+  relayUpgrade?: boolean
   /**
    * Our node id (40 hex). Default the identity's. Only with `secure: false` may it be another than
    * the identity's (a made-up id proves nothing); otherwise a different one is `ERR_NODE_ID_MISMATCH`.
@@ -148,7 +157,8 @@ export interface ResolvedNetOptions {
   nodeId: string | undefined
   identity: NodeIdentity | string | undefined
   secure: boolean
-  circuitRelay: boolean
+  circuitRelay: ResolvedNetCircuitRelay
+  relayUpgrade: boolean
   debug: boolean
   reachability: ReachabilityProbe | undefined
   natClient: NatClient | undefined
@@ -259,7 +269,8 @@ export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
     nodeId: o.nodeId,
     identity,
     secure,
-    circuitRelay: o.circuitRelay ?? true,
+    circuitRelay: resolveCircuitRelay(o.circuitRelay, parseServerAddress),
+    relayUpgrade: o.relayUpgrade ?? true,
     debug: o.debug ?? false,
     reachability: o.reachability,
     natClient: o.natClient,

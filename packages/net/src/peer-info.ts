@@ -37,6 +37,11 @@ export interface PeerInfo {
   port: number
   /** When the connection joined the net (ms since the epoch). */
   since: number
+  /**
+   * On `disconnect`: the code of the error that closed it, when one did (`ERR_CIRCUIT_LIMIT` when a
+   * relay's limit ended its circuit, `ERR_CIRCUIT_ENDED`, `ERR_KEEPALIVE_TIMEOUT`...).
+   */
+  code?: string
 }
 
 /** How a connection joins: direction, method, who asked for it (default: by direction), why (default: by method). */

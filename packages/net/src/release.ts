@@ -1,7 +1,7 @@
 /**
  * What `net.stop()` releases, in order: no more punches or challenges, the listener and every
  * connection, the connector, then (in parallel, each bounded) the bootstrap server left with `CLEAR` +
- * `QUIT`, the port mapping removed, the relay connection closed. Never rejects.
+ * `QUIT`, the port mapping removed, the relay connection closed, the circuit relay we serve closed. Never rejects.
  */
 import type createDebug from 'debug'
 import type { ConnectionSet } from './connection-set.js'
@@ -17,9 +17,10 @@ export async function releaseNet(
   const listening = res?.listener?.close()
   const closing = set?.closeAll() ?? []
   res?.connector?.close()
-  res?.relaying?.close()
+  const relaying = res?.relaying?.close()
   await Promise.all([
     listening,
+    relaying,
     ...closing.map((c) => c.closed),
     res?.session?.leave(),
     res?.releaseForwarding?.().catch((err: unknown) => log('removing the port mapping: %s', err)),

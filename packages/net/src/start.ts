@@ -26,6 +26,7 @@ import { lanAddressOf } from './lan-address.js'
 import { advertisedIpv6, isLoopback } from './local-addresses.js'
 import { determineNodeType, type NodeTypeReport } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
+import { hostPort } from './relay-host.js'
 import { type Relaying, startRelaying } from './relaying.js'
 import { resolveIdentity } from './resolve-identity.js'
 import { ServerDialBackProbe } from './server-dial-back-probe.js'
@@ -40,6 +41,8 @@ export interface StartReport extends NodeTypeReport {
   server: string | undefined
   /** Our UNL's text. */
   unl: string
+  /** Where this node serves a circuit relay for others (`host:port`, `circuitRelay.serve`), if it does. */
+  circuitRelay?: string
   durationMs: number
 }
 
@@ -219,10 +222,11 @@ export async function startNet(
   }
   res.nat = behaviour
 
-  // 5. Our UNL, naming our relay when we hold a reservation there (relaying.ts).
-  const relaying = await startRelaying(o, server, typeReport.nodeType, identity, signal, log)
-  res.relaying = relaying
+  // 5. Our UNL, naming our relay when we hold a reservation there; the relay we serve (relaying.ts).
   const lanAddress = lanAddressOf(o, session?.localAddress)
+  const relayHost = { ...typeReport, host: typeReport.wanAddress || lanAddress }
+  const relaying = await startRelaying(o, server, relayHost, identity, signal, log)
+  res.relaying = relaying
   // IPv6: the address we listen on (or, on '::', our global one) for peers with IPv6 (TLV_IPV6_ADDRESS)
   const bare = withIpv6(
     new UNL({
@@ -260,7 +264,7 @@ export async function startNet(
     handshakeTimeout: o.handshakeTimeout,
     ...(transport !== undefined && { transport }),
     ...(puncher !== undefined && { puncher }),
-    ...(relaying.relayer !== undefined && { relayer: relaying.relayer }),
+    ...(relaying.relayer !== undefined && { relayer: relaying.relayer, relayUpgrade: o.relayUpgrade }),
     dialTimeout: o.dialTimeout,
     helloTimeout: o.helloTimeout,
     lineLimits: o.lineLimits,
@@ -278,7 +282,12 @@ export async function startNet(
 
   const report: StartReport = {
     ...typeReport,
-    ...(server !== undefined && { reasons: [...typeReport.reasons, ...serverReasons(o.servers, server)] }),
+    reasons: [
+      ...typeReport.reasons,
+      ...(server === undefined ? [] : serverReasons(o.servers, server)),
+      ...relaying.reasons,
+    ],
+    ...(relaying.served !== undefined && { circuitRelay: hostPort(relaying.served.address) }),
     nodeId,
     port: listen.port,
     lanAddress,

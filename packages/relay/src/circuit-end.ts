@@ -4,6 +4,7 @@
  * lived with the limits the relay announced in its `OK`. The target also hears `CIRCUIT END <id>
  * <reason>` over its reservation (`CircuitReservation` event `end`).
  */
+import { CIRCUIT_END_SLACK_MS } from './constants.js'
 import { CircuitError } from './errors.js'
 import type { RelayedSocket } from './relay-dial.js'
 
@@ -13,6 +14,8 @@ export function circuitEndError(c: RelayedSocket, livedMs: number): CircuitError
   const written = c.socket.bytesWritten - c.offset.written
   const { maxBytes, maxDurationMs } = c.limits
   if (read >= maxBytes || written > maxBytes) return CircuitError.CIRCUIT_LIMIT('bytes', maxBytes)
-  if (livedMs >= maxDurationMs) return CircuitError.CIRCUIT_LIMIT('duration', maxDurationMs)
+  // An end counts from the OK it read, a round trip after the relay started the circuit's clock.
+  if (livedMs + CIRCUIT_END_SLACK_MS >= maxDurationMs)
+    return CircuitError.CIRCUIT_LIMIT('duration', maxDurationMs)
   return undefined
 }

@@ -66,3 +66,9 @@ export const MAX_CONTROL_LINE = 1024
 export const CHALLENGE_BYTES = 32
 /** Random bytes of a circuit id (hex). */
 export const CIRCUIT_ID_BYTES = 12
+
+/**
+ * How much earlier than the relay an end may see its circuit start (it counts from the `OK` it read, a
+ * round trip after the relay started the clock), when it judges whether the duration limit ended it.
+ */
+export const CIRCUIT_END_SLACK_MS = 1_000

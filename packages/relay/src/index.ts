@@ -9,7 +9,7 @@
  * per relay and IP, circuits per relay, target and IP). The circuit is a raw byte stream: the ends run
  * their own handshake over it (@pyp2p/unl's upgrade step), so the relay sees only ciphertext.
  * `CircuitRelay` is the server (embedded in @pyp2p/bootstrap-server, or on its own port with
- * `RelayListener`).
+ * `RelayListener`, as a passive @pyp2p/net node with `circuitRelay: { serve: true }` runs it).
  *
  * @example
  * ```ts

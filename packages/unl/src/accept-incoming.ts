@@ -14,6 +14,11 @@ import { type UpgradeOptions, upgradeInbound } from './upgrade.js'
 export interface PendingReverse {
   nodeId: string
   resolve(con: LineSocket): void
+  /**
+   * Our own node refused the peer's answer at admission (`ERR_NOT_ADMITTED`: a duplicate of the
+   * connection both keep, a full slot...): the peer acts on a nonce once, so nothing else will come.
+   */
+  refuse?(err: Error): void
 }
 
 export interface AcceptOptions {
@@ -25,22 +30,40 @@ export interface AcceptOptions {
   admit: UnlConnectorOptions['admit']
 }
 
-/** Resolves with the connection, or undefined when it answered a reverse request; rejects as `upgradeInbound`. */
+/**
+ * Resolves with the connection, or undefined when it answered a reverse request; rejects as
+ * `upgradeInbound`. An answer our node refuses at admission ends the `connect()` waiting for it at
+ * once, with that refusal (issue 18: it waited for its whole deadline).
+ */
 export async function acceptIncoming(
   con: Socket | LineSocket,
   o: AcceptOptions,
 ): Promise<IncomingConnection | undefined> {
   const { method } = o
   let answer = false
-  const { connection, hello, nodeId, secure } = await upgradeInbound(con, {
-    ...o.upgrade,
-    signal: o.signal,
-    ...(o.expectedNodeId !== undefined && { expectedNodeId: o.expectedNodeId }),
-    admit: (r) => {
-      answer = o.pending.get(r.hello.nonce)?.nodeId === r.nodeId
-      return o.admit?.({ connection: r.connection, nodeId: r.nodeId, secure: r.secure, method, answer })
-    },
-  })
+  let nonce = ''
+  let upgraded: Awaited<ReturnType<typeof upgradeInbound>>
+  try {
+    upgraded = await upgradeInbound(con, {
+      ...o.upgrade,
+      signal: o.signal,
+      ...(o.expectedNodeId !== undefined && { expectedNodeId: o.expectedNodeId }),
+      admit: (r) => {
+        nonce = r.hello.nonce
+        answer = o.pending.get(nonce)?.nodeId === r.nodeId
+        return o.admit?.({ connection: r.connection, nodeId: r.nodeId, secure: r.secure, method, answer })
+      },
+    })
+  } catch (err) {
+    // Past admission the upgrade fails only by the refusal: the answer it was is void.
+    const pending = answer ? o.pending.get(nonce) : undefined
+    if (pending?.refuse !== undefined) {
+      o.pending.delete(nonce)
+      pending.refuse(err instanceof Error ? err : new Error(String(err)))
+    }
+    throw err
+  }
+  const { connection, hello, nodeId, secure } = upgraded
   if (!answer) return { connection, method, nodeId, secure }
   const pending = o.pending.get(hello.nonce)
   o.pending.delete(hello.nonce)

@@ -3,7 +3,13 @@
  * (TLV_RELAY), else through the first of its own `relays` (a node's bootstrap server: most nodes of a
  * net share it); takes the circuits that arrive on its reservation, when it holds one.
  */
-import { type CircuitReservation, dialCircuit, type IncomingCircuit } from '@pyp2p/relay'
+import {
+  type CircuitReservation,
+  circuitEndError,
+  dialCircuit,
+  type IncomingCircuit,
+  type RelayedSocket,
+} from '@pyp2p/relay'
 import { DIAL_TIMEOUT_MS } from './constants.js'
 import { type RelayAddress, relayOf } from './relay-extension.js'
 import type { IncomingRelayed, RelayedConnection, Relayer, RelayRequest } from './relayer.js'
@@ -16,6 +22,12 @@ export interface CircuitRelayerOptions {
   reservation?: CircuitReservation
   /** Dialling the relay and its answer (which waits for the target's ACCEPT), ms. Default DIAL_TIMEOUT_MS. */
   timeout?: number
+}
+
+// The limit (bytes, duration) that explains a circuit's end: what it carried, how long since its OK.
+const ender = (c: RelayedSocket): (() => Error | undefined) => {
+  const since = Date.now()
+  return () => circuitEndError(c, Date.now() - since)
 }
 
 const hostPort = (a: RelayAddress): string =>
@@ -61,7 +73,7 @@ export class CircuitRelayer implements Relayer {
       signal,
       timeout: this.#timeout,
     })
-    return { socket: c.socket, relay: hostPort(at), circuitId: c.circuitId }
+    return { socket: c.socket, relay: hostPort(at), circuitId: c.circuitId, endReason: ender(c) }
   }
 
   listen(onCircuit: (circuit: IncomingRelayed) => void, signal: AbortSignal): void {
@@ -71,7 +83,13 @@ export class CircuitRelayer implements Relayer {
   }
 
   #onIncoming = (c: IncomingCircuit): void => {
-    const circuit = { socket: c.socket, relay: hostPort(c.relay), circuitId: c.circuitId, nodeId: c.dialler }
+    const circuit = {
+      socket: c.socket,
+      relay: hostPort(c.relay),
+      circuitId: c.circuitId,
+      nodeId: c.dialler,
+      endReason: ender(c),
+    }
     if (this.#listeners.size === 0) c.socket.destroy()
     for (const fn of this.#listeners) fn(circuit)
   }

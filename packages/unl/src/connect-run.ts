@@ -58,7 +58,38 @@ export async function runPlan(plan: ConnectPlan, o: RunOptions): Promise<Connect
         if (o.signal?.aborted) throw UnlError.ABORTED(o.signal.reason)
         throw UnlError.CONNECT_TIMEOUT(o.timeout, all)
       }
+      const refusal = finalRefusal(error)
+      if (refusal !== undefined) {
+        // The node itself said no: another method reaches the same node and its same answer.
+        const rest = plan.methods.slice(plan.methods.indexOf(m) + 1).map((n) => notTried(n, refusal))
+        log(
+          '%s refused by %s: %s not tried',
+          o.nodeId,
+          refusal,
+          rest.map((r) => r.method).join(', ') || 'nothing',
+        )
+        throw UnlError.CONNECT_FAILED([...attempts, ...rest, ...plan.skipped])
+      }
     }
   }
   throw UnlError.CONNECT_FAILED([...attempts, ...plan.skipped])
+}
+
+/**
+ * Admission refusals that are final for a peer (issue 18): it is full (`ERR_PEER_FULL`), already holds
+ * the connection both keep (`ERR_DUPLICATE`), or is ourselves (`ERR_SELF`), whether it told us
+ * (`ERR_PEER_FULL`/`ERR_PEER_REFUSED`) or our node refused its answer to our reverse request
+ * (`ERR_NOT_ADMITTED`). `ERR_NOT_READY` (starting or stopping) is not: it passes.
+ */
+export const FINAL_REFUSALS: readonly string[] = ['ERR_PEER_FULL', 'ERR_DUPLICATE', 'ERR_SELF']
+
+/** The final refusal an attempt's error carries, or undefined. */
+export function finalRefusal(error: Error): string | undefined {
+  if (!(error instanceof UnlError) || error.refusal === undefined) return undefined
+  return FINAL_REFUSALS.includes(error.refusal) ? error.refusal : undefined
+}
+
+function notTried(m: PlannedMethod, refusal: string): AttemptReport {
+  const error = new Error(`not tried: the node refused the connection (${refusal})`)
+  return { method: m.method, ok: false, skipped: true, durationMs: 0, error }
 }

@@ -36,6 +36,14 @@ export interface UnlConnectorOptions {
    * circuits others open to us; without it, relaying is skipped.
    */
   relayer?: Relayer
+  /**
+   * Relayed connections try once to move to a direct or punched connection (both ends coordinate over
+   * the circuit; the lines move with none lost, repeated or reordered, then the circuit closes; see
+   * relay-lines.ts). Default true; false: this node neither asks nor accepts.
+   */
+  relayUpgrade?: boolean
+  /** That one try, ms. Default RELAY_UPGRADE_TIMEOUT_MS (20 s); the circuit stays when it fails. */
+  relayUpgradeTimeout?: number
   /** Act on other nodes' reverse-connect requests arriving on `transport`. Default true. */
   answerReverse?: boolean
   /** Limits on the reverse-connect requests we act on. */
@@ -148,4 +156,19 @@ export interface UnlConnectorEvents {
   connection: [incoming: IncomingConnection]
   /** A reverse-connect request we did not act on, or whose dial-back failed. */
   refused: [info: { from: string; error: Error }]
+  /** A relayed connection's lines moved to a direct or punched connection (the circuit is closed). */
+  upgrade: [event: RelayUpgradeEvent]
+  /** The one try to move a relayed connection we made failed (`ERR_UPGRADE_FAILED`): it stays relayed. */
+  upgradeFailed: [event: { connection: LineSocket; nodeId: string; error: UnlError }]
+}
+
+export interface RelayUpgradeEvent {
+  /** The application's connection (the same object before and after). */
+  connection: LineSocket
+  nodeId: string
+  /** What carries its lines now. */
+  method: ConnectMethod
+  /** The peer's address and port on the new connection. */
+  host: string
+  port: number
 }

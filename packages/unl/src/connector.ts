@@ -58,7 +58,8 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     this.#s = connectorSettings(options)
     this.#unl = this.#checkUnl(options.unl)
     this.#puncher = options.puncher
-    this.#relay = new RelaySide(options.relayer)
+    const hooks = { ours: () => this.#unl, attempt: this.#attempt.bind(this), emit: this.emit.bind(this) }
+    this.#relay = new RelaySide(options, this.#closing.signal, { ...hooks, pending: this.#pending })
     this.#admit = options.admit
     this.#guard = new ReverseGuard(options.reverseLimits)
     if (this.#transport !== undefined && (options.answerReverse ?? true)) {
@@ -124,7 +125,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
       method: options.method ?? 'direct',
       expectedNodeId: options.expectedNodeId,
       pending: this.#pending,
-      admit: this.#admit,
+      admit: this.#relay.admission(this.#admit, options.method),
     })
   }
 
@@ -191,8 +192,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     })
   }
 
-  async #attempt(m: PlannedMethod, theirs: UNL, signal: AbortSignal): Promise<LineSocket> {
-    const nonce = newNonce()
+  async #attempt(m: PlannedMethod, theirs: UNL, signal: AbortSignal, nonce = newNonce()) {
     switch (m.method) {
       case 'lan':
       case 'direct':
@@ -226,19 +226,20 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   }
 
   #reverse(theirs: UNL, nonce: string, signal: AbortSignal): Promise<LineSocket> {
+    const refused = new AbortController() // our admission refused their answer (accept-incoming.ts)
     return requestReverse({
       transport: this.#transport!,
       to: theirs.nodeId,
       request: formatReverseRequest(this.#unl, nonce),
       timeout: this.#s.reverseTimeout,
       resend: this.#s.reverseResend,
-      signal,
+      signal: AbortSignal.any([signal, refused.signal]),
       refusals: this.#refusals,
       register: (resolve) => {
-        this.#pending.set(nonce, { nodeId: theirs.nodeId, resolve })
+        this.#pending.set(nonce, { nodeId: theirs.nodeId, resolve, refuse: (err) => refused.abort(err) })
         return () => this.#pending.delete(nonce)
       },
-    })
+    }).catch((err: unknown) => Promise.reject(refused.signal.aborted ? refused.signal.reason : err))
   }
 
   // Peers act on a reverse request only when its UNL's node id is the relay-authenticated sender, and
@@ -253,7 +254,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
 
   #serve(con: Socket | LineSocket, method: ConnectMethod, expectedNodeId?: string, relay?: string): void {
     this.handleIncoming(con, { method, ...(expectedNodeId !== undefined && { expectedNodeId }) }).then(
-      (incoming) => incoming && this.#deliver(relay === undefined ? incoming : { ...incoming, relay }),
+      (incoming) => incoming && this.#deliver(this.#relay.delivered(incoming, relay)),
       (err: unknown) => log('incoming %s connection refused: %s', method, (err as Error).message),
     )
   }

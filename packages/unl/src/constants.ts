@@ -72,6 +72,21 @@ export const HELLO_TIMEOUT_MS = 10_000
  */
 export const HANDSHAKE_TIMEOUT_MS = 5_000
 
+/**
+ * Relayed connections tag every line inside the secure stream (relay-lines.ts): `.` application data,
+ * `!` a control line of the connection itself, so no application line can pass for one.
+ */
+export const RELAY_DATA_TAG = '.'
+export const RELAY_CONTROL_TAG = '!'
+
+/**
+ * The one try to move a relayed connection to a direct or punched one, ms: a dial (DIAL_TIMEOUT_MS)
+ * or a punch through the rendezvous server fits; past it the circuit stays.
+ */
+export const RELAY_UPGRADE_TIMEOUT_MS = 20_000
+/** How much longer the other end waits for the dialler's upgrade connection than the dialler tries. */
+export const UPGRADE_GRACE_MS = 5_000
+
 /** Nonces are 32 random bytes written as 64 hex characters, like the original's 64-character nonce. */
 export const NONCE_BYTES = 32
 

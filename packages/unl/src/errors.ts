@@ -39,6 +39,10 @@ export type UnlErrorCode =
   | 'ERR_NOT_ADMITTED'
   | 'ERR_INVALID_OPTION'
   | 'ERR_REVERSE_REFUSED'
+  | 'ERR_INVALID_RELAY_LINE'
+  | 'ERR_CIRCUIT_ENDED'
+  | 'ERR_UPGRADE_BROKEN'
+  | 'ERR_UPGRADE_FAILED'
 
 export class UnlError extends Error {
   override readonly name = 'UnlError'
@@ -250,6 +254,28 @@ export class UnlError extends Error {
       `${nodeId} refused our reverse-connect request (${reason}): ${text}`,
       { refusal: reason },
     )
+  }
+
+  static INVALID_RELAY_LINE(detail: string): UnlError {
+    return new UnlError('ERR_INVALID_RELAY_LINE', `The peer broke the relayed line framing: ${detail}`)
+  }
+
+  static CIRCUIT_ENDED(cause?: unknown): UnlError {
+    return new UnlError(
+      'ERR_CIRCUIT_ENDED',
+      'The circuit ended without the peer closing it (the relay or the peer went away): reconnect',
+      { cause },
+    )
+  }
+
+  static UPGRADE_BROKEN(detail: string): UnlError {
+    return new UnlError('ERR_UPGRADE_BROKEN', `Moving the relayed connection failed midway: ${detail}`)
+  }
+
+  static UPGRADE_FAILED(detail: string, cause?: unknown): UnlError {
+    return new UnlError('ERR_UPGRADE_FAILED', `No better path than the relay (it stays): ${detail}`, {
+      cause,
+    })
   }
 
   static CLOSED(): UnlError {

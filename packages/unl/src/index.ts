@@ -56,6 +56,7 @@ export type {
   DialNodeOptions,
   IncomingConnection,
   ListedNode,
+  RelayUpgradeEvent,
   UnlConnectorEvents,
   UnlConnectorOptions,
 } from './connector-options.js'

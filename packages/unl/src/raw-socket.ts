@@ -33,6 +33,16 @@ export function socketOf(input: Socket | LineSocket, raw: boolean): Socket {
   return input.socket
 }
 
+/**
+ * `input` when it is a LineSocket that reads its own socket; undefined for a socket, or a LineSocket
+ * whose lines travel over another stream (`rawLineOptions()`: a PassThrough, which would hand a plain
+ * connection's own lines back to it: issue 18, a plain punch "connected to itself"). Ask before
+ * anything else listens to the socket.
+ */
+export function linesOn(input: Socket | LineSocket): LineSocket | undefined {
+  return isLineSocket(input) && input.socket.listenerCount('data') > 0 ? input : undefined
+}
+
 export function isLineSocket(input: Socket | LineSocket): input is LineSocket {
   return typeof (input as LineSocket).sendLine === 'function'
 }

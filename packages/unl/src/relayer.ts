@@ -20,6 +20,11 @@ export interface RelayedConnection {
   /** The relay it runs through, `host:port`. */
   relay: string
   circuitId: string
+  /**
+   * Why the relay ended the circuit when it ends without the peer closing it (a limit: how long it
+   * lived and the bytes it carried, against the relay's announced limits), or undefined.
+   */
+  endReason?: () => Error | undefined
 }
 
 /** A circuit a peer opened to us. */

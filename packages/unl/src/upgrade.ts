@@ -32,7 +32,7 @@ import {
 } from './connect-hello.js'
 import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_PING, HEARTBEAT_PONG, REFUSAL_LINGER_MS } from './constants.js'
 import { UnlError } from './errors.js'
-import { isLineSocket, socketOf } from './raw-socket.js'
+import { isLineSocket, linesOn, socketOf } from './raw-socket.js'
 import { watchForSecurePeer } from './secure-peer-watch.js'
 
 export interface UpgradeOptions {
@@ -103,8 +103,9 @@ export async function upgradeOutbound(
       if (refusal !== undefined) throw refusalError(refusal)
       return { connection: con, nodeId: session.remoteNodeId, secure: true }
     }
+    const lines = linesOn(input) // before the watch reads the socket too
     watchForSecurePeer(socket)
-    con = isLineSocket(input) ? input : plainLines(socket, o.lineLimits)
+    con = lines ?? plainLines(socket, o.lineLimits)
     con.sendLine(formatConnectHello(o.nonce, o.nodeId))
     return { connection: con, nodeId: o.expectedNodeId, secure: false }
   } catch (err) {
@@ -171,7 +172,7 @@ export async function upgradeInbound(
       }
       con = new LineSocket(socket, secureLineOptions(o, session.stream))
     } else {
-      con = isLineSocket(input) ? input : plainLines(socket, o.lineLimits)
+      con = linesOn(input) ?? plainLines(socket, o.lineLimits)
     }
     const line = await readFirstLine(con, o.signal)
     if (!secure && isSecurePrologue(line)) throw UnlError.SECURE_PEER(line)
