@@ -20,13 +20,16 @@
  *      (CANDIDATE -> CHALLENGE -> ACCEPT -> FIGHT to both) for a fixed time; FIGHT pairs per second.
  *   4. Signed vs unsigned (issue 17): every setting runs twice, once against a server with
  *      `--allow-unsigned` and clients that sign nothing, once against the default server with clients
- *      that sign every `READY` and `CANDIDATE` (Ed25519, `@pyp2p/identity`, over the HELLO's nonce).
+ *      that sign (Ed25519, `@pyp2p/identity`, over the HELLO's nonce) every `READY` and the first
+ *      `CANDIDATE` as an id not proven on that connection yet: a server whose HELLO says
+ *      `proofs=connection` holds a proven id for the rest of the connection (PROTOCOL.md). With
+ *      `--sign-every`, a third run whose clients sign every command (the cost before that).
  *      Registrations/s is nodes held / ramp seconds (connect, HELLO, READY -> OK, in batches of 500);
  *      the keys are generated before the ramp starts (a node has its key before it registers).
  *
  *   npm run bench:bootstrap -- [--nodes 19000] [--workers 4] [--requests 5000] [--punch-seconds 3]
  *                              [--concurrency 32] [--node-flags=--max-semi-space-size=1] [--no-bare]
- *                              [--no-unsigned] [--heap-snapshot]
+ *                              [--no-unsigned] [--sign-every] [--heap-snapshot]
  *
  * Writes bench/results/bootstrap.json.
  */
@@ -67,7 +70,7 @@ process.on('SIGTERM', () => process.exit(0))
 `
 
 type Cmd =
-  | { cmd: 'prepare'; count: number; passive: number; signed: boolean }
+  | { cmd: 'prepare'; count: number; passive: number; signed: boolean; signEvery: boolean }
   | { cmd: 'open'; port: number; count: number; worker: number; addresses: string[]; passive: number }
   | { cmd: 'latency'; requests: number }
   | { cmd: 'punch'; ms: number; concurrency: number }
@@ -82,13 +85,28 @@ interface Conn {
   me?: NodeIdentity | undefined
   nonce: string
   serverId: string
+  /** The HELLO said `proofs=connection`: a proven id needs no signature on this connection. */
+  binds: boolean
+  /** The id this connection proved last (its later commands as it go unsigned, when `binds`). */
+  proven: string | undefined
 }
 
-/** `line` with its proof (`SIG <key> <signature>`) when `who` is given, else `line`. */
+/**
+ * `line` with its proof (`SIG <key> <signature>`) when `who` is given and has not been proven on this
+ * connection already (PROTOCOL.md, "Proven connections"; `--sign-every` signs every command), else `line`.
+ */
 function signed(c: Conn, who: NodeIdentity | undefined, line: string): string {
-  if (who === undefined) return line
+  if (who === undefined || (c.binds && !signEvery && c.proven === who.nodeId)) return line
   const sig = who.sign(RENDEZVOUS_SIGNATURE_CONTEXT, proofFields(c.nonce, c.serverId, line))
   return `${line} SIG ${who.publicKey} ${sig.toString('base64url')}`
+}
+
+/** `--sign-every` (worker side): sign every command, as clients did before proven connections. */
+let signEvery = false
+
+/** A signed command by `who` succeeded on `c`: the server holds its id proven there. */
+function proved(c: Conn, who: NodeIdentity | undefined): void {
+  if (who !== undefined) c.proven = who.nodeId
 }
 
 function workerMain(): void {
@@ -101,7 +119,17 @@ function workerMain(): void {
   }
 
   function attach(s: Socket, id: string, me: NodeIdentity | undefined): Conn {
-    const c: Conn = { s, id, buf: '', waiters: [], me, nonce: '', serverId: '' }
+    const c: Conn = {
+      s,
+      id,
+      buf: '',
+      waiters: [],
+      me,
+      nonce: '',
+      serverId: '',
+      binds: false,
+      proven: undefined,
+    }
     s.setEncoding('latin1')
     s.on('error', () => {})
     s.on('data', (d: string) => {
@@ -140,12 +168,15 @@ function workerMain(): void {
         for (const w of greeting.split(' ')) {
           if (w.startsWith('nonce=')) c.nonce = w.slice(6)
           if (w.startsWith('server=')) c.serverId = w.slice(7)
+          if (w === 'proofs=connection') c.binds = true
         }
         s.write(`${signed(c, me, `SIMULTANEOUS READY 7000 8 ${id}`)}\r\n`)
         if ((await next(c)) !== 'OK SIMULTANEOUS') return false
+        proved(c, me)
         if (passiveId !== undefined) {
           s.write(`${signed(c, passiveMe, `PASSIVE READY 7001 8 ${passiveId}`)}\r\n`)
           if ((await next(c)) !== 'OK PASSIVE') return false
+          proved(c, passiveMe)
         }
         return true
       })(),
@@ -164,6 +195,7 @@ function workerMain(): void {
     keys = m.signed
       ? { me: make(m.count), passive: make(Math.min(m.passive, m.count)) }
       : { me: [], passive: [] }
+    signEvery = m.signEvery
     send({ prepared: keys.me.length })
   }
 
@@ -226,8 +258,10 @@ function workerMain(): void {
       const reply = next(cand)
       cand.s.write(`${signed(cand, cand.me, `CANDIDATE ${target.id} ${cand.id} TCP 40001 40002`)}\r\n`)
       reply.then((line) => {
-        if (line.startsWith('PREDICTION SET ')) pending.set(line.slice(15), 2)
-        else end(false)
+        if (line.startsWith('PREDICTION SET ')) {
+          proved(cand, cand.me)
+          pending.set(line.slice(15), 2)
+        } else end(false)
       })
     }
     const end = (ok: boolean): void => {
@@ -384,6 +418,8 @@ async function runOnce(opts: {
   nodeFlags: string
   bare: boolean
   signed: boolean
+  /** Signed clients sign every command (no use of proven connections). */
+  signEvery: boolean
   probe: Probe
 }): Promise<Record<string, unknown>> {
   const { server, port, memory } = await startServer(
@@ -405,7 +441,9 @@ async function runOnce(opts: {
     const count = (i: number): number => Math.min(per, opts.nodes - i * per)
     const passive = opts.bare ? 0 : PASSIVE_PER_WORKER
     await Promise.all(
-      workers.map((w, i) => ask(w, { cmd: 'prepare', count: count(i), passive, signed: opts.signed })),
+      workers.map((w, i) =>
+        ask(w, { cmd: 'prepare', count: count(i), passive, signed: opts.signed, signEvery: opts.signEvery }),
+      ),
     )
     const t0 = performance.now()
     const cpuRamp0 = cpuMs(pid)
@@ -450,7 +488,7 @@ async function runOnce(opts: {
     const seconds = Math.max(1e-9, ...punches.map((p) => p.seconds))
     return {
       server: opts.bare ? 'bare net (floor)' : 'bootstrap-server',
-      proofs: opts.bare ? '-' : opts.signed ? 'signed' : 'unsigned',
+      proofs: opts.bare ? '-' : opts.signed ? (opts.signEvery ? 'signed every' : 'signed') : 'unsigned',
       serverNodeFlags: opts.nodeFlags || '(none)',
       target: opts.nodes,
       held,
@@ -502,6 +540,8 @@ async function main(): Promise<void> {
       'heap-snapshot': { type: 'boolean', default: false },
       // Only the signed run (skip the unsigned comparison).
       'no-unsigned': { type: 'boolean', default: false },
+      // Also a signed run whose clients sign every command (as before proven connections).
+      'sign-every': { type: 'boolean', default: false },
       // Scale-out: one instance in memory, one with Redis, N with Redis, side by side (needs redis-server).
       instances: { type: 'string' },
       redis: { type: 'boolean', default: false },
@@ -528,14 +568,19 @@ async function main(): Promise<void> {
     url: pathToFileURL(probeFile).href,
     snapshotDir: values['heap-snapshot'] ? tmp : undefined,
   }
-  const proofs = values['no-unsigned'] ? [true] : [false, true]
+  const proofs: { signed: boolean; signEvery: boolean }[] = [
+    ...(values['no-unsigned'] ? [] : [{ signed: false, signEvery: false }]),
+    { signed: true, signEvery: false },
+    ...(values['sign-every'] ? [{ signed: true, signEvery: true }] : []),
+  ]
   for (const nodeFlags of variants) {
     for (const bare of servers)
-      for (const signed of bare ? [false] : proofs)
+      for (const { signed, signEvery } of bare ? [{ signed: false, signEvery: false }] : proofs)
         rows.push(
           await runOnce({
             bare,
             signed,
+            signEvery,
             nodes: Number(values.nodes),
             workers: Number(values.workers),
             requests: Number(values.requests),
@@ -546,7 +591,7 @@ async function main(): Promise<void> {
           }),
         )
   }
-  for (const row of rows.filter((r) => r.proofs === 'signed')) {
+  for (const row of rows.filter((r) => r.proofs === 'signed' || r.proofs === 'signed every')) {
     const base = rows.find((r) => r.proofs === 'unsigned' && r.serverNodeFlags === row.serverNodeFlags)
     if (base === undefined) continue
     const ratio = (k: string) => Number(((row[k] as number) / (base[k] as number)).toFixed(2))

@@ -13,7 +13,16 @@ import type { PunchEnd } from './punch-table.js'
 import { clearByToken, clearNodes, isUnproven, register } from './registration.js'
 import type { SharedNode } from './store/cluster-store.js'
 
-export function handleCommand(ctx: CommandContext, conn: Connection, msg: ClientMessage): void {
+/**
+ * Handles one parsed command. `proven`: it acts as a node id proven on this connection (its own valid
+ * proof, or an earlier one: the dispatcher decides); otherwise unsigned-policy.ts applies.
+ */
+export function handleCommand(
+  ctx: CommandContext,
+  conn: Connection,
+  msg: ClientMessage,
+  proven: boolean,
+): void {
   switch (msg.type) {
     case 'BOOTSTRAP': {
       if (ctx.cluster !== undefined) {
@@ -26,7 +35,7 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       return
     }
     case 'READY':
-      register(ctx, conn, msg.nodeType, msg.nodeId, msg.port, msg.maxInbound, msg.clearToken, !!msg.proof)
+      register(ctx, conn, msg.nodeType, msg.nodeId, msg.port, msg.maxInbound, msg.clearToken, proven)
       return
     case 'CHECK':
       ctx.check(conn, msg.port, msg.nonce)
@@ -36,11 +45,11 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       return
     case 'CANDIDATE':
       if (ctx.cluster !== undefined && !connectedHere(ctx, msg.targetNodeId, conn)) {
-        ctx.cluster.candidate(conn, msg.targetNodeId, msg.nodeId, msg.ports, !!msg.proof)
+        ctx.cluster.candidate(conn, msg.targetNodeId, msg.nodeId, msg.ports, proven)
         return
       }
       if (punchAllowed(ctx, conn, msg.targetNodeId, msg.nodeId)) {
-        candidate(ctx, conn, msg.targetNodeId, msg.nodeId, msg.ports, !!msg.proof)
+        candidate(ctx, conn, msg.targetNodeId, msg.nodeId, msg.ports, proven)
       }
       return
     case 'ACCEPT':
@@ -55,7 +64,7 @@ export function handleCommand(ctx: CommandContext, conn: Connection, msg: Client
       return
     case 'CLEAR':
       if (msg.nodeId !== undefined && msg.clearToken !== undefined) {
-        clearByToken(ctx, conn, msg.nodeId, msg.clearToken, !!msg.proof)
+        clearByToken(ctx, conn, msg.nodeId, msg.clearToken, proven)
         return
       }
       clearNodes(ctx, conn)

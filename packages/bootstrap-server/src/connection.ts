@@ -12,7 +12,7 @@
  */
 import type { Socket } from 'node:net'
 import type { LineDecoder } from '@pyp2p/framing'
-import { type RateLimit, TokenBucket } from '@pyp2p/limits'
+import { type NetworkKeys, type RateLimit, TokenBucket } from '@pyp2p/limits'
 import { formatError, LINE_TERMINATOR } from '@pyp2p/rendezvous-protocol'
 import type { ServiceConnection } from './service.js'
 
@@ -36,6 +36,12 @@ export interface ConnectionHost {
 export class Connection extends TokenBucket implements ServiceConnection {
   readonly id: number
   readonly ip: string
+  /**
+   * Where the limits count this connection (its IP and network prefix, @pyp2p/limits), computed once at
+   * accept: the node table counts its registrations with the same object, and `ip` is its `address`
+   * string when the two are spelled alike (one string and one keys object per connection, not three).
+   */
+  readonly keys: NetworkKeys
   readonly port: number
   readonly socket: Socket
   /**
@@ -46,6 +52,12 @@ export class Connection extends TokenBucket implements ServiceConnection {
   readonly host: ConnectionHost
   /** When the last complete line arrived, or when closing started (ms, on the server's clock). */
   lastSeen: number
+  /**
+   * The node id the last valid proof on this connection proved (PROTOCOL.md, "Proven connections"):
+   * later commands of this connection acting as it count as proven without a signature. The key's
+   * holder is at the other end of this TCP connection, which an off-path attacker cannot write into.
+   */
+  provenId: string | undefined = undefined
   /** Node ids this connection registered (usually none or one). */
   nodes: string[] | undefined = undefined
   /** How many of those are simultaneous registrations (they keep the connection exempt from idling). */
@@ -70,6 +82,7 @@ export class Connection extends TokenBucket implements ServiceConnection {
   constructor(
     id: number,
     ip: string,
+    keys: NetworkKeys,
     port: number,
     socket: Socket,
     host: ConnectionHost,
@@ -78,7 +91,8 @@ export class Connection extends TokenBucket implements ServiceConnection {
   ) {
     super(lineLimit, now)
     this.id = id
-    this.ip = ip
+    this.ip = keys.address === ip ? keys.address : ip
+    this.keys = keys
     this.port = port
     this.socket = socket
     this.host = host

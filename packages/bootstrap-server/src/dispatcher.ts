@@ -10,7 +10,7 @@ import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
 import type { DialBack } from './dial-back.js'
 import type { Logger } from './logger.js'
-import type { Ownership } from './ownership.js'
+import { bindProven, type Ownership } from './ownership.js'
 import type { ServiceRegistry } from './service-registry.js'
 
 export class Dispatcher {
@@ -115,15 +115,23 @@ export class Dispatcher {
       conn.send(formatError(error.code, error.message))
       return
     }
-    // A proof that does not hold refuses the command before anything changes; past this point a
-    // message's `proof` is a valid one, and the handlers decide where one is required.
+    // A proof that does not hold refuses the command before anything changes. A valid one binds its
+    // node id to this connection (ownership.ts); `proven` tells the handlers the command acts as an
+    // id proven here, by its own proof or an earlier one on this connection.
+    let proven = false
     if (msg.type === 'READY' || msg.type === 'CANDIDATE' || msg.type === 'CLEAR') {
-      const refusal = msg.proof === undefined ? undefined : this.#ownership.refusal(conn.id, msg)
-      if (refusal !== undefined) {
-        conn.sendError('ERR_BAD_SIGNATURE', `proof refused: ${refusal}; nothing changed`)
-        return
+      if (msg.proof !== undefined) {
+        const refusal = this.#ownership.refusal(conn.id, msg)
+        if (refusal !== undefined) {
+          conn.sendError('ERR_BAD_SIGNATURE', `proof refused: ${refusal}; nothing changed`)
+          return
+        }
+        bindProven(conn, msg.nodeId as string)
+        proven = true
+      } else {
+        proven = msg.nodeId !== undefined && msg.nodeId === conn.provenId
       }
     }
-    this.guard(conn, () => handleCommand(this.#ctx, conn, msg))
+    this.guard(conn, () => handleCommand(this.#ctx, conn, msg, proven))
   }
 }

@@ -51,6 +51,8 @@ export class Listener implements ConnectionHost {
   readonly #closingList = new Set<Connection>()
   /** Connections that have sent no complete line yet, in order of acceptance (the handshake timeout). */
   readonly #fresh = new Set<Connection>()
+  /** Fresh connections the last sweep found past the handshake timeout: closed at the next if still silent. */
+  #due: Connection[] = []
   /** Open, not closing connections, counted per IP and prefix; decides admission and eviction. */
   readonly #table: FairTable<Connection>
   readonly #splitter: LineSplitter
@@ -154,7 +156,8 @@ export class Listener implements ConnectionHost {
 
   /**
    * Destroys connections that linger after closing, closes those that sent no line within
-   * `handshakeTimeoutMs` of being accepted, and those idle past `idleTimeoutMs`.
+   * `handshakeTimeoutMs` of being accepted (at the sweep after the one that found them late), and
+   * those idle past `idleTimeoutMs`.
    */
   sweep(now: number): void {
     for (const conn of this.#closingList) {
@@ -163,12 +166,20 @@ export class Listener implements ConnectionHost {
       conn.socket.destroy()
     }
     const { idleTimeoutMs, handshakeTimeoutMs } = this.#o.opts
+    // Past the handshake timeout, a connection is closed at the _next_ sweep if still silent: in between
+    // the loop has read what had reached us, so a line that waited in our receive queue while we were
+    // busy (a reconnect herd; timers run before sockets are read) is not counted against its client.
+    // The clock starts at accept, in the call that writes the HELLO: starting it there changes nothing.
+    for (const conn of this.#due) {
+      if (!this.#fresh.delete(conn)) continue
+      this.#o.limits.hit('connections.handshake-timeout', this.#prefixOf(conn), { ip: conn.ip })
+      conn.close('ERR_HANDSHAKE_TIMEOUT', `no command within ${handshakeTimeoutMs} ms of connecting`)
+    }
+    this.#due = []
     for (const conn of this.#fresh) {
       // lastSeen is still the accept time: it moves with the first line, which takes it off this list.
       if (now - conn.lastSeen < handshakeTimeoutMs) break
-      this.#fresh.delete(conn)
-      this.#o.limits.hit('connections.handshake-timeout', this.#prefixOf(conn), { ip: conn.ip })
-      conn.close('ERR_HANDSHAKE_TIMEOUT', `no command within ${handshakeTimeoutMs} ms of connecting`)
+      this.#due.push(conn)
     }
     for (const conn of this.#idle) {
       if (now - conn.lastSeen < idleTimeoutMs) break
@@ -235,6 +246,9 @@ export class Listener implements ConnectionHost {
   #onConnection = (socket: Socket): void => {
     const ip = plainIp(socket.remoteAddress)
     const port = socket.remotePort
+    // net.Socket caches the peer's address on first read (`_peername`: ~80 bytes a connection, issue 16);
+    // conn.ip/port are our copy, so drop it (a later read while the socket is open fetches it again).
+    ;(socket as { _peername?: unknown })._peername = undefined
     socket.on('error', noop)
     if (ip === undefined || port === undefined) {
       socket.destroy()
@@ -270,14 +284,14 @@ export class Listener implements ConnectionHost {
     socket.setNoDelay(true)
     socket.setKeepAlive(true, keepAliveDelayMs)
     const now = this.#o.clock.now()
-    const conn = new Connection(this.#nextId++, ip, port, socket, this, now, this.#lineLimit)
+    const conn = new Connection(this.#nextId++, ip, keys, port, socket, this, now, this.#lineLimit)
     this.#connections.add(conn)
     this.#idle.add(conn)
     this.#fresh.add(conn)
     this.#table.add(conn, keys)
     attachConnection(socket, conn)
     const words = `${this.#o.helloWords(conn.id)}${this.#o.helloSuffix}`
-    conn.send(`HELLO PYP2P/${PROTOCOL_VERSION} ${ip} ${port}${words}`)
+    conn.send(`HELLO PYP2P/${PROTOCOL_VERSION} ${conn.ip} ${port}${words}`)
   }
 
   #prefixOf(conn: Connection): string {

@@ -5,7 +5,7 @@
  * (re-registering moves a node to the end): the lifetime sweep only walks the expired head.
  */
 import { isIPv4 } from 'node:net'
-import { FairTable, type PrefixLengths } from '@pyp2p/limits'
+import { FairTable, type NetworkKeys, type PrefixLengths } from '@pyp2p/limits'
 import type { NodeType } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
 
@@ -96,10 +96,12 @@ export class NodeTable {
     return this.#byId.get(nodeId)
   }
 
-  /** Adds or replaces `rec.nodeId`. A replaced record is removed first and returned. */
-  add(rec: NodeRecord): AddResult {
+  /**
+   * Adds or replaces `rec.nodeId`. A replaced record is removed first and returned. `keys`: where
+   * `rec.ip` counts, when the caller has them already (its connection's: shared, not made again).
+   */
+  add(rec: NodeRecord, keys: NetworkKeys = this.#counts.keysOf(rec.ip)): AddResult {
     const old = this.#byId.get(rec.nodeId)
-    const keys = this.#counts.keysOf(rec.ip)
     const was = old === undefined ? undefined : this.#counts.keysOfEntry(old)
     // Re-registering an id replaces its record: the old one's place counts as free.
     const ip = this.#counts.countIp(keys.host) - (was?.host === keys.host ? 1 : 0)

@@ -14,6 +14,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { Verifier, type VerifierOptions, type VerifierStats } from '@pyp2p/identity'
 import {
   formatClientMessage,
+  HELLO_CONNECTION_PROOFS_WORD,
   HELLO_NONCE_PREFIX,
   HELLO_SERVER_PREFIX,
   proofFields,
@@ -21,6 +22,7 @@ import {
   type SignableMessage,
   withoutProof,
 } from '@pyp2p/rendezvous-protocol'
+import type { Connection } from './connection.js'
 import { HELLO_NONCE_BYTES, RANDOM_SERVER_ID_BYTES } from './constants.js'
 
 /** A server id when none is configured: random per process, so a proof made here holds nowhere else. */
@@ -53,9 +55,12 @@ export class Ownership {
       .toString('base64url')
   }
 
-  /** The words the `HELLO` of connection `connId` carries: ` nonce=<nonce> server=<id>`. */
+  /**
+   * The words the `HELLO` of connection `connId` carries: ` nonce=<nonce> server=<id> proofs=connection`
+   * (a proof binds its node id to the connection: see {@link bindProven}).
+   */
   helloWords(connId: number): string {
-    return ` ${HELLO_NONCE_PREFIX}${this.nonceOf(connId)} ${HELLO_SERVER_PREFIX}${this.serverId}`
+    return ` ${HELLO_NONCE_PREFIX}${this.nonceOf(connId)} ${HELLO_SERVER_PREFIX}${this.serverId} ${HELLO_CONNECTION_PROOFS_WORD}`
   }
 
   /**
@@ -80,4 +85,13 @@ export class Ownership {
     }
     return undefined
   }
+}
+
+/**
+ * A valid proof for `nodeId` arrived on `conn`: from now on its commands acting as `nodeId` count as
+ * proven (PROTOCOL.md, "Proven connections"). One id per connection, the last proven: a client signs
+ * for its own id only. The id is copied, since a parsed id is a slice that keeps its whole line alive.
+ */
+export function bindProven(conn: Connection, nodeId: string): void {
+  if (conn.provenId !== nodeId) conn.provenId = Buffer.from(nodeId, 'latin1').toString('latin1')
 }

@@ -34,7 +34,8 @@ export function register(
   }
   const rec: OwnedRecord = {
     // A parsed id is a slice of its line; a copy lets the line be collected (about 130 bytes per node).
-    nodeId: Buffer.from(nodeId, 'latin1').toString('latin1'),
+    // The connection's proven id is such a copy already: shared, not copied again.
+    nodeId: conn.provenId === nodeId ? conn.provenId : Buffer.from(nodeId, 'latin1').toString('latin1'),
     nodeType,
     ip: conn.ip,
     port,
@@ -45,7 +46,7 @@ export function register(
     slot: -1,
     unproven: !proven,
   }
-  const res = ctx.nodes.add(rec)
+  const res = ctx.nodes.add(rec, conn.keys)
   if (!res.ok) {
     const where =
       res.reason === 'per-ip'

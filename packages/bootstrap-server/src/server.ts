@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net'
 import type { RelayServer } from '@pyp2p/dht-msg/server'
 import type { Clock, LimitHitCount } from '@pyp2p/limits'
-import { PROTOCOL_VERSION } from '@pyp2p/rendezvous-protocol'
+import { HELLO_LIFETIME_PREFIX, PROTOCOL_VERSION } from '@pyp2p/rendezvous-protocol'
 import type { ClusterLink } from './cluster/cluster-link.js'
 import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
@@ -153,7 +153,7 @@ export class BootstrapServer {
       clock,
       log: this.log,
       limits: limitLog,
-      helloSuffix: this.#services.helloSuffix,
+      helloSuffix: `${lifetimeWord(this.opts.nodeLifetimeMs)}${this.#services.helloSuffix}`,
       helloWords: (connId) => ownership.helloWords(connId),
       hardLineLimit: this.#services.hardLineLimit,
       onLine: (conn, line) => this.#dispatcher.onLine(conn, line),
@@ -287,4 +287,10 @@ export class BootstrapServer {
     this.dialBack.forget(conn)
     this.#services.connectionClosed(conn, (fn) => this.#dispatcher.guard(conn, fn))
   }
+}
+
+/** ` lifetime=<seconds>` for the `HELLO` (PROTOCOL.md): rounded down, so a client refreshes in time. */
+function lifetimeWord(nodeLifetimeMs: number): string {
+  const seconds = Math.floor(nodeLifetimeMs / 1000)
+  return seconds >= 1 ? ` ${HELLO_LIFETIME_PREFIX}${seconds}` : ''
 }

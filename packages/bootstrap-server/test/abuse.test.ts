@@ -188,7 +188,7 @@ describe('bad input and load', () => {
     const raw = await import('@pyp2p/framing').then((m) => m.connectLine({ host: '127.0.0.1', port }))
     // The embedded relay's word comes first, then the services' own.
     expect(await raw.readLine({ timeout: WAIT_MS })).toMatch(
-      /^HELLO PYP2P\/1 127\.0\.0\.1 \d+ nonce=[A-Za-z0-9_-]{22} server=[A-Za-z0-9_-]{16} PYP2P-MSG\/1 PYP2P-CIRCUIT\/1 ECHO\/1$/,
+      /^HELLO PYP2P\/1 127\.0\.0\.1 \d+ nonce=[A-Za-z0-9_-]{22} server=[A-Za-z0-9_-]{16} proofs=connection lifetime=86400 PYP2P-MSG\/1 PYP2P-CIRCUIT\/1 ECHO\/1$/,
     )
     raw.close()
   })

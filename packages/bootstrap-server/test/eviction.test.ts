@@ -150,9 +150,28 @@ describe('fair connection table', () => {
     clock.advance(4_999)
     server.sweep()
     clock.advance(1)
+    server.sweep() // past the timeout: closed at the next sweep if still silent then
     server.sweep()
     expect(await silent.con.readLine({ timeout: WAIT_MS })).toMatch(/^ERROR ERR_HANDSHAKE_TIMEOUT /)
     expect(await talker.request('PING y')).toEqual({ type: 'PONG', token: 'y' }) // not the talker
+    expect(server.stats().limits['connections.handshake-timeout']).toBe(1)
+  })
+
+  it("a line that reached the server by the handshake deadline is read, not counted as late (the server's own lag)", async () => {
+    const clock = manualClock(1_000)
+    ;({ server, port } = await startServer({ clock, handshakeTimeoutMs: 5_000, idleTimeoutMs: 60_000 }))
+    const late = await raw('127.0.1.1')
+    const silent = await raw('127.0.1.2')
+    // The deadline passes while the server is busy (its sweep runs before it reads its sockets): the
+    // client's first line is on its way or already waiting in the server's receive queue.
+    clock.advance(5_000)
+    server.sweep()
+    late.con.sendLine('PING in-time')
+    expect(await late.con.readLine({ timeout: WAIT_MS })).toBe('PONG in-time')
+    server.sweep()
+    expect(await silent.con.readLine({ timeout: WAIT_MS })).toMatch(/^ERROR ERR_HANDSHAKE_TIMEOUT /)
+    late.con.sendLine('PING still-open')
+    expect(await late.con.readLine({ timeout: WAIT_MS })).toBe('PONG still-open')
     expect(server.stats().limits['connections.handshake-timeout']).toBe(1)
   })
 

@@ -9,8 +9,12 @@ import {
 } from '@pyp2p/rendezvous-protocol'
 import { BootstrapServer, type BootstrapServerOptions } from '../src/index.js'
 
-/** The words every HELLO carries before the services' (issue 17): a fresh nonce and the server id. */
-export const PROOF_WORDS = 'nonce=[A-Za-z0-9_-]{22} server=[A-Za-z0-9_.:-]{1,64}'
+/**
+ * The words every HELLO carries before the services': a fresh nonce, the server id and that proofs bind
+ * to the connection (issue 17), then the node lifetime in seconds.
+ */
+export const PROOF_WORDS =
+  'nonce=[A-Za-z0-9_-]{22} server=[A-Za-z0-9_.:-]{1,64} proofs=connection lifetime=[1-9][0-9]*'
 
 /** Generous bound for every wait: a test fails instead of hanging. */
 export const WAIT_MS = 10_000

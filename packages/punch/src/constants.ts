@@ -136,11 +136,13 @@ export const SESSION_RETRY_JITTER = 0.5
 /** While registered on a fallback server, how often the preferred (first) one is tried again, ms. */
 export const SESSION_PREFERRED_PROBE_MS = 10_000
 /**
- * How long a server keeps a registration that is not repeated, ms: bootstrap-server's
- * `DEFAULT_NODE_LIFETIME_MS` (pyp2p's `node_lifetime = 60 * 60 * 24`). The protocol does not announce
- * it; a session whose server runs with another `--node-lifetime` is told so by its options.
+ * How long a server keeps a registration that is not repeated, ms, when its `HELLO` does not say
+ * (`lifetime=`, PROTOCOL.md): bootstrap-server's `DEFAULT_NODE_LIFETIME_MS` (pyp2p's `node_lifetime =
+ * 60 * 60 * 24`).
  */
 export const SESSION_REGISTRATION_LIFETIME_MS = 24 * 60 * 60 * 1000
+/** Longest delay a Node timer takes (2^31 − 1 ms, about 24.8 days); a longer one would fire at once. */
+export const SESSION_MAX_TIMER_MS = 2 ** 31 - 1
 /**
  * A registration is repeated after this fraction of its lifetime: pyp2p re-advertised every 12 h of a
  * 24 h lifetime, so a refresh lost once still lands before the entry expires.

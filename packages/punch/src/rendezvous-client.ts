@@ -20,10 +20,10 @@ import {
   type ServerMessage,
 } from '@pyp2p/rendezvous-protocol'
 import createDebug from 'debug'
-import { type ProofBinding, withProof } from './command-proof.js'
 import { DEFAULT_MAX_INBOUND, REPLY_TIMEOUT_MS } from './constants.js'
 import { PunchError, type PunchStage } from './errors.js'
 import { PunchNews } from './punch-news.js'
+import { ConnectionProof, type HelloProofs } from './rendezvous-client-proof.js'
 import { openRendezvous, type RendezvousConnectOptions } from './rendezvous-connect.js'
 import { type BootstrapOptions, ReplyQueue, type RequestOptions } from './reply-queue.js'
 
@@ -51,9 +51,10 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   readonly stage: PunchStage
   readonly #replies: ReplyQueue
   readonly #where: string
-  readonly #identity: NodeIdentity | undefined
-  /** The `HELLO`'s nonce and server id: what proofs on this connection sign. */
-  readonly #binding: ProofBinding
+  /** How long the server keeps a registration (its `HELLO`'s `lifetime=`), ms, if it says. */
+  readonly lifetimeMs: number | undefined
+  /** The `HELLO`'s nonce and server id (what proofs sign), and whether a proof on it has bound the id. */
+  readonly #proof: ConnectionProof
   /** Unsolicited punch messages kept for {@link waitForFight}. */
   readonly #punchNews = new PunchNews()
   /** The `INBOUND` policy sent on this connection (the server keeps it per connection). */
@@ -63,7 +64,7 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   private constructor(
     connection: LineSocket,
     nodeId: string,
-    hello: { ip: string; port: number } & ProofBinding,
+    hello: { ip: string; port: number; lifetimeSeconds?: number | undefined } & HelloProofs,
     stage: PunchStage,
     where: string,
     identity: NodeIdentity | undefined,
@@ -72,8 +73,8 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
     this.connection = connection
     this.nodeId = nodeId
     this.observed = { ip: hello.ip, port: hello.port }
-    this.#binding = { nonce: hello.nonce, serverId: hello.serverId }
-    this.#identity = identity
+    this.#proof = new ConnectionProof(identity, hello)
+    this.lifetimeMs = hello.lifetimeSeconds === undefined ? undefined : hello.lifetimeSeconds * 1000
     this.localPort = connection.localPort ?? 0
     this.stage = stage
     this.#where = where
@@ -94,7 +95,12 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
 
   /** Whether the server asked for proofs of ownership (its `HELLO` carried a nonce and a server id). */
   get asksForProof(): boolean {
-    return this.#binding.nonce !== undefined && this.#binding.serverId !== undefined
+    return this.#proof.asked
+  }
+
+  /** Whether the server holds our node id as proven on this connection (commands as it go unsigned). */
+  get proven(): boolean {
+    return this.#proof.proven
   }
 
   get isOpen(): boolean {
@@ -154,11 +160,13 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   /**
    * Sends one command and resolves with its reply (`ERROR` replies become `ERR_SERVER_ERROR`, or the
    * punch verdict codes, or `ERR_SIGNATURE_REQUIRED`). Rejects on timeout, abort, or when the
-   * connection closes. With an `identity`, commands acting as its node id are signed (command-proof.ts).
+   * connection closes. With an `identity`, commands as its node id are signed until {@link proven}.
    */
-  request(msg: ClientMessage, options: RequestOptions = {}): Promise<ServerMessage> {
-    const out = withProof(msg, this.#identity, this.#binding)
-    return this.#replies.expect(out, () => this.#send(out), options)
+  async request(msg: ClientMessage, options: RequestOptions = {}): Promise<ServerMessage> {
+    const out = this.#proof.outgoing(msg)
+    const reply = await this.#replies.expect(out, () => this.#send(out), options)
+    this.#proof.succeeded(msg, out)
+    return reply
   }
 
   /** `SOURCE TCP <local port>` → the source port the server saw on this connection. */
@@ -222,13 +230,11 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
   }
 
   /**
-   * `INBOUND TCP RST|DROP`: tells the server what this node's router does with unsolicited SYNs (from
-   * {@link detectInbound}), so it can order the punches this connection takes part in. Rejects with
-   * `ERR_SERVER_ERROR` (`serverCode: 'ERR_UNKNOWN_COMMAND'`) on a server without it; may be sent
-   * without waiting, just before `CANDIDATE`/`ACCEPT` (replies come in order). The server keeps it for
-   * the connection, so the same policy is sent once: later calls return the first call's promise (a
-   * target answering many challenges on one connection would otherwise add a line to each, against the
-   * server's flood limit).
+   * `INBOUND TCP RST|DROP`: what this node's router does with unsolicited SYNs ({@link detectInbound}),
+   * so the server can order this connection's punches. Rejects with `ERR_SERVER_ERROR` (`serverCode:
+   * 'ERR_UNKNOWN_COMMAND'`) on a server without it; may be sent just before `CANDIDATE`/`ACCEPT`
+   * (replies come in order). Sent once per policy: later calls return the first call's promise (a
+   * target answering many challenges would otherwise spend a line of the server's flood limit on each).
    */
   declareInbound(policy: InboundPolicy, options?: RequestOptions): Promise<void> {
     if (this.#inbound !== undefined && this.#inboundPolicy === policy) return this.#inbound
@@ -250,14 +256,8 @@ export class RendezvousClient extends EventEmitter<RendezvousClientEvents> {
     return this.#punchNews.wait(
       punchId,
       (h) => {
-        this.on('fight', h.fight)
-        this.on('punch-end', h.end)
-        this.on('close', h.close)
-        return () => {
-          this.off('fight', h.fight)
-          this.off('punch-end', h.end)
-          this.off('close', h.close)
-        }
+        this.on('fight', h.fight).on('punch-end', h.end).on('close', h.close)
+        return () => this.off('fight', h.fight).off('punch-end', h.end).off('close', h.close)
       },
       {
         stage: this.stage,

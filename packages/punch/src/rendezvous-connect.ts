@@ -57,7 +57,16 @@ export interface RendezvousConnectOptions {
 export interface OpenedRendezvous {
   connection: LineSocket
   /** The address and port the server saw, and what proofs on this connection sign (its `HELLO`). */
-  hello: { ip: string; port: number; nonce?: string | undefined; serverId?: string | undefined }
+  hello: {
+    ip: string
+    port: number
+    nonce?: string | undefined
+    serverId?: string | undefined
+    /** `lifetime=`: how long the server keeps a registration, s. */
+    lifetimeSeconds?: number | undefined
+    /** `proofs=connection`: a proof binds the node id to this connection. */
+    connectionProofs?: true | undefined
+  }
   /** `host:port`, for messages. */
   where: string
   stage: PunchStage
@@ -120,6 +129,7 @@ export async function openRendezvous(options: RendezvousConnectOptions): Promise
     throw PunchError.PROTOCOL(stage, `expected HELLO, got ${hello.type}`)
   }
   log('connected to %s from %d, seen as %s:%d', where, connection.localPort, hello.ip, hello.port)
-  const { ip, port: observedPort, nonce, serverId } = hello
-  return { connection, hello: { ip, port: observedPort, nonce, serverId }, where, stage }
+  const { ip, port: observedPort, nonce, serverId, lifetimeSeconds, connectionProofs } = hello
+  const terms = { nonce, serverId, lifetimeSeconds, connectionProofs }
+  return { connection, hello: { ip, port: observedPort, ...terms }, where, stage }
 }

@@ -33,6 +33,7 @@ import {
   type RendezvousSessionEvents,
   type RendezvousSessionOptions,
   type ResolvedSessionTuning,
+  refreshDelay,
   resolveSessionTuning,
 } from './session-options.js'
 import { Outage } from './session-outage.js'
@@ -226,7 +227,7 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
   #registered(client: RendezvousClient, reg: Registration, reason: RegisterReason): void {
     this.#backoff.reset()
     log('registered as %s (%s), seen at %s:%d', reg.kind, reason, client.observed.ip, client.observed.port)
-    this.#refresh.arm(() => this.#refreshNow(), this.#t.refreshMs)
+    this.#refresh.arm(() => this.#refreshNow(), refreshDelay(this.#t, client.lifetimeMs))
     this.emit('registered', { ...reg, observed: { ...client.observed }, reason })
   }
 

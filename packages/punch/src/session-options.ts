@@ -9,6 +9,7 @@ import {
   REPLY_TIMEOUT_MS,
   SESSION_KEEPALIVE_MS,
   SESSION_LEAVE_TIMEOUT_MS,
+  SESSION_MAX_TIMER_MS,
   SESSION_PREFERRED_PROBE_MS,
   SESSION_REFRESH_FRACTION,
   SESSION_REGISTRATION_LIFETIME_MS,
@@ -64,8 +65,10 @@ export interface RendezvousSessionOptions {
   /** While on a fallback server, how often to try the preferred (first) one, ms. Default 10 s. */
   preferredProbeMs?: number
   /**
-   * How long the server keeps a registration, ms; it is repeated after half of it. Default
-   * `SESSION_REGISTRATION_LIFETIME_MS` (24 h, bootstrap-server's default `--node-lifetime`).
+   * How long the server keeps a registration, ms; it is repeated after half of it. A server that
+   * announces its lifetime (`lifetime=` in its `HELLO`) is believed, and this option then only shortens
+   * it. Default `SESSION_REGISTRATION_LIFETIME_MS` (24 h, bootstrap-server's default `--node-lifetime`)
+   * for servers that do not say.
    */
   registrationLifetimeMs?: number
   /** Bound on `leave()`'s `CLEAR` and `QUIT`, ms. Default `SESSION_LEAVE_TIMEOUT_MS`. */
@@ -86,7 +89,8 @@ export interface ResolvedSessionTuning {
   /** What every connection to a server is opened with (besides the node id and the session's signal). */
   dial: Pick<DialOptions, 'identity' | 'localAddress' | 'connectTimeout' | 'helloTimeout'>
   preferredProbeMs: number
-  refreshMs: number
+  /** The `registrationLifetimeMs` option as given (undefined: not given). */
+  lifetimeMs: number | undefined
   timers: SessionTimers
   now: () => number
 }
@@ -95,8 +99,10 @@ export function resolveSessionTuning(o: RendezvousSessionOptions): ResolvedSessi
   const retryMinMs = o.retryMinMs ?? SESSION_RETRY_MIN_MS
   const retryJitter = o.retryJitter ?? SESSION_RETRY_JITTER
   if (!(retryJitter >= 0 && retryJitter <= 1)) throw PunchError.INVALID_ARGUMENT('retryJitter: 0..1')
-  const lifetime = o.registrationLifetimeMs ?? SESSION_REGISTRATION_LIFETIME_MS
-  if (!(lifetime > 0)) throw PunchError.INVALID_ARGUMENT('registrationLifetimeMs: more than 0')
+  const lifetime = o.registrationLifetimeMs
+  if (lifetime !== undefined && !(lifetime > 0)) {
+    throw PunchError.INVALID_ARGUMENT('registrationLifetimeMs: more than 0')
+  }
   const connectTimeout = o.connectTimeout ?? CONNECT_TIMEOUT_MS
   const replyTimeout = o.replyTimeout ?? REPLY_TIMEOUT_MS
   const helloTimeout = Math.max(connectTimeout, replyTimeout)
@@ -114,10 +120,23 @@ export function resolveSessionTuning(o: RendezvousSessionOptions): ResolvedSessi
     // a server that accepted us but is slow to greet (a restart under a herd) gets the reply timeout
     dial: { identity: o.identity, localAddress: o.localAddress, connectTimeout, helloTimeout },
     preferredProbeMs: o.preferredProbeMs ?? SESSION_PREFERRED_PROBE_MS,
-    refreshMs: Math.max(1, Math.floor(lifetime * SESSION_REFRESH_FRACTION)),
+    lifetimeMs: lifetime,
     timers: o.timers ?? systemTimers,
     now: o.now ?? (() => performance.now()),
   }
+}
+
+/**
+ * When to repeat a registration, ms: after half the lifetime the server announced (`announcedMs`, its
+ * `HELLO`'s `lifetime=`; never longer than the `registrationLifetimeMs` option), or half the option's
+ * (default 24 h) when it announced none. Bounded by what a timer can wait.
+ */
+export function refreshDelay(t: ResolvedSessionTuning, announcedMs: number | undefined): number {
+  const lifetime =
+    announcedMs === undefined
+      ? (t.lifetimeMs ?? SESSION_REGISTRATION_LIFETIME_MS)
+      : Math.min(announcedMs, t.lifetimeMs ?? announcedMs)
+  return Math.min(SESSION_MAX_TIMER_MS, Math.max(1, Math.floor(lifetime * SESSION_REFRESH_FRACTION)))
 }
 
 export type RegistrationKind = 'passive' | 'simultaneous'

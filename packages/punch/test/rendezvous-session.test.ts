@@ -13,6 +13,7 @@ import {
   SESSION_RETRY_MIN_MS,
   type SessionTimers,
 } from '../src/index.js'
+import { ManualTimers } from './fixtures/manual-timers.js'
 
 const WAIT = 10_000
 // The session signs with the node's key: these servers require proof of ownership (the default).
@@ -23,34 +24,6 @@ const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
-
-/** Timers that run only when the test says so. */
-class ManualTimers implements SessionTimers {
-  readonly queue = new Map<number, { fn: () => void; ms: number }>()
-  #next = 1
-  setTimeout(fn: () => void, ms: number): number {
-    const id = this.#next++
-    this.queue.set(id, { fn, ms })
-    return id
-  }
-  clearTimeout(handle: unknown): void {
-    this.queue.delete(handle as number)
-  }
-  /** Delays of the timers waiting now. */
-  delays(): number[] {
-    return [...this.queue.values()].map((t) => t.ms)
-  }
-  /** Fires the waiting timer of `ms`. */
-  fire(ms: number): void {
-    for (const [id, t] of this.queue) {
-      if (t.ms !== ms) continue
-      this.queue.delete(id)
-      t.fn()
-      return
-    }
-    throw new Error(`no timer of ${ms} ms (waiting: ${this.delays().join(', ')})`)
-  }
-}
 
 async function server(
   port = 0,

@@ -99,6 +99,23 @@ export const HELLO_NONCE_PREFIX = 'nonce='
 export const HELLO_SERVER_PREFIX = 'server='
 
 /**
+ * `HELLO` extension announcing how long the server keeps a registration: `lifetime=<seconds>` (1 ..
+ * {@link MAX_HELLO_LIFETIME_SECONDS}). A client repeats its `READY` well before that (the original
+ * re-advertised every 12 h of its 24 h `node_lifetime`). A v1 client ignores the word.
+ */
+export const HELLO_LIFETIME_PREFIX = 'lifetime='
+
+/** Longest lifetime a `HELLO` may announce: 365 days (bootstrap-server's upper bound for `--node-lifetime`). */
+export const MAX_HELLO_LIFETIME_SECONDS = 365 * 24 * 60 * 60
+
+/**
+ * `HELLO` extension word: a proof binds its node id to the connection it arrived on, so later commands
+ * of that connection acting as that id need no signature (PROTOCOL.md, "Proofs", "Proven connections").
+ * A client sends unsigned commands on a proven connection only to a server that announced this word.
+ */
+export const HELLO_CONNECTION_PROOFS_WORD = 'proofs=connection'
+
+/**
  * Shortest `HELLO` nonce: 16 characters of `[A-Za-z0-9_-]` are 95 bits when random, so a server never
  * hands out the same nonce twice in practice. Servers here send 22 (16 random bytes, base64url).
  */

@@ -7,8 +7,6 @@
 import {
   BOOTSTRAP_MARKED_WORD,
   DIAL_BACK_PROTOCOL,
-  HELLO_NONCE_PREFIX,
-  HELLO_SERVER_PREFIX,
   MAX_BOOTSTRAP_NODES,
   MAX_TEXT_LENGTH,
   PROOF_WORD,
@@ -25,14 +23,13 @@ import {
   isIp,
   isMaxInbound,
   isNodeId,
-  isNonce,
   isPort,
   isPortList,
-  isServerId,
   isText,
   isToken,
   isVersion,
 } from './fields.js'
+import { helloFieldWords, isHelloField } from './hello.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
 import { formatNodeEntry } from './node-entry.js'
 import { isProof } from './proof.js'
@@ -162,17 +159,11 @@ function formatServer(msg: ServerMessage): string {
       check(
         Array.isArray(msg.extensions) && msg.extensions.every((e) => isExtension(e) && !isHelloField(e)),
         t,
-        'extensions must be printable ASCII words, not nonce=/server= (use nonce, serverId)',
+        'extensions must be printable ASCII words, not nonce=/server=/lifetime=/proofs=connection (use their fields)',
       )
-      const words = [...msg.extensions]
-      if (msg.serverId !== undefined) {
-        check(isServerId(msg.serverId), t, 'serverId must be 1..64 of [A-Za-z0-9_.:-]')
-        words.unshift(`${HELLO_SERVER_PREFIX}${msg.serverId}`)
-      }
-      if (msg.nonce !== undefined) {
-        check(isNonce(msg.nonce), t, 'nonce must be 16..64 of [A-Za-z0-9_-]')
-        words.unshift(`${HELLO_NONCE_PREFIX}${msg.nonce}`)
-      }
+      const fields = helloFieldWords(msg)
+      if (typeof fields === 'string') throw RendezvousProtocolError.INVALID_MESSAGE(t, fields)
+      const words = [...fields, ...msg.extensions]
       const ext = words.length > 0 ? ` ${words.join(' ')}` : ''
       return `HELLO ${PROTOCOL_NAME}/${msg.version} ${msg.ip} ${msg.port}${ext}`
     }
@@ -239,10 +230,6 @@ function formatServer(msg: ServerMessage): string {
     default:
       throw RendezvousProtocolError.INVALID_MESSAGE(String((msg as { type?: unknown }).type), 'unknown type')
   }
-}
-
-function isHelloField(word: string): boolean {
-  return word.startsWith(HELLO_NONCE_PREFIX) || word.startsWith(HELLO_SERVER_PREFIX)
 }
 
 /**

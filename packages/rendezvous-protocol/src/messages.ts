@@ -164,7 +164,14 @@ export interface HelloMessage {
   readonly nonce?: string
   /** `server=<server-id>`: the server a proof is bound to. */
   readonly serverId?: string
-  /** The other extension words (`nonce=`/`server=` are taken out into their fields). */
+  /** `lifetime=<seconds>`: how long the server keeps a registration. Absent from older servers. */
+  readonly lifetimeSeconds?: number
+  /**
+   * `proofs=connection`: a node id proven on this connection stays proven for the rest of it (commands
+   * acting as it may go unsigned). Absent from older servers, which need a proof on every command.
+   */
+  readonly connectionProofs?: true
+  /** The other extension words (`nonce=`, `server=`, `lifetime=`, `proofs=connection` have fields). */
   readonly extensions: readonly string[]
 }
 

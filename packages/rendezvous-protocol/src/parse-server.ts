@@ -2,21 +2,11 @@
  * `parseServerMessage`: what a client calls on every line the server sends. Validates every field and
  * returns a typed {@link ServerMessage}, or throws a {@link RendezvousProtocolError} and nothing else.
  */
-import {
-  HELLO_NONCE_PREFIX,
-  HELLO_SERVER_PREFIX,
-  MAX_FIGHT_DELAY_MS,
-  MAX_SERVER_LINE_LENGTH,
-  PROTOCOL_NAME,
-  PROTOCOL_TCP,
-} from './constants.js'
+import { MAX_FIGHT_DELAY_MS, MAX_SERVER_LINE_LENGTH, PROTOCOL_NAME, PROTOCOL_TCP } from './constants.js'
 import { RendezvousProtocolError } from './errors.js'
 import {
   isErrorCode,
-  isExtension,
   isIp,
-  isNonce,
-  isServerId,
   isText,
   isToken,
   isVersion,
@@ -24,7 +14,8 @@ import {
   parseNodeId,
   parsePortList,
 } from './fields.js'
-import type { HelloMessage, NodeEntry, ServerMessage } from './messages.js'
+import { readHelloWords } from './hello.js'
+import type { NodeEntry, ServerMessage } from './messages.js'
 import { parseNodeEntry } from './node-entry.js'
 import type { ParseOptions } from './parse-client.js'
 import { startParse } from './split.js'
@@ -60,25 +51,7 @@ export function parseServerMessage(line: string, options: ParseOptions = {}): Se
       if (!isIp(ip)) throw bad('observed ip is not an IP address')
       const port = parseDecimal(words[3], 1, 65_535)
       if (port === undefined) throw bad('observed port must be 1..65535')
-      const extensions: string[] = []
-      let hello: HelloMessage = { type: 'HELLO', version, ip, port, extensions }
-      for (const word of words.slice(4)) {
-        if (!isExtension(word)) throw bad('extensions must be printable ASCII words')
-        if (word.startsWith(HELLO_NONCE_PREFIX)) {
-          const nonce = word.slice(HELLO_NONCE_PREFIX.length)
-          if (!isNonce(nonce) || hello.nonce !== undefined) throw bad('one nonce= of 16..64 [A-Za-z0-9_-]')
-          hello = { ...hello, nonce }
-        } else if (word.startsWith(HELLO_SERVER_PREFIX)) {
-          const serverId = word.slice(HELLO_SERVER_PREFIX.length)
-          if (!isServerId(serverId) || hello.serverId !== undefined) {
-            throw bad('one server= of 1..64 [A-Za-z0-9_.:-]')
-          }
-          hello = { ...hello, serverId }
-        } else {
-          extensions.push(word)
-        }
-      }
-      return hello
+      return readHelloWords(words.slice(4), { type: 'HELLO', version, ip, port }, bad)
     }
     case 'NODES': {
       if (words.length < 2) throw bad('expected EMPTY or at least one entry')

@@ -1,6 +1,7 @@
 /** fast-check generators of valid messages, shared by the property tests. */
 import fc from 'fast-check'
 import type { ClientMessage, NodeEntry, ServerMessage } from '../src/index.js'
+import { MAX_HELLO_LIFETIME_SECONDS } from '../src/index.js'
 
 export const nodeId = fc
   .uint8Array({ minLength: 20, maxLength: 20 })
@@ -82,8 +83,12 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
       port,
       nonce,
       serverId,
+      lifetimeSeconds: fc.integer({ min: 1, max: MAX_HELLO_LIFETIME_SECONDS }),
+      connectionProofs: fc.constant(true as const),
       extensions: fc.array(
-        fc.stringMatching(/^[\x21-\x7e]{1,64}$/).filter((e) => !/^(nonce|server)=/.test(e)),
+        fc
+          .stringMatching(/^[\x21-\x7e]{1,64}$/)
+          .filter((e) => !/^(nonce|server|lifetime)=/.test(e) && e !== 'proofs=connection'),
         { maxLength: 3 },
       ),
     },

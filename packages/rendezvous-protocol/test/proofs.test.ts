@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   formatClientMessage,
   formatServerMessage,
+  MAX_HELLO_LIFETIME_SECONDS,
   parseClientMessage,
   parseServerMessage,
   proofFields,
@@ -99,7 +100,37 @@ describe('HELLO nonce and server id, unproven NODES entries', () => {
     ).toBe(`HELLO PYP2P/1 127.0.0.1 5000 nonce=${N} server=s`)
   })
 
+  it('takes lifetime= and proofs=connection out of the extensions; a v1 reader would ignore them', () => {
+    const line = `HELLO PYP2P/1 127.0.0.1 5000 nonce=${N} server=s lifetime=86400 proofs=connection RELAY`
+    const hello = {
+      type: 'HELLO',
+      version: 1,
+      ip: '127.0.0.1',
+      port: 5000,
+      nonce: N,
+      serverId: 's',
+      lifetimeSeconds: 86_400,
+      connectionProofs: true,
+      extensions: ['RELAY'],
+    } as const
+    expect(parseServerMessage(line)).toEqual(hello)
+    expect(formatServerMessage(hello)).toBe(line)
+    // The words are plain extension words: what a parser without these fields kept (and ignored).
+    expect(
+      line
+        .split(' ')
+        .slice(4)
+        .every((w) => /^[\x21-\x7e]+$/.test(w)),
+    ).toBe(true)
+  })
+
   it.each([
+    ['HELLO PYP2P/1 1.2.3.4 5 lifetime=0'],
+    ['HELLO PYP2P/1 1.2.3.4 5 lifetime=08'],
+    ['HELLO PYP2P/1 1.2.3.4 5 lifetime=1.5'],
+    [`HELLO PYP2P/1 1.2.3.4 5 lifetime=${MAX_HELLO_LIFETIME_SECONDS + 1}`],
+    ['HELLO PYP2P/1 1.2.3.4 5 lifetime=60 lifetime=60'],
+    ['HELLO PYP2P/1 1.2.3.4 5 proofs=connection proofs=connection'],
     ['HELLO PYP2P/1 1.2.3.4 5 nonce=short'],
     [`HELLO PYP2P/1 1.2.3.4 5 nonce=${N} nonce=${N}`],
     ['HELLO PYP2P/1 1.2.3.4 5 server='],
@@ -136,6 +167,25 @@ describe('HELLO nonce and server id, unproven NODES entries', () => {
         formatServerMessage({ type: 'HELLO', version: 1, ip: '::1', port: 1, extensions: [`nonce=${N}`] }),
       () =>
         formatServerMessage({ type: 'HELLO', version: 1, ip: '::1', port: 1, nonce: 'x', extensions: [] }),
+      () =>
+        formatServerMessage({ type: 'HELLO', version: 1, ip: '::1', port: 1, extensions: ['lifetime=5'] }),
+      () =>
+        formatServerMessage({
+          type: 'HELLO',
+          version: 1,
+          ip: '::1',
+          port: 1,
+          lifetimeSeconds: 0,
+          extensions: [],
+        }),
+      () =>
+        formatServerMessage({
+          type: 'HELLO',
+          version: 1,
+          ip: '::1',
+          port: 1,
+          extensions: ['proofs=connection'],
+        }),
     ]
     for (const fn of bad) expect(codeOf(fn)).toBe('ERR_INVALID_MESSAGE')
   })
