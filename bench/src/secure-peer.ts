@@ -4,7 +4,8 @@
  * and one secure (@pyp2p/secure's handshake as the listener), and on every connection, over a LineSocket:
  *
  * - `PYP2P-CONNECT/1 ...` (a plain hello) is answered `ACCEPT`, for the plain handshake time;
- * - `COUNT <n>` makes it count the next n lines and answer `DONE` after the last, for lines/s.
+ * - `COUNT <n>` makes it count the next n lines and answer `DONE` after the last, for lines/s;
+ * - `CPU` is answered `CPU <µs>`: this process's CPU time so far (user + system), for CPU per line.
  *
  * Tells its parent over IPC `{ event: 'listening', plainPort, securePort, nodeId }`; exits when the
  * IPC channel closes.
@@ -24,6 +25,9 @@ function serve(con: LineSocket): void {
       if (--remaining === 0) con.sendLine('DONE')
     } else if (line.startsWith('COUNT ')) {
       remaining = Number(line.slice(6))
+    } else if (line === 'CPU') {
+      const { user, system } = process.cpuUsage()
+      con.sendLine(`CPU ${user + system}`)
     } else if (line.startsWith('PYP2P-CONNECT/1 ')) {
       con.sendLine('ACCEPT')
     }

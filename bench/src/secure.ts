@@ -5,9 +5,12 @@
  *
  * - handshake on loopback: TCP connect + the Noise XX handshake (secure) vs TCP connect + a hello line
  *   and its reply (plain), p50 and p99, measured by the dialler;
+ * - CPU per handshake, both processes added (process.cpuUsage; the receiver answers `CPU`);
  * - lines/s at 16 B, 100 B and 4 KiB: @pyp2p/framing's LineSocket over a SecureStream vs over the raw
  *   socket, the receiver counting lines (the lines of one tick leave as one encrypted frame); plain and
- *   secure runs alternate, and the ratio is the median of each back-to-back pair's ratio;
+ *   secure runs alternate, and the ratio is the median of each back-to-back pair's ratio; with each
+ *   run's CPU per line, both processes added (on a shared machine less noisy than lines/s: its ratio,
+ *   plain / secure, is the lines/s ratio two CPU-bound ends would reach);
  * - memory per idle connection end, inbound and outbound: RSS and heap (V8 heap used + external) after
  *   GC, with `--idle` ends each way held by a child process of its own per mode (bench/src/secure-idle.ts);
  * - time to first line through @pyp2p/net on loopback (both Nets in this process), p50/p99;
@@ -46,11 +49,13 @@ const { values } = parseArgs({
 const HANDSHAKES = Number(values.handshakes)
 const RUNS = Number(values.runs)
 const IDLE = Number(values.idle)
-// Lines per throughput run for each size: about 6-32 MiB each, a second or so per run here.
+// Lines per throughput run for each size: 32-160 MiB, about a second per run here. Shorter runs
+// (6-32 MiB, 30-100 ms at loopback speed) were dominated by connection set-up, JIT warm-up and
+// garbage from the run before, and swung 2x from run to run.
 const SIZES: [number, number][] = [
-  [16, 400_000],
-  [100, 200_000],
-  [4096, 8_000],
+  [16, 2_000_000],
+  [100, 1_000_000],
+  [4096, 40_000],
 ]
 const BATCH = 256 // lines sent per tick before yielding
 
@@ -91,21 +96,46 @@ async function open(
   return { con, ms: performance.now() - start }
 }
 
-async function handshakes(mode: Mode, peer: Parameters<typeof open>[1]) {
+/** CPU time (user + system, µs) this process and the receiver have used so far. */
+async function cpuNow(control: LineSocket): Promise<{ mine: number; peer: number }> {
+  control.sendLine('CPU')
+  const reply = await control.readLine()
+  const { user, system } = process.cpuUsage()
+  return { mine: user + system, peer: Number(reply.slice(4)) }
+}
+
+/** CPU (µs) both processes used since `start`: this one's and the receiver's, added. */
+async function cpuSince(control: LineSocket, start: { mine: number; peer: number }): Promise<number> {
+  const now = await cpuNow(control)
+  return now.mine - start.mine + (now.peer - start.peer)
+}
+
+async function handshakes(mode: Mode, peer: Parameters<typeof open>[1], control: LineSocket) {
   const times: number[] = []
+  const cpu = await cpuNow(control)
   for (let i = 0; i < HANDSHAKES; i++) {
     const { con, ms } = await open(mode, peer)
     times.push(ms)
     con.close()
     await con.closed
   }
+  const cpuPerHandshake = (await cpuSince(control, cpu)) / HANDSHAKES
   times.sort((a, b) => a - b)
-  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) }
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), cpu: cpuPerHandshake }
 }
 
-/** Lines/s from the first line sent until the receiver says it has read the last. */
-async function throughput(con: LineSocket, lineBytes: number, lines: number): Promise<number> {
+/**
+ * Lines/s from the first line sent until the receiver says it has read the last, and the CPU time
+ * per line of both processes together (µs): what the lines cost, whatever else the machine runs.
+ */
+async function throughput(
+  con: LineSocket,
+  control: LineSocket,
+  lineBytes: number,
+  lines: number,
+): Promise<{ rate: number; cpu: number }> {
   const text = 'x'.repeat(lineBytes - 2) // the line and its \r\n make lineBytes
+  const cpu = await cpuNow(control)
   con.sendLine(`COUNT ${lines}`)
   const done = con.readLine()
   const start = performance.now()
@@ -116,7 +146,8 @@ async function throughput(con: LineSocket, lineBytes: number, lines: number): Pr
     else await new Promise((r) => setImmediate(r))
   }
   if ((await done) !== 'DONE') throw new Error('the receiver did not answer DONE')
-  return lines / ((performance.now() - start) / 1000)
+  const rate = lines / ((performance.now() - start) / 1000)
+  return { rate, cpu: (await cpuSince(control, cpu)) / lines }
 }
 
 interface PerEnd {
@@ -180,19 +211,30 @@ const memory = { plain: await idleMemory('plain'), secure: await idleMemory('sec
 
 const receiver = fork(child('secure-peer.ts'), [])
 const peer = await message<{ plainPort: number; securePort: number; nodeId: string }>(receiver, 'listening')
-const hs = { plain: await handshakes('plain', peer), secure: await handshakes('secure', peer) }
+// A plain connection to the receiver that only asks for its CPU time (see secure-peer.ts).
+const { con: control } = await open('plain', peer)
+const hs = {
+  plain: await handshakes('plain', peer, control),
+  secure: await handshakes('secure', peer, control),
+}
 row('handshake p50 (ms)', hs.plain.p50, hs.secure.p50, 'secure < 5 ms')
 row('handshake p99 (ms)', hs.plain.p99, hs.secure.p99)
-/** Every run's lines/s, by line size, for the results file. */
+row('handshake CPU, both ends (µs)', hs.plain.cpu, hs.secure.cpu)
+/** Every run's lines/s and CPU µs per line (both ends), by line size, for the results file. */
 const throughputRuns: Record<string, Record<Mode, number[]>> = {}
+const cpuRuns: Record<string, Record<Mode, number[]>> = {}
 for (const [lineBytes, lines] of SIZES) {
   const results: Record<Mode, number[]> = { plain: [], secure: [] }
+  const cpus: Record<Mode, number[]> = { plain: [], secure: [] }
   throughputRuns[`${lineBytes}`] = results
+  cpuRuns[`${lineBytes}`] = cpus
   for (let run = 0; run < RUNS; run++) {
     // Alternate the order each run so drift in machine load is shared.
     for (const mode of run % 2 === 0 ? MODES : [...MODES].reverse()) {
       const { con } = await open(mode, peer)
-      results[mode].push(await throughput(con, lineBytes, lines))
+      const { rate, cpu } = await throughput(con, control, lineBytes, lines)
+      results[mode].push(rate)
+      cpus[mode].push(cpu)
       con.close()
       await con.closed
     }
@@ -208,7 +250,17 @@ for (const [lineBytes, lines] of SIZES) {
     ratio: median(pairs),
     ...(goal ? { goal } : {}),
   })
+  // CPU per line, both ends: less moved by other load than lines/s. Its ratio is plain / secure, the
+  // lines/s ratio two CPU-bound ends would reach (median of the back-to-back pairs, as above).
+  const cpuPairs = cpus.plain.map((p, i) => p / (cpus.secure[i] as number))
+  rows.push({
+    metric: `CPU per line at ${lineBytes} B, both ends (µs)`,
+    plain: median(cpus.plain),
+    secure: median(cpus.secure),
+    ratio: median(cpuPairs),
+  })
 }
+control.close()
 receiver.disconnect()
 await once(receiver, 'exit')
 
@@ -265,6 +317,7 @@ const file = await writeResults('secure', {
   rows: [...rows, ...labRows],
   memory,
   throughputRuns,
+  cpuRuns,
   punch,
 })
 console.log(`\nwrote ${file}`)

@@ -12,14 +12,18 @@ import type { CipherState } from './noise/cipher-state.js'
 
 export class FrameReader {
   readonly #cipher: CipherState
-  /** The length prefix while it is incomplete (allocUnsafe: a view of Node's pool, written before read). */
-  readonly #head = Buffer.allocUnsafe(LENGTH_PREFIX)
+  /** The length prefix's bytes read so far (`#headUsed` of them), as a number. */
+  #head = 0
   #headUsed = 0
   /** The current frame's decipher, from its length prefix until its tag is checked. */
   #decipher: DecipherChaCha20Poly1305 | undefined
   /** Ciphertext bytes of the current frame not received yet (the tag not counted). */
   #bodyLeft = 0
-  readonly #tag = Buffer.allocUnsafe(TAG_LENGTH)
+  /**
+   * The tag, when it spans reads (else it is checked straight from the read): made per frame that
+   * needs it and dropped after, so an idle session holds no buffer here.
+   */
+  #tag: Buffer | undefined
   #tagUsed = 0
   /** Plaintext of the current frame, held back until its tag is checked. */
   #plain: Buffer[] = []
@@ -44,12 +48,12 @@ export class FrameReader {
     let offset = 0
     while (offset < chunk.length) {
       if (this.#decipher === undefined) {
-        const take = Math.min(LENGTH_PREFIX - this.#headUsed, chunk.length - offset)
-        chunk.copy(this.#head, this.#headUsed, offset, offset + take)
-        this.#headUsed += take
-        this.#partial += take
-        offset += take
-        if (this.#headUsed === LENGTH_PREFIX) this.#begin(this.#head.readUInt16BE(0))
+        // The u16 big-endian length, byte by byte (it may span reads).
+        this.#head = (this.#head << 8) | (chunk[offset] as number)
+        this.#headUsed++
+        this.#partial++
+        offset++
+        if (this.#headUsed === LENGTH_PREFIX) this.#begin(this.#head)
       } else if (this.#bodyLeft > 0) {
         const take = Math.min(this.#bodyLeft, chunk.length - offset)
         const plain = this.#decipher.update(chunk.subarray(offset, offset + take))
@@ -57,13 +61,18 @@ export class FrameReader {
         this.#bodyLeft -= take
         this.#partial += take
         offset += take
+      } else if (this.#tagUsed === 0 && chunk.length - offset >= TAG_LENGTH) {
+        const tag = chunk.subarray(offset, offset + TAG_LENGTH)
+        offset += TAG_LENGTH
+        this.#finish(tag, deliver)
       } else {
         const take = Math.min(TAG_LENGTH - this.#tagUsed, chunk.length - offset)
+        this.#tag ??= Buffer.allocUnsafe(TAG_LENGTH)
         chunk.copy(this.#tag, this.#tagUsed, offset, offset + take)
         this.#tagUsed += take
         this.#partial += take
         offset += take
-        if (this.#tagUsed === TAG_LENGTH) this.#finish(deliver)
+        if (this.#tagUsed === TAG_LENGTH) this.#finish(this.#tag, deliver)
       }
     }
   }
@@ -74,18 +83,20 @@ export class FrameReader {
     }
     this.#decipher = this.#cipher.beginDecrypt()
     this.#bodyLeft = length - TAG_LENGTH
-    this.#tagUsed = 0
   }
 
-  #finish(deliver: (plaintext: Buffer) => void): void {
+  #finish(tag: Buffer, deliver: (plaintext: Buffer) => void): void {
     const decipher = this.#decipher as DecipherChaCha20Poly1305
     const plain = this.#plain
     this.#decipher = undefined
     this.#plain = []
+    this.#head = 0
     this.#headUsed = 0
+    this.#tag = undefined
+    this.#tagUsed = 0
     this.#partial = 0
     try {
-      decipher.setAuthTag(this.#tag)
+      decipher.setAuthTag(tag)
       decipher.final()
     } catch (err) {
       throw SecureError.DECRYPT_FAILED(err)

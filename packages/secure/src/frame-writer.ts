@@ -19,16 +19,29 @@ export interface WriteChunk {
   encoding: BufferEncoding | 'buffer'
 }
 
-const byteLength = (c: WriteChunk): number =>
-  typeof c.chunk === 'string' ? Buffer.byteLength(c.chunk, c.encoding as BufferEncoding) : c.chunk.length
+const isUtf8 = (encoding: string): boolean => encoding === 'utf8' || encoding === 'utf-8'
+
+/**
+ * At most the chunk's size in bytes: exact for a buffer; for a UTF-8 string its length in UTF-16 units,
+ * which no encoding makes longer (an ASCII line, the common case, is exactly that) and which costs no
+ * scan of the string; a string in another encoding is measured.
+ */
+const leastBytes = (c: WriteChunk): number =>
+  typeof c.chunk !== 'string'
+    ? c.chunk.length
+    : isUtf8(c.encoding)
+      ? c.chunk.length
+      : Buffer.byteLength(c.chunk, c.encoding as BufferEncoding)
 
 const toBuffer = (c: WriteChunk): Buffer =>
   typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding as BufferEncoding) : c.chunk
 
 /**
  * Calls `frame` with the plaintext of each frame, in order: `chunks` cut at `max` bytes, joined
- * otherwise. A buffer passed is valid only until `frame` returns: the next frame's plaintext is
- * written into it (one buffer per batch, however many frames).
+ * otherwise; every frame but the last is exactly `max` bytes. A buffer passed is valid only until
+ * `frame` returns: the next frame's plaintext is written into it (one buffer per batch, however many
+ * frames). A UTF-8 string that fits is encoded straight into the frame, without measuring it first
+ * (`Buffer.byteLength` of every string was the largest cost of a batch of 4 KiB lines, measured).
  */
 export function framePlaintexts(
   chunks: readonly WriteChunk[],
@@ -40,40 +53,54 @@ export function framePlaintexts(
     for (let offset = 0; offset < all.length; offset += max) frame(all.subarray(offset, offset + max))
     return
   }
-  const lengths = chunks.map(byteLength)
-  let left = 0
-  for (const n of lengths) left += n
-  if (left === 0) return
-  let out = Buffer.allocUnsafe(Math.min(left, max))
+  // `rest`: at least how many bytes are still to place (the current chunk's included).
+  let rest = 0
+  for (const c of chunks) rest += leastBytes(c)
+  if (rest === 0) return
+  let out = Buffer.allocUnsafe(Math.min(max, Math.max(rest, 1)))
   let used = 0
-  // Hands the full frame on; the next one reuses its buffer (`frame` is done with it on return).
-  const flush = (): void => {
-    frame(out)
-    left -= used
-    used = 0
-    if (left > 0 && left < out.length) out = out.subarray(0, left)
-  }
-  for (let i = 0; i < chunks.length; i++) {
-    const c = chunks[i] as WriteChunk
-    const n = lengths[i] as number
-    if (n === 0) continue
-    if (n <= out.length - used) {
-      if (typeof c.chunk === 'string') out.write(c.chunk, used, c.encoding as BufferEncoding)
-      else c.chunk.copy(out, used)
-      used += n
-      if (used === out.length) flush()
-      continue
+  // Called with `out` full and bytes left: a frame short of `max` grows (a string had more bytes than
+  // its length); a full one is handed on and its buffer reused.
+  const room = (): void => {
+    if (out.length < max) {
+      const bigger = Buffer.allocUnsafe(Math.min(max, used + Math.max(rest, 1)))
+      out.copy(bigger, 0, 0, used)
+      out = bigger
+      return
     }
-    // The chunk crosses a frame boundary: copy it piece by piece.
+    frame(out)
+    used = 0
+  }
+  for (const c of chunks) {
+    const least = leastBytes(c)
+    if (c.chunk.length === 0) continue
+    if (used === out.length) room()
+    if (typeof c.chunk === 'string' && isUtf8(c.encoding) && c.chunk.length <= out.length - used) {
+      // It may fit (it has at least `length` bytes): encode it in place. `write` writes whole
+      // characters only (at most 4 bytes each), so 4 bytes of room left over prove it all fit; only a
+      // string ending within 3 bytes of the frame's end is measured. Otherwise what was written is
+      // overwritten below.
+      const space = out.length - used
+      const n = out.write(c.chunk, used)
+      if (space - n >= 4 || n === Buffer.byteLength(c.chunk)) {
+        used += n
+        rest -= least
+        continue
+      }
+    }
+    // A chunk that crosses a frame boundary: copied piece by piece.
     const bytes = toBuffer(c)
-    for (let offset = 0; offset < n; ) {
-      const take = Math.min(n - offset, out.length - used)
+    rest += bytes.length - least
+    for (let offset = 0; offset < bytes.length; ) {
+      if (used === out.length) room()
+      const take = Math.min(bytes.length - offset, out.length - used)
       bytes.copy(out, used, offset, offset + take)
       used += take
       offset += take
-      if (used === out.length) flush()
+      rest -= take
     }
   }
+  if (used > 0) frame(used === out.length ? out : out.subarray(0, used))
 }
 
 /**

@@ -1,14 +1,16 @@
 /**
  * `secureOutbound` / `secureInbound`: the mutual handshake on a connected socket, then a `SecureStream`.
  *
- *   both at once   PYP2P-SECURE/1\r\n                      (the prologue: a plain-line peer fails here)
- *   dialler   ->   len | e                                 (Noise XX message 1, 32 bytes)
- *   listener  <-   len | e, ee, s, es, payload             (message 2, 208 bytes)
+ *   dialler   ->   PYP2P-SECURE/1\r\n len | e             (the prologue, then Noise XX message 1, 32 bytes)
+ *   listener  <-   PYP2P-SECURE/1\r\n len | e, ee, s, es, payload     (message 2, 208 bytes)
  *   dialler   ->   len | s, se, payload                    (message 3, 160 bytes)
  *
  * `len` is 2 bytes big-endian and must be exactly the message's size. Each payload is the sender's
- * Ed25519 identity key and its signature of the sender's Noise static key. The dialler checks the
- * listener's node id before it sends message 3, so a wrong peer gets nothing of ours but key exchange.
+ * Ed25519 identity key and its signature of the sender's Noise static key (one static key per node,
+ * made and signed once: static-key.ts). The dialler checks the listener's node id before it sends
+ * message 3, so a wrong peer gets nothing of ours but key exchange. The prologue (a plain-line peer
+ * fails at it) leaves with each side's first message: one write and one read per message; a listener
+ * that fails before message 2 (a plain-line dialler's hello) still sends it, so that dialler learns why.
  */
 
 import type { Socket } from 'node:net'
@@ -18,6 +20,7 @@ import { isNodeId } from '@pyp2p/identity'
 import createDebug from 'debug'
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
+  FAILED_PROLOGUE_LINGER,
   LENGTH_PREFIX,
   MESSAGE1_LENGTH,
   MESSAGE2_LENGTH,
@@ -25,11 +28,11 @@ import {
 } from './constants.js'
 import { SecureError } from './errors.js'
 import { HandshakeReader, type QueueParser } from './handshake-reader.js'
-import { generateDhKeyPair } from './noise/dh.js'
 import { HandshakeXX } from './noise/handshake-xx.js'
-import { checkPayload, encodePayload, type RemoteIdentity } from './payload.js'
+import { checkPayload, type RemoteIdentity } from './payload.js'
 import { PROLOGUE, readPrologue } from './prologue.js'
 import { SecureStream } from './secure-stream.js'
+import { localStatic } from './static-key.js'
 
 const log = createDebug('pyp2p:secure')
 
@@ -52,6 +55,11 @@ export interface SecureSession {
   remoteNodeId: string
   /** The peer's Ed25519 public key, base64url. */
   remotePublicKey: string
+  /**
+   * The peer's Noise static X25519 public key (32 bytes), which its identity key signed. One per node
+   * and identity, so the same in every session with that node while it runs.
+   */
+  remoteStaticKey: Buffer
 }
 
 /** The dialler's side of the handshake. On failure the socket is destroyed and a `SecureError` thrown. */
@@ -113,29 +121,37 @@ async function run(
   options.signal?.addEventListener('abort', onCallerAbort, { once: true })
   if (options.signal?.aborted) onCallerAbort()
   const reader = new HandshakeReader(socket)
+  // The dialler sends the prologue at once; the listener with message 2, or on failure.
+  let prologueSent = initiator
   try {
-    const staticKeyPair = generateDhKeyPair()
+    // One static key per node, signed once (static-key.ts): a handshake makes only its ephemeral key.
+    const { keyPair: staticKeyPair, payload, verified } = localStatic(identity)
     const noise = new HandshakeXX({ initiator, staticKeyPair, prologue: PROLOGUE })
-    const payload = encodePayload(identity, staticKeyPair.publicKey)
     let remote: RemoteIdentity
     if (initiator) {
       socket.write(Buffer.concat([PROLOGUE, frame(noise.writeMessage(Buffer.alloc(0)))]))
       await reader.wait(prologueParser, signal)
       const message2 = await reader.wait(exactFrame(MESSAGE2_LENGTH), signal)
-      remote = checkPayload(noise.readMessage(message2), noise.remoteStatic as Buffer)
+      remote = checkPayload(noise.readMessage(message2), noise.remoteStatic as Buffer, verified)
       if (expectedNodeId !== undefined && remote.nodeId !== expectedNodeId) {
         throw SecureError.PEER_ID_MISMATCH(expectedNodeId, remote.nodeId)
       }
+      // Message 3 and what the caller writes first (its hello) leave in one writev: corked until
+      // the immediate, after the promise callbacks that write it have run.
+      socket.cork()
+      setImmediate(() => socket.uncork())
       socket.write(frame(noise.writeMessage(payload)))
     } else {
-      socket.write(PROLOGUE)
       await reader.wait(prologueParser, signal)
       const message1 = await reader.wait(exactFrame(MESSAGE1_LENGTH), signal)
       const empty = noise.readMessage(message1)
       if (empty.length !== 0) throw SecureError.HANDSHAKE_MALFORMED('message 1 carries a payload')
-      socket.write(frame(noise.writeMessage(payload)))
+      // Our prologue leaves with message 2, in one write the dialler reads at once (see the catch for
+      // a peer that fails before).
+      prologueSent = true
+      socket.write(Buffer.concat([PROLOGUE, frame(noise.writeMessage(payload))]))
       const message3 = await reader.wait(exactFrame(MESSAGE3_LENGTH), signal)
-      remote = checkPayload(noise.readMessage(message3), noise.remoteStatic as Buffer)
+      remote = checkPayload(noise.readMessage(message3), noise.remoteStatic as Buffer, verified)
     }
     if (signal.aborted) throw signal.reason
     const ciphers = noise.split()
@@ -146,11 +162,27 @@ async function run(
       remotePublicKey: remote.publicKey,
     })
     log('%s handshake done with %s', initiator ? 'outbound' : 'inbound', remote.nodeId)
-    return { stream, remoteNodeId: remote.nodeId, remotePublicKey: remote.publicKey }
+    return {
+      stream,
+      remoteNodeId: remote.nodeId,
+      remotePublicKey: remote.publicKey,
+      remoteStaticKey: noise.remoteStatic as Buffer,
+    }
   } catch (err) {
     const error = err instanceof SecureError ? err : SecureError.HANDSHAKE_FAILED('unexpected error', err)
     log('%s handshake failed: %s', initiator ? 'outbound' : 'inbound', error.message)
-    socket.destroy()
+    // A plain-line dialler (the original's nodes) learns why from our prologue as its first line.
+    if (!prologueSent && socket.writable) {
+      // Ended, then destroyed once it is written (or after a bound): the prologue is not dropped.
+      // Nothing more is read meanwhile (the reader's listeners stay, so an error is still handled).
+      socket.pause()
+      const linger = setTimeout(() => socket.destroy(), FAILED_PROLOGUE_LINGER)
+      linger.unref()
+      socket.end(PROLOGUE, () => {
+        clearTimeout(linger)
+        socket.destroy()
+      })
+    } else socket.destroy()
     throw error
   } finally {
     clearTimeout(timeoutHandle)

@@ -1,5 +1,5 @@
 /**
- * The first bytes of a secure connection (`PYP2P-SECURE/1\r\n`, sent by each side at once) and the
+ * The first bytes of a secure connection (`PYP2P-SECURE/1\r\n`, each side's first write) and the
  * check of the peer's: it fails at the first byte that differs, so a plain-line peer is recognised in
  * the first read rather than after a timeout.
  */

@@ -31,6 +31,9 @@ async function inboundAfter(
   if (keepOpen) raw.write(bytes)
   else raw.end(bytes)
   const code = await result
+  // The listener closes after a failure, having sent its prologue (with message 2, or alone when it
+  // failed before): read to that close (bounded), so the reply holds everything it sent.
+  await once(raw, 'close', { signal: AbortSignal.timeout(5_000) }).catch(() => {})
   raw.destroy()
   return { code, reply }
 }

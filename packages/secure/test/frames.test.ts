@@ -15,10 +15,13 @@ const EMPTY = Buffer.alloc(0)
 
 const arbitraryChunk: fc.Arbitrary<WriteChunk> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }).map((s) => ({ chunk: s, encoding: 'utf8' as const })),
+  // 1- to 4-byte characters (surrogate pairs included): strings ending near a frame's end.
+  fc.string({ unit: 'grapheme', maxLength: 60 }).map((s) => ({ chunk: s, encoding: 'utf8' as const })),
+  fc.string({ maxLength: 40 }).map((s) => ({ chunk: s, encoding: 'latin1' as const })),
   fc.uint8Array({ maxLength: 300 }).map((b) => ({ chunk: Buffer.from(b), encoding: 'buffer' as const })),
 )
 const bytesOf = (c: WriteChunk): Buffer =>
-  typeof c.chunk === 'string' ? Buffer.from(c.chunk, 'utf8') : c.chunk
+  typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding as BufferEncoding) : c.chunk
 
 /** A pair of cipher states with the same key: what one encrypts the other decrypts. */
 function pair(): { send: CipherState; receive: CipherState } {
@@ -63,6 +66,18 @@ describe('frame-writer', () => {
         },
       ),
     )
+  })
+
+  it('splits a string whose last character does not fit in the frame, at the byte', () => {
+    // '😀' is 2 UTF-16 units and 4 bytes: after 8 bytes, 2 bytes of a 10-byte frame are left.
+    const chunks: WriteChunk[] = ['abcdefgh', '😀', 'xy', 'é'.repeat(3)].map((chunk) => ({
+      chunk,
+      encoding: 'utf8',
+    }))
+    const frames: Buffer[] = []
+    framePlaintexts(chunks, 10, (p) => frames.push(Buffer.from(p)))
+    expect(frames.map((f) => f.length)).toEqual([10, 10])
+    expect(Buffer.concat(frames).toString()).toBe('abcdefgh😀xyééé')
   })
 
   it('sends the lines of one batch as one frame, and a write over 65,519 bytes as several', () => {
