@@ -73,7 +73,15 @@ export class NetError extends Error {
     return new NetError('ERR_CONNECT_SELF', 'refusing a connection to this node itself (p2p net type)')
   }
 
-  static DUPLICATE_CONNECTION(nodeId: string): NetError {
+  /** We hold a connection to `nodeId` already, or (with the refusal as `cause`) that node holds one with us. */
+  static DUPLICATE_CONNECTION(nodeId: string, cause?: unknown): NetError {
+    if (cause !== undefined)
+      return new NetError(
+        'ERR_DUPLICATE_CONNECTION',
+        `node ${nodeId} refused the connection as a duplicate: it holds the connection both keep with us ` +
+          '(p2p net type: one connection per node)',
+        { cause },
+      )
     return new NetError(
       'ERR_DUPLICATE_CONNECTION',
       `already connected to node ${nodeId} (p2p net type allows one connection per node; use netType 'direct')`,

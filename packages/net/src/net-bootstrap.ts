@@ -16,7 +16,8 @@ import { BOOTSTRAP_ASK_EXTRA, BOOTSTRAP_PUNCH_TIMEOUT_MS } from './constants.js'
 import { NetError } from './errors.js'
 import type { ResolvedNetOptions } from './options.js'
 import { pickNodes } from './outbound.js'
-import { listNodes, type NodeEntry } from './session.js'
+import { listNodes, type NodeEntry, registerOn } from './session.js'
+import type { NetResources } from './start.js'
 
 export interface BootstrapContext {
   options: ResolvedNetOptions
@@ -132,4 +133,26 @@ export function listedUnl(entry: NodeEntry): UNL {
     wanAddress: entry.ip,
     lanAddress: '',
   })
+}
+
+/**
+ * `net.advertise()`: registers with the bootstrap server (passive: listed; simultaneous: answers
+ * hole-punch challenges). An active node has nothing to advertise: resolves false.
+ */
+export async function advertiseNet(
+  res: NetResources,
+  session: RendezvousSession,
+  o: ResolvedNetOptions,
+  log: createDebug.Debugger,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { nodeType } = res.report
+  if (nodeType === 'active') {
+    log('advertise: an active node is not listed (nobody can connect to it)')
+    return false
+  }
+  // A simultaneous node's challenges are answered by the connector's puncher on this same session.
+  const reg = { kind: nodeType, port: res.unl.publicPort, maxInbound: o.maxInbound }
+  await registerOn(session, o.servers, reg, signal)
+  return true
 }

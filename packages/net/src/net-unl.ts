@@ -1,12 +1,14 @@
 /**
  * `net.unl`: this node's UNL and the original's `net.unl.connect(other_unl, events)`. The connection
- * joins the Net (it is yielded by `for (const con of net)`) under the same rules as any outbound one.
+ * joins the Net (it is yielded by `for (const con of net)`) under the same rules as any outbound one;
+ * a node that refuses it as a duplicate (`ERR_DUPLICATE`) fails it with `ERR_DUPLICATE_CONNECTION`.
  */
 import type { LineSocket } from '@pyp2p/framing'
 import { type ConnectMethod, UNL, type UnlConnector } from '@pyp2p/unl'
 import { connectReason } from './connect-reason.js'
 import type { ConnectionSet, PeerInfo } from './connection-set.js'
 import { NetError } from './errors.js'
+import { refusalOf } from './net-bootstrap.js'
 import type { NetType } from './options.js'
 
 /** The original's `events` argument: `{ success(con), failure(err) }`. */
@@ -99,10 +101,17 @@ export async function connectByUnl(
     if (refusal === 'closed') throw NetError.STOPPED('unl.connect()')
     if (ctx.netType === 'p2p' && set.hasNode(theirs.nodeId))
       throw NetError.DUPLICATE_CONNECTION(theirs.nodeId)
-    const result = await connector.connectWithReport(theirs, {
-      signal: ctx.signal(options.signal),
-      ...(options.timeout !== undefined && { timeout: options.timeout }),
-    })
+    const result = await connector
+      .connectWithReport(theirs, {
+        signal: ctx.signal(options.signal),
+        ...(options.timeout !== undefined && { timeout: options.timeout }),
+      })
+      .catch((err: unknown) => {
+        // The node refused us as a duplicate (a final refusal: the connector tried nothing after it).
+        const duplicate =
+          (err as { code?: unknown }).code === 'ERR_CONNECT_FAILED' && refusalOf(err) === 'ERR_DUPLICATE'
+        throw duplicate ? NetError.DUPLICATE_CONNECTION(theirs.nodeId, err) : err
+      })
     const reason = connectReason('unl.connect()', result, connector.unl, theirs)
     const info = ctx.add(result.connection, theirs.nodeId, result.method, reason)
     if (info === undefined) {

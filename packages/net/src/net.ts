@@ -1,40 +1,30 @@
 /**
- * `Net`: the original pyp2p facade. It keeps the node's life (start.ts: listener, node type, UNL;
- * bootstrap, advertise, the set of live connections and its limits in connection-set.ts, iteration,
- * stop) and makes no connection itself: @pyp2p/unl's connector makes and accepts every one (dials,
+ * `Net`: the original pyp2p facade. It keeps the node's life (net-life.ts; start.ts: listener, node
+ * type, UNL; bootstrap, advertise, the set of live connections and its limits in connection-set.ts
+ * with its events in net-wiring.ts, iteration, stop) and makes no connection itself: @pyp2p/unl's connector makes and accepts every one (dials,
  * `net.unl.connect()`, hole punches, reverse connects), and @pyp2p/punch's `RendezvousSession` is our
  * place on the bootstrap server (session.ts).
  */
 import { EventEmitter } from 'node:events'
 import type { LineSocket } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
-import type { RendezvousSession } from '@pyp2p/punch'
+import type { CircuitRelay } from '@pyp2p/relay'
 import type { UNL } from '@pyp2p/unl'
 import createDebug from 'debug'
 import { broadcastLine, RelayedLines } from './broadcast.js'
 import type { PeerInfo, Placement } from './connection-set.js'
-import { admitTo, ConnectionSet, peerInfo, placeIncoming } from './connection-set.js'
+import { admitTo, type ConnectionSet, peerInfo, placeIncoming } from './connection-set.js'
 import { NetError } from './errors.js'
-import { bootstrapNet } from './net-bootstrap.js'
+import { advertiseNet, bootstrapNet } from './net-bootstrap.js'
 import { NetIterator } from './net-iterator.js'
+import { NetLife } from './net-life.js'
 import { connectByUnl, NetUnl, type UnlConnectOptions } from './net-unl.js'
+import { type NetEvents, wireConnections } from './net-wiring.js'
 import { type NetOptions, type ResolvedNetOptions, resolveNetOptions } from './options.js'
-import { followNode, type RelayUpgradeEvents, withCloseCode } from './relay-upgrades.js'
 import { releaseNet } from './release.js'
-import { registerOn, type ServerEvents } from './session.js'
 import { type NetResources, type StartReport, startNet } from './start.js'
 
-/** Also `server:lost`, `server:restored`, `server:failover`: the bootstrap session's (session.ts). */
-export interface NetEvents extends ServerEvents, RelayUpgradeEvents {
-  /** A connection joined the net (inbound, bootstrap dial, or `net.unl.connect()`). */
-  connection: [connection: LineSocket, info: PeerInfo]
-  /** A connection left the net (closed by either side, refused as a duplicate, or at `stop()`). */
-  disconnect: [connection: LineSocket, info: PeerInfo]
-  /** `stop()` finished: everything is released. */
-  close: []
-}
-
-type State = 'new' | 'starting' | 'started' | 'stopped'
+export type { NetEvents } from './net-wiring.js'
 
 export class Net
   extends EventEmitter<NetEvents>
@@ -42,12 +32,10 @@ export class Net
 {
   readonly options: ResolvedNetOptions
   readonly #log: createDebug.Debugger
-  readonly #closing = new AbortController()
+  readonly #life = new NetLife()
   readonly #pendingDials = new Set<string>()
   readonly #iterator = new NetIterator()
   readonly #relayed = new RelayedLines()
-  #state: State = 'new'
-  #res: Partial<NetResources> | undefined
   #set: ConnectionSet | undefined
   #unl: NetUnl | undefined
   #starting: Promise<StartReport> | undefined
@@ -62,23 +50,23 @@ export class Net
 
   /** Our node id (40 hex characters), known after `start()` (and still after `stop()`). */
   get nodeId(): string {
-    return this.#report('nodeId').nodeId
+    return this.#life.report('nodeId').nodeId
   }
 
   /** Our key (`identity` option, or generated at `start()`: keep `identity.secret` to keep the id). */
   get identity(): NodeIdentity {
-    return this.#started('identity').identity
+    return this.#life.started('identity').identity
   }
 
   /** Our UNL, and `net.unl.connect(theirs, { success, failure })`. */
   get unl(): NetUnl {
-    this.#started('unl')
+    this.#life.started('unl')
     return this.#unl!
   }
 
   /** What `start()` found and why (still readable after `stop()`). */
   get startReport(): StartReport {
-    return this.#report('startReport')
+    return this.#life.report('startReport')
   }
 
   get nodeType(): StartReport['nodeType'] {
@@ -87,15 +75,25 @@ export class Net
 
   /** The listening port (the bound one when `passivePort` was 0). */
   get port(): number {
-    return this.#started('port').listener.address.port
+    return this.#life.started('port').listener.address.port
+  }
+
+  /**
+   * The circuit relay this node serves for others (`circuitRelay.serve`: a passive node), e.g. for its
+   * `stats` (reservations, circuits pending and open, ended and refused by reason); undefined when it
+   * serves none. Readable after `start()` and, closed with its final stats, after `stop()`.
+   */
+  get circuitRelay(): CircuitRelay | undefined {
+    this.#life.report('circuitRelay')
+    return this.#life.res?.relaying?.served?.relay
   }
 
   get isStarted(): boolean {
-    return this.#state === 'started'
+    return this.#life.state === 'started'
   }
 
   get isStopped(): boolean {
-    return this.#state === 'stopped'
+    return this.#life.state === 'stopped'
   }
 
   /**
@@ -104,13 +102,13 @@ export class Net
    * `ERR_ALREADY_STARTED`. A failed start leaves the Net stopped (everything it opened is released).
    */
   async start(options: { signal?: AbortSignal } = {}): Promise<StartReport> {
-    if (this.#state === 'stopped') throw NetError.STOPPED('start()')
-    if (this.#state !== 'new') throw NetError.ALREADY_STARTED()
-    this.#state = 'starting'
-    const signal = this.#signal(options.signal)
+    if (this.#life.state === 'stopped') throw NetError.STOPPED('start()')
+    if (this.#life.state !== 'new') throw NetError.ALREADY_STARTED()
+    this.#life.state = 'starting'
+    const signal = this.#life.signal(options.signal)
     this.#starting = startNet(this.options, this.#log, signal, {
       adopt: (res) => {
-        this.#res = res
+        this.#life.res = res
       },
       onIncoming: (con, nodeId) => this.#add(con, nodeId, 'inbound', 'incoming'),
       // a reverse dial-back we made, or a punch to us (the connector read its hello)
@@ -120,32 +118,17 @@ export class Net
     })
     try {
       await this.#starting
-      const res = this.#res as NetResources
-      followNode(res, this, (con) => this.#set?.info(con))
-      this.#set = new ConnectionSet({
-        ...this.options, // netType, maxInbound, maxOutbound, inboundLimits
-        nodeId: res.nodeId,
-        onEvict: (_, info) => this.#log('evicted idle inbound %s for a newcomer', info?.nodeId),
-        onAdd: (con, info) => {
-          this.#log('%s %s (%s) %s:%d', info.direction, info.nodeId, info.method, info.host, info.port)
-          this.#iterator.push(con)
-          this.emit('connection', con, info)
-        },
-        onRemove: (con, info) => {
-          this.#log('connection %s closed', info.nodeId)
-          this.#iterator.wake()
-          this.emit('disconnect', con, withCloseCode(con, info))
-        },
-      })
+      const res = this.#life.res as NetResources
+      this.#set = wireConnections(res, this.options, this, this.#iterator, this.#log)
       this.#unl = new NetUnl(res.unl, (theirs, o) => this.#connectUnl(theirs, o))
-      this.#state = 'started'
+      this.#life.state = 'started'
       this.#log('started: %o', res.report.reasons)
       return res.report
     } catch (err) {
-      const aborted = options.signal?.aborted === true || this.#closing.signal.aborted
+      const aborted = options.signal?.aborted === true || this.#life.closing.signal.aborted
       await this.stop()
       if (aborted && !(err instanceof NetError && err.code === 'ERR_ABORTED')) {
-        throw NetError.ABORTED(options.signal?.reason ?? this.#closing.signal.reason)
+        throw NetError.ABORTED(options.signal?.reason ?? this.#life.closing.signal.reason)
       }
       throw err
     }
@@ -157,8 +140,8 @@ export class Net
    * made; unreachable nodes are skipped (logged). Throws `ERR_NOT_STARTED`, `ERR_NO_SERVER`, `ERR_ABORTED`.
    */
   async bootstrap(options: { signal?: AbortSignal } = {}): Promise<PeerInfo[]> {
-    const res = this.#started('bootstrap()')
-    const session = this.#session(res)
+    const res = this.#life.started('bootstrap()')
+    const session = this.#life.session(res)
     const { externalPort } = res.report
     return bootstrapNet(
       {
@@ -172,7 +155,7 @@ export class Net
         log: this.#log,
         add: (con, nodeId, method, reason) => this.#add(con, nodeId, 'outbound', method, 'local', reason),
       },
-      this.#signal(options.signal),
+      this.#life.signal(options.signal),
     )
   }
 
@@ -182,18 +165,9 @@ export class Net
    * false. Throws `ERR_NOT_STARTED`, `ERR_NO_SERVER`, `ERR_ADVERTISE_FAILED`, `ERR_ABORTED`.
    */
   async advertise(options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const res = this.#started('advertise()')
-    const session = this.#session(res)
-    const signal = this.#signal(options.signal)
-    const { nodeType } = res.report
-    if (nodeType === 'active') {
-      this.#log('advertise: an active node is not listed (nobody can connect to it)')
-      return false
-    }
-    // A simultaneous node's challenges are answered by the connector's puncher on this same session.
-    const reg = { kind: nodeType, port: res.unl.publicPort, maxInbound: this.options.maxInbound }
-    await registerOn(session, this.options.servers, reg, signal)
-    return true
+    const res = this.#life.started('advertise()')
+    const session = this.#life.session(res)
+    return advertiseNet(res, session, this.options, this.#log, this.#life.signal(options.signal))
   }
 
   /** The live connections (the original's `for con in net`). */
@@ -213,7 +187,7 @@ export class Net
 
   /** Yields every live connection, then each new one as it joins; ends at `stop()`. */
   [Symbol.asyncIterator](): AsyncIterator<LineSocket> {
-    return this.#iterator.iterate(this.connections(), this.#closing.signal)
+    return this.#iterator.iterate(this.connections(), this.#life.closing.signal)
   }
 
   /**
@@ -224,7 +198,7 @@ export class Net
   synchronize(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<boolean> {
     const cons = this.connections()
     if (cons.some((c) => c.queuedLines > 0)) return Promise.resolve(true)
-    return this.#iterator.activity(cons, options.signal, this.#closing.signal, options.timeout)
+    return this.#iterator.activity(cons, options.signal, this.#life.closing.signal, options.timeout)
   }
 
   /** Sends `line` on every connection but `source`; returns how many: 0 for a repeat (broadcast.ts). */
@@ -242,10 +216,10 @@ export class Net
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      this.#closing.abort(NetError.STOPPED('stop()'))
+      this.#life.closing.abort(NetError.STOPPED('stop()'))
       await this.#starting?.catch(() => undefined)
-      this.#state = 'stopped'
-      await releaseNet(this.#res, this.#set, this.#log)
+      this.#life.state = 'stopped'
+      await releaseNet(this.#life.res, this.#set, this.#log)
       this.#iterator.end()
       this.#log('stopped')
       this.emit('close')
@@ -268,33 +242,12 @@ export class Net
 
   #connectUnl(theirs: UNL | string, options: UnlConnectOptions): Promise<LineSocket> {
     return connectByUnl(theirs, options, {
-      started: () => this.#started('unl.connect()').connector,
+      started: () => this.#life.started('unl.connect()').connector,
       set: () => this.#set!,
       netType: this.options.netType,
       maxOutbound: this.options.maxOutbound,
-      signal: (s) => this.#signal(s),
+      signal: (s) => this.#life.signal(s),
       add: (con, nodeId, method, reason) => this.#add(con, nodeId, 'outbound', method, 'local', reason),
     })
-  }
-
-  #started(what: string): NetResources {
-    if (this.#state === 'stopped') throw NetError.STOPPED(what)
-    if (this.#state !== 'started' || this.#res === undefined) throw NetError.NOT_STARTED(what)
-    return this.#res as NetResources
-  }
-
-  #report(what: string): StartReport {
-    const report = this.#res?.report
-    if (report === undefined) throw NetError.NOT_STARTED(what)
-    return report
-  }
-
-  #session(res: NetResources): RendezvousSession {
-    if (res.session === undefined) throw NetError.NO_SERVER([])
-    return res.session
-  }
-
-  #signal(signal: AbortSignal | undefined): AbortSignal {
-    return signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal])
   }
 }

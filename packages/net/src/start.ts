@@ -7,8 +7,7 @@ import { performance } from 'node:perf_hooks'
 import { type MessageTransport, RelayClient } from '@pyp2p/dht-msg'
 import type { LineSocket } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
-import type { NatClient } from '@pyp2p/nat'
-import { detectNat, type NatBehaviour, type RendezvousSession } from '@pyp2p/punch'
+import type { NatBehaviour, RendezvousSession } from '@pyp2p/punch'
 import {
   type IncomingConnection,
   RendezvousPuncher,
@@ -20,17 +19,16 @@ import {
 import type createDebug from 'debug'
 import { DialBackListener } from './dial-back-listener.js'
 import { NetError } from './errors.js'
-import { forwardPort } from './forwarding.js'
 import { firstBytesTimeout, InboundListener, silentPeer } from './inbound.js'
 import { lanAddressOf } from './lan-address.js'
-import { advertisedIpv6, isLoopback } from './local-addresses.js'
-import { determineNodeType, type NodeTypeReport } from './node-type.js'
+import { advertisedIpv6 } from './local-addresses.js'
+import type { NodeTypeReport } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
 import { hostPort } from './relay-host.js'
 import { type Relaying, startRelaying } from './relaying.js'
 import { resolveIdentity } from './resolve-identity.js'
-import { ServerDialBackProbe } from './server-dial-back-probe.js'
 import { createSession, openSession, serverReasons } from './session.js'
+import { nodeTypeOf } from './start-node-type.js'
 
 export interface StartReport extends NodeTypeReport {
   nodeId: string
@@ -162,64 +160,13 @@ export async function startNet(
   res.listener = listener
   const listen = listener.address
 
-  // 4. Node type (and port forwarding, NAT type) with reasons.
-  let behaviour: NatBehaviour | undefined
-  const forwardSkipped = !o.enableForwarding
-    ? 'disabled (enableForwarding: false)'
-    : isLoopback(o.passiveBind)
-      ? `passiveBind ${o.passiveBind} is a loopback address`
-      : undefined
+  // 4. Node type (and port forwarding, NAT type) with reasons (start-node-type.ts).
   const server = session?.server
-  let typeReport: NodeTypeReport
-  if (session === undefined) {
-    const nodeType = o.nodeType ?? 'passive'
-    typeReport = {
-      nodeType,
-      natType: o.natType ?? 'unknown',
-      forwarding: 'none',
-      wanAddress: '',
-      externalPort: undefined,
-      reachability: 'unknown',
-      reasons: [
-        `node type ${nodeType}: no bootstrap server, so ${o.nodeType ? 'as given' : 'assumed reachable on the LAN'}`,
-      ],
-    }
-  } else {
-    typeReport = await determineNodeType({
-      netType: o.netType,
-      nodeType: o.nodeType,
-      natType: o.natType,
-      listen,
-      observed: session.observed,
-      probe:
-        o.reachability ??
-        new ServerDialBackProbe({
-          server: () => session?.server,
-          listener: dialBacks,
-        }),
-      forward:
-        forwardSkipped === undefined
-          ? forwardPort(o, listen.port, (release) => {
-              res.releaseForwarding = release
-            })
-          : undefined,
-      forwardSkipped,
-      unforward: async () => {
-        await res.releaseForwarding?.()
-        res.releaseForwarding = noop
-      },
-      detectNat:
-        server === undefined
-          ? undefined
-          : async (s) => {
-              // With the inbound probe, as @pyp2p/unl's RendezvousPuncher detects: it lets the server
-              // fire a RST-router side first (see @pyp2p/punch's README).
-              behaviour = await detectNat({ server, nodeId, inbound: true, ...proof, signal: s })
-              return behaviour.type
-            },
-      signal,
-    })
-  }
+  const { typeReport, behaviour } = await nodeTypeOf(
+    o,
+    { session, nodeId, proof, listen, dialBacks, forwarding: res },
+    signal,
+  )
   res.nat = behaviour
 
   // 5. Our UNL, naming our relay when we hold a reservation there; the relay we serve (relaying.ts).

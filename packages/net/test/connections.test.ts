@@ -93,9 +93,11 @@ describe('limits', () => {
     c.on('connection', () => expect.fail('c must not see a connection the host refused'))
     expect(await c.bootstrap()).toEqual([]) // refused inside the upgrade, after its hello
     const err = await c.unl.connect(host.unl.value).catch((e: unknown) => e)
-    // the report shows the refusal; the connector moved on to its next methods
-    const attempts = (err as { attempts: Array<{ ok: boolean; error?: { code?: string } }> }).attempts
+    // the report shows the refusal; it ends the plan: the other methods are listed, not tried
+    type Attempt = { ok: boolean; skipped?: boolean; error?: { code?: string } }
+    const attempts = (err as { attempts: Attempt[] }).attempts
     expect(attempts[0]).toMatchObject({ ok: false, error: { code: 'ERR_PEER_FULL' } })
+    expect(attempts.slice(1).every((a) => a.skipped === true)).toBe(true)
     expect(c.connections()).toEqual([])
     expect(host.connections().map((con) => host.info(con)!.nodeId)).toEqual([b.nodeId])
   })
@@ -115,6 +117,24 @@ describe('self and duplicate connections', () => {
     const peers = await twin.bootstrap()
     // b admits the twin only if its connection is the one both keep (asked for by the larger id)
     expect(peers.map((p) => p.nodeId)).toEqual(twin.nodeId > b.nodeId ? [b.nodeId] : [])
+  })
+
+  it('p2p: the node refuses a duplicate (ERR_DUPLICATE): net.unl.connect() fails with ERR_DUPLICATE_CONNECTION', async () => {
+    await using tn = await createTestnet({ nodes: 0 })
+    const a = await tn.createNode({ advertise: false })
+    const b = await tn.createNode({ advertise: false })
+    const arrived = nextConnection(b)
+    await a.unl.connect(b.unl.value)
+    await arrived
+    // A second process with a's key: b keeps the connection a asked for (same asker: the old one stays).
+    const twin = await tn.createNode({ identity: a.identity, advertise: false })
+    b.on('connection', () => expect.fail('b must not take the duplicate'))
+    const err = await twin.unl.connect(b.unl.value).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_DUPLICATE_CONNECTION' })
+    expect((err as Error).message).toContain(b.nodeId)
+    expect((err as Error).cause).toMatchObject({ code: 'ERR_CONNECT_FAILED' })
+    expect(twin.connections()).toEqual([])
+    expect(b.connections().map((con) => b.info(con)!.nodeId)).toEqual([a.nodeId])
   })
 
   it('p2p: two nodes dialling each other at once keep one and the same connection', async () => {

@@ -2,13 +2,14 @@
 // on loopback: a NATed node reserves at it (`reserveAt`), a third node reaches that one through it
 // (method 'relay', lines both ways), and the circuit counts against the serving node's own limits.
 
+import { once } from 'node:events'
 import { createConnection } from 'node:net'
 import type { UnlError } from '@pyp2p/unl'
 import { relayOf, UNL } from '@pyp2p/unl'
 import { describe, expect, it } from 'vitest'
 import { createTestnet } from '../../testnet/src/index.js'
 import { Net } from '../src/index.js'
-import { nextConnection } from './helpers.js'
+import { nextConnection, WAIT_MS } from './helpers.js'
 
 /** A UNL as a node elsewhere would see it: behind another NAT, not listening (so only a relay reaches it). */
 function elsewhere(text: string): string {
@@ -43,15 +44,17 @@ describe('a passive node serving a circuit relay', () => {
     expect(at).toMatch(/^127\.0\.0\.1:\d+$/)
     expect(at).not.toBe(tn.serverAddress)
     expect(relayNode.startReport.reasons).toContain(`circuit relay served at ${at}`)
+    // Kept relayed (on loopback the pair would move to a LAN connection at once): both ends say 'relay'.
     const bob = await tn.createNode({
       nodeType: 'active',
       advertise: false,
+      relayUpgrade: false,
       circuitRelay: { reserveAt: at! },
     })
     const named = relayOf(UNL.parse(bob.unl.value))
     expect(named && `${named.host}:${named.port}`).toBe(at)
     expect(bob.startReport.reasons).toContain(`circuit relay: reserved at ${at}`)
-    const alice = await tn.createNode({ nodeType: 'active', advertise: false })
+    const alice = await tn.createNode({ nodeType: 'active', advertise: false, relayUpgrade: false })
     const arrived = nextConnection(bob)
     const con = await alice.unl.connect(elsewhere(bob.unl.value))
     const theirs = await arrived
@@ -67,21 +70,27 @@ describe('a passive node serving a circuit relay', () => {
     expect(await connectError(at!)).toBe('ECONNREFUSED')
   })
 
-  it("circuits count against the serving node's limits: past maxCircuitsPerTarget the relay refuses", async () => {
+  it("circuits count against the serving node's limits: past maxCircuitsPerTarget the relay refuses; net.circuitRelay counts, a freed circuit lets the next in", async () => {
     await using tn = await createTestnet({ nodes: 0 })
     const relayNode = await tn.createNode({
       nodeType: 'passive',
       advertise: false,
       circuitRelay: { serve: true, maxCircuitsPerTarget: 1 },
     })
+    const relay = relayNode.circuitRelay!
+    expect(relay.stats).toMatchObject({ reservations: 0, pending: 0, open: 0 })
     const at = relayNode.startReport.circuitRelay!
-    const bob = await tn.createNode({ nodeType: 'active', advertise: false, circuitRelay: { reserveAt: at } })
-    const alice = await tn.createNode({ nodeType: 'active', advertise: false })
-    const carol = await tn.createNode({ nodeType: 'active', advertise: false })
-    const arrived = nextConnection(bob)
+    // Kept relayed (no upgrade to a loopback connection): the circuit stays open until closed here.
+    const relayed = { nodeType: 'active', advertise: false, relayUpgrade: false } as const
+    const bob = await tn.createNode({ ...relayed, circuitRelay: { reserveAt: at } })
+    expect(relay.stats.reservations).toBe(1)
+    const alice = await tn.createNode(relayed)
+    const carol = await tn.createNode(relayed)
+    let arrived = nextConnection(bob)
     const first = await alice.unl.connect(elsewhere(bob.unl.value))
     await arrived
     expect(alice.info(first)?.method).toBe('relay')
+    expect(relay.stats).toMatchObject({ open: 1, pending: 0 })
     const err = await carol.unl.connect(elsewhere(bob.unl.value)).then(
       () => undefined,
       (e: unknown) => e,
@@ -91,6 +100,22 @@ describe('a passive node serving a circuit relay', () => {
     expect(attempt?.ok).toBe(false)
     expect(attempt?.error).toMatchObject({ code: 'ERR_RELAY_FULL' })
     expect(attempt?.error?.message).toContain('circuits per target')
+    expect(relay.stats.refused).toEqual({ ERR_RELAY_FULL: 1 })
+    // Alice hangs up: the relay ends that circuit, and the next one to bob is let in.
+    const ended = once(relay, 'end', { signal: AbortSignal.timeout(WAIT_MS) })
+    first.close()
+    expect((await ended)[0]).toMatchObject({ reason: 'closed' })
+    expect(relay.stats).toMatchObject({ open: 0, ended: { closed: 1 } })
+    arrived = nextConnection(bob)
+    const second = await carol.unl.connect(elsewhere(bob.unl.value))
+    expect((await arrived).info).toMatchObject({ method: 'relay', nodeId: carol.nodeId })
+    expect(carol.info(second)?.method).toBe('relay')
+    expect(relay.stats).toMatchObject({ reservations: 1, open: 1, refused: { ERR_RELAY_FULL: 1 } })
+    // A node that serves no relay has none; after stop() the relay is closed, its counts kept.
+    expect(bob.circuitRelay).toBeUndefined()
+    await relayNode.stop()
+    expect(relayNode.circuitRelay).toBe(relay)
+    expect(relay.stats.refused).toEqual({ ERR_RELAY_FULL: 1 })
   })
 
   it('a reservation past maxReservations is refused: the next relay of reserveAt, else none, and why', async () => {
@@ -140,6 +165,7 @@ describe('a passive node serving a circuit relay', () => {
     await using tn = await createTestnet({ nodes: 0 })
     const n = await tn.createNode({ nodeType: 'active', advertise: false, circuitRelay: { serve: true } })
     expect(n.startReport.circuitRelay).toBeUndefined()
+    expect(n.circuitRelay).toBeUndefined()
     expect(
       n.startReport.reasons.some((r) => r.startsWith('circuit relay not served: node type active')),
     ).toBe(true)

@@ -19,8 +19,9 @@ function elsewhere(text: string): string {
 async function relayedPair(alice: Net, bob: Net) {
   const arrived = nextConnection(bob)
   const ours = await alice.unl.connect(elsewhere(bob.unl.value))
-  const { con: theirs } = await arrived
+  // Checked before any wait: the upgrade (round trips over the circuit) cannot have finished yet.
   expect(alice.info(ours)?.method).toBe('relay')
+  const { con: theirs } = await arrived
   return { ours, theirs }
 }
 

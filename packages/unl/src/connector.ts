@@ -9,11 +9,10 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { Server, Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import type { MessageTransport, TransportMessage } from '@pyp2p/dht-msg'
+import type { MessageTransport } from '@pyp2p/dht-msg'
 import { connectSocket, type LineSocket } from '@pyp2p/framing'
 import createDebug from 'debug'
 import { acceptIncoming, type PendingReverse } from './accept-incoming.js'
-import { formatReverseRequest, isReverseRequest } from './connect-hello.js'
 import { type PlannedMethod, planConnect } from './connect-plan.js'
 import { runPlan } from './connect-run.js'
 import type {
@@ -30,8 +29,7 @@ import { CONNECT_TIMEOUT_MS, NONCE_BYTES } from './constants.js'
 import { type ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
 import { RelaySide } from './relay-side.js'
-import { ReverseGuard } from './reverse-guard.js'
-import { answerRefusal, ReverseRefusals, requestReverse } from './reverse-request.js'
+import { ReverseSide } from './reverse-side.js'
 import { isMaster, isSameNode, UNL } from './unl.js'
 import { upgradeOutbound } from './upgrade.js'
 
@@ -43,12 +41,10 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   readonly #transport: MessageTransport | undefined
   readonly #puncher: Puncher | undefined
   readonly #relay: RelaySide
-  readonly #guard: ReverseGuard
+  readonly #reverse: ReverseSide
   readonly #s: ConnectorSettings
   readonly #pending = new Map<string, PendingReverse>()
-  readonly #refusals = new ReverseRefusals()
   readonly #closing = new AbortController()
-  readonly #unsubscribe: (() => void) | undefined
   readonly #servers = new Map<Server, (socket: Socket) => void>()
   readonly #admit: UnlConnectorOptions['admit']
 
@@ -61,10 +57,13 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     const hooks = { ours: () => this.#unl, attempt: this.#attempt.bind(this), emit: this.emit.bind(this) }
     this.#relay = new RelaySide(options, this.#closing.signal, { ...hooks, pending: this.#pending })
     this.#admit = options.admit
-    this.#guard = new ReverseGuard(options.reverseLimits)
-    if (this.#transport !== undefined && (options.answerReverse ?? true)) {
-      this.#unsubscribe = this.#transport.subscribe((m) => this.#onMessage(m))
-    }
+    this.#reverse = new ReverseSide(options, this.#s, this.#closing.signal, {
+      ours: hooks.ours,
+      pending: this.#pending,
+      dial: this.#dial.bind(this),
+      deliver: (incoming) => this.#deliver(incoming),
+      refused: (info) => this.emit('refused', info),
+    })
     this.#puncher?.listen?.(
       ({ connection, nodeId }) => this.#serve(connection, 'punch', nodeId),
       this.#closing.signal,
@@ -165,7 +164,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
   close(): void {
     if (this.#closing.signal.aborted) return
     this.#closing.abort(UnlError.CLOSED())
-    this.#unsubscribe?.()
+    this.#reverse.close()
     for (const [server, fn] of this.#servers) server.off('connection', fn)
     this.#servers.clear()
   }
@@ -176,7 +175,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     const theirs = typeof theirInput === 'string' ? UNL.parse(theirInput) : theirInput
     if (isSameNode(this.#unl, theirs)) throw UnlError.CONNECT_SELF()
     const plan = planConnect(this.#unl, theirs, {
-      reverse: this.#transport !== undefined,
+      reverse: this.#reverse.available,
       punch: this.#puncher !== undefined,
       ...this.#relay.capabilities(theirs),
     })
@@ -199,7 +198,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
         return this.#dial(m.host!, m.port!, nonce, theirs.nodeId, signal)
       case 'reverse':
         // The peer dials us: its connection passes the inbound step in handleIncoming.
-        return this.#reverse(theirs, nonce, signal)
+        return this.#reverse.request(theirs, nonce, signal)
       case 'punch': {
         const ours = this.#unl
         const master = isMaster(ours, theirs)
@@ -223,23 +222,6 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     const nodeId = this.#unl.nodeId
     const o = { ...this.#s.upgrade, nodeId, nonce, expectedNodeId, signal }
     return (await upgradeOutbound(con, o)).connection
-  }
-
-  #reverse(theirs: UNL, nonce: string, signal: AbortSignal): Promise<LineSocket> {
-    const refused = new AbortController() // our admission refused their answer (accept-incoming.ts)
-    return requestReverse({
-      transport: this.#transport!,
-      to: theirs.nodeId,
-      request: formatReverseRequest(this.#unl, nonce),
-      timeout: this.#s.reverseTimeout,
-      resend: this.#s.reverseResend,
-      signal: AbortSignal.any([signal, refused.signal]),
-      refusals: this.#refusals,
-      register: (resolve) => {
-        this.#pending.set(nonce, { nodeId: theirs.nodeId, resolve, refuse: (err) => refused.abort(err) })
-        return () => this.#pending.delete(nonce)
-      },
-    }).catch((err: unknown) => Promise.reject(refused.signal.aborted ? refused.signal.reason : err))
   }
 
   // Peers act on a reverse request only when its UNL's node id is the relay-authenticated sender, and
@@ -266,35 +248,5 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     }
     log('no connection listener: closing the connection from %s', incoming.nodeId)
     incoming.connection.close()
-  }
-
-  #onMessage(m: TransportMessage): void {
-    if (this.#refusals.handle(m) || !isReverseRequest(m.message)) return
-    let target: ReturnType<ReverseGuard['check']>
-    try {
-      target = this.#guard.check(m, this.#unl, Date.now())
-    } catch (err) {
-      log('reverse-connect request from %s refused: %s', m.from, (err as Error).message)
-      this.emit('refused', { from: m.from, error: err as Error })
-      answerRefusal(this.#transport!, this.#guard, m, err) // a rate limit: the requester is told
-      return
-    }
-    if (target === undefined) return // a repeat of a request already answered
-    const { host, port, nonce, unl } = target
-    const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#s.dialTimeout)])
-    this.#dial(host, port, nonce, unl.nodeId, signal).then(
-      (connection) =>
-        this.#deliver({
-          connection,
-          method: 'reverse',
-          nodeId: unl.nodeId,
-          peer: unl,
-          secure: this.#s.secure,
-        }),
-      (err: unknown) => {
-        log('reverse connect to %s:%d failed: %s', host, port, (err as Error).message)
-        this.emit('refused', { from: m.from, error: err as Error })
-      },
-    )
   }
 }

@@ -57,8 +57,8 @@ export class RelaySide {
       ours: hooks.ours,
       punch: options.puncher !== undefined,
       attempt: (m, theirs, nonce, signal) => hooks.attempt(m, theirs, signal, nonce),
-      expect: (nonce, nodeId, resolve) => {
-        pending.set(nonce, { nodeId, resolve })
+      expect: (nonce, nodeId, resolve, refuse) => {
+        pending.set(nonce, { nodeId, resolve, refuse })
         return () => pending.delete(nonce)
       },
       failed: () => {},
@@ -143,9 +143,9 @@ export class RelaySide {
     this.#wrapped.set(inner, lines)
     if (answer) {
       const host = this.#host
-      const expect: UpgradeHost['expect'] = (nonce, id, resolve) => {
+      const expect: UpgradeHost['expect'] = (nonce, id, resolve, refuse) => {
         this.#upgrading.set(id, (this.#upgrading.get(id) ?? 0) + 1)
-        const forget = host.expect(nonce, id, resolve)
+        const forget = host.expect(nonce, id, resolve, refuse)
         return () => {
           forget()
           const n = (this.#upgrading.get(id) ?? 1) - 1

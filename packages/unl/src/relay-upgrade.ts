@@ -36,8 +36,16 @@ export interface UpgradeHost {
   attempt(m: PlannedMethod, theirs: UNL, nonce: string, signal: AbortSignal): Promise<LineSocket>
   /** The one try failed: the connection stays relayed. */
   failed(error: UnlError): void
-  /** Hands the connection `nodeId` makes with hello `nonce` to `resolve`; the returned function forgets it. */
-  expect(nonce: string, nodeId: string, resolve: (con: LineSocket) => void): () => void
+  /**
+   * Hands the connection `nodeId` makes with hello `nonce` to `resolve`, or its refusal at our admission
+   * to `refuse` (nothing else will come with that nonce); the returned function forgets it.
+   */
+  expect(
+    nonce: string,
+    nodeId: string,
+    resolve: (con: LineSocket) => void,
+    refuse: (err: Error) => void,
+  ): () => void
   /** The connector's `close()`. */
   closing: AbortSignal
   /** The whole try, ms. */
@@ -116,13 +124,22 @@ export function answerUpgrades(lines: RelayedLines, nodeId: string, host: Upgrad
       lines.control('NO')
       return
     }
-    forget = host.expect(args, nodeId, (con) => {
-      forget?.()
-      forget = undefined
-      switched = true
-      clearTimeout(timer)
-      lines.switchTo(con, undefined)
-    })
+    forget = host.expect(
+      args,
+      nodeId,
+      (con) => {
+        forget?.()
+        forget = undefined
+        switched = true
+        clearTimeout(timer)
+        lines.switchTo(con, undefined)
+      },
+      (err) => {
+        // Our node refused the dialler's connection: the wait ends now, not at its timer.
+        log('upgrade connection from %s refused: %s', nodeId, err.message)
+        stop()
+      },
+    )
     lines.expectingSwitch = true
     // Longer than the dialler's try (its connection may arrive at its very end): past it, a late
     // connection with this nonce is a new one, and a `!SWITCH` then breaks the connection (typed).

@@ -1,0 +1,90 @@
+/**
+ * `net.start()`'s step 4: the node type (and port forwarding, the NAT type) with reasons. Without a
+ * bootstrap server the node takes the type it was given, else passive (reachable on the LAN); with one,
+ * node-type.ts decides from the server's view, its dial-back probe, a port mapping and the NAT test.
+ */
+import type { NodeIdentity } from '@pyp2p/identity'
+import { detectNat, type NatBehaviour, type RendezvousSession } from '@pyp2p/punch'
+import type { DialBackListener } from './dial-back-listener.js'
+import { forwardPort } from './forwarding.js'
+import { isLoopback } from './local-addresses.js'
+import { determineNodeType, type NodeTypeReport } from './node-type.js'
+import type { ResolvedNetOptions } from './options.js'
+import { ServerDialBackProbe } from './server-dial-back-probe.js'
+
+export interface NodeTypeStep {
+  session: RendezvousSession | undefined
+  nodeId: string
+  /** Proves `nodeId` to the server (signed commands), when the id is the key's. */
+  proof: { identity?: NodeIdentity }
+  listen: { address: string; port: number }
+  dialBacks: DialBackListener
+  /** Keeps the mapping's release (start() hands it to the Net's `stop()`). */
+  forwarding: { releaseForwarding?: () => Promise<void> }
+}
+
+/** The node's type and reasons, and the NAT's behaviour when it was tested. */
+export async function nodeTypeOf(
+  o: ResolvedNetOptions,
+  step: NodeTypeStep,
+  signal: AbortSignal,
+): Promise<{ typeReport: NodeTypeReport; behaviour: NatBehaviour | undefined }> {
+  const { session, nodeId, proof, listen, forwarding: res } = step
+  let behaviour: NatBehaviour | undefined
+  const forwardSkipped = !o.enableForwarding
+    ? 'disabled (enableForwarding: false)'
+    : isLoopback(o.passiveBind)
+      ? `passiveBind ${o.passiveBind} is a loopback address`
+      : undefined
+  const server = session?.server
+  if (session === undefined) {
+    const nodeType = o.nodeType ?? 'passive'
+    const typeReport: NodeTypeReport = {
+      nodeType,
+      natType: o.natType ?? 'unknown',
+      forwarding: 'none',
+      wanAddress: '',
+      externalPort: undefined,
+      reachability: 'unknown',
+      reasons: [
+        `node type ${nodeType}: no bootstrap server, so ${o.nodeType ? 'as given' : 'assumed reachable on the LAN'}`,
+      ],
+    }
+    return { typeReport, behaviour }
+  }
+  const typeReport = await determineNodeType({
+    netType: o.netType,
+    nodeType: o.nodeType,
+    natType: o.natType,
+    listen,
+    observed: session.observed,
+    probe:
+      o.reachability ??
+      new ServerDialBackProbe({
+        server: () => session?.server,
+        listener: step.dialBacks,
+      }),
+    forward:
+      forwardSkipped === undefined
+        ? forwardPort(o, listen.port, (release) => {
+            res.releaseForwarding = release
+          })
+        : undefined,
+    forwardSkipped,
+    unforward: async () => {
+      await res.releaseForwarding?.()
+      res.releaseForwarding = async () => {}
+    },
+    detectNat:
+      server === undefined
+        ? undefined
+        : async (s) => {
+            // With the inbound probe, as @pyp2p/unl's RendezvousPuncher detects: it lets the server
+            // fire a RST-router side first (see @pyp2p/punch's README).
+            behaviour = await detectNat({ server, nodeId, inbound: true, ...proof, signal: s })
+            return behaviour.type
+          },
+    signal,
+  })
+  return { typeReport, behaviour }
+}
