@@ -9,7 +9,7 @@
  * then closing the connection. Nodes are started once (start, NAT detection and port mapping are not in
  * the times); trials run one after the other so they do not share the CPU.
  *
- *   npm run bench:matrix -- [--trials 10] [--cell public:drop] [--net-type both|direct|p2p] [--reverse-budget 5] [--debug]
+ *   npm run bench:matrix -- [--trials 10] [--cell public:drop] [--net-type both|direct|p2p] [--reverse-budget 5] [--plain] [--debug]
  *
  * `--net-type both` (the default) runs the matrix in a `direct` net, then again with fresh nodes in a
  * `p2p` net (the Net default), and prints each dialler's p2p row beside its direct row: since issue 18
@@ -49,8 +49,12 @@ const { values } = parseArgs({
     'reverse-budget': { type: 'string', default: String(REVERSE_PER_SENDER) },
     'net-type': { type: 'string', default: 'both' },
     debug: { type: 'boolean', default: false },
+    plain: { type: 'boolean', default: false },
   },
 })
+/** `--plain`: every node with `secure: false` (plain lines, as before the secure handshake), to time
+ * the pipeline without the handshake against an older build. */
+const netOptions = (netType: 'direct' | 'p2p') => ({ netType, ...(values.plain ? { secure: false } : {}) })
 const TRIALS = Number(values.trials)
 if (!Number.isSafeInteger(TRIALS) || TRIALS < 1) throw new TypeError('--trials must be a positive integer')
 /** Reverse requests one dialler sends one target before the bench starts a fresh dialler. */
@@ -82,7 +86,7 @@ const extra: MatrixNode[] = []
 /** The matrix in one kind of net, on fresh nodes: their start reports, the table rows and the cells. */
 async function run(netType: 'direct' | 'p2p') {
   const t0 = performance.now()
-  matrix = await startMatrix(lab, { debug: values.debug, net: { netType } })
+  matrix = await startMatrix(lab, { debug: values.debug, net: netOptions(netType) })
   const startMs = performance.now() - t0
   const nodes = SIDES.flatMap((side) =>
     KINDS.map((kind) => {
@@ -121,7 +125,10 @@ async function run(netType: 'direct' | 'p2p') {
         // that would time the rate limit, not the method. A fresh node on the same host is a new sender
         // (between two passive nodes it may also be the other role: the master dials, see expectedCell).
         if (expectedCell(dialler, target) === 'reverse' && reverseSent >= REVERSE_BUDGET) {
-          dialler = await startNode(lab, matrix.server, dialler, { debug: values.debug, net: { netType } })
+          dialler = await startNode(lab, matrix.server, dialler, {
+            debug: values.debug,
+            net: netOptions(netType),
+          })
           extra.push(dialler)
           freshDiallers++
           reverseSent = 0
@@ -213,6 +220,7 @@ try {
     trials: TRIALS,
     netTypes: NET_TYPES,
     reverseBudget: REVERSE_BUDGET,
+    plain: values.plain,
     freshDiallers,
     note: 'rows dial columns (side a -> side b); times in ms from the connect command to the first line received',
     nodes: runs.flatMap((r) => r.nodes),
