@@ -7,7 +7,7 @@
  *    (@pyp2p/unl's connector: Noise end to end, the relay splices ciphertext), at 100 B and 4 KiB;
  * 3. time from `connect()` to the first line from the peer, through a circuit and direct (p50/p95).
  *
- *   npm run bench:relay -- [--circuits 2000] [--lines 20000] [--trials 30]
+ *   npm run bench:relay -- [--circuits 2000] [--lines 200000] [--trials 30]
  *
  * Loopback has no network latency, so (3) is the protocol's cost: TCP connects, the relay's round
  * trips (CONNECT, INCOMING, ACCEPT, OK) and the handshake. Writes bench/results/relay.json.
@@ -27,7 +27,7 @@ import { printTable, writeResults } from './report.js'
 const { values } = parseArgs({
   options: {
     circuits: { type: 'string', default: '2000' },
-    lines: { type: 'string', default: '20000' },
+    lines: { type: 'string', default: '200000' },
     trials: { type: 'string', default: '30' },
   },
 })
