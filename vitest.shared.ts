@@ -12,6 +12,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two test files at a time (vitest's default on 2 cores is one): lab tests spend most of their time
+    // waiting on the network and on daemons, and CI must stay under 15 minutes. Each lab test builds its
+    // own namespaces under a unique prefix, so two never share a router.
+    maxWorkers: 2,
+    minWorkers: 1,
     reporters: ['default'],
   },
 })
