@@ -64,6 +64,27 @@ const MODES: Mode[] = ['plain', 'secure']
 const identity = NodeIdentity.generate()
 const child = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url))
 
+/** The phase running, for the failure message. */
+let phase = 'start'
+const children = new Set<ChildProcess>()
+/** A child process of this bench, killed if the bench fails (so no child is left holding its ports). */
+function forkChild(name: string, args: string[], execArgv = process.execArgv): ChildProcess {
+  const proc = fork(child(name), args, { execArgv })
+  children.add(proc)
+  proc.once('exit', () => children.delete(proc))
+  return proc
+}
+// A failure (say a handshake that ends in ERR_HANDSHAKE_TIMEOUT) is reported with its phase and code,
+// and the children are killed (SIGKILL: a child that hangs runs no handler); Node then prints the
+// stack and exits 1.
+process.on('uncaughtExceptionMonitor', (err) => {
+  const code = (err as { code?: unknown }).code
+  console.error(
+    `\nbench:secure failed during ${phase}: ${typeof code === 'string' ? `${code}: ` : ''}${err.message}`,
+  )
+  for (const proc of children) proc.kill('SIGKILL')
+})
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN
 }
@@ -171,9 +192,11 @@ async function idleMemory(mode: Mode): Promise<{ inbound: PerEnd; outbound: PerE
   server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
   await once(server, 'listening')
   const { port } = server.address() as { port: number }
-  const proc = fork(child('secure-idle.ts'), [mode, String(IDLE), String(port)], {
-    execArgv: [...process.execArgv, '--expose-gc'],
-  })
+  const proc = forkChild(
+    'secure-idle.ts',
+    [mode, String(IDLE), String(port)],
+    [...process.execArgv, '--expose-gc'],
+  )
   const dialIn = async (childPort: number, nodeId: string, n: number): Promise<void> => {
     let next = 0
     const worker = async (): Promise<void> => {
@@ -207,9 +230,13 @@ const row = (metric: string, plain: number, secure: number, goal?: string): void
 }
 
 // Memory first, each mode in a fresh child.
-const memory = { plain: await idleMemory('plain'), secure: await idleMemory('secure') }
+phase = 'idle memory (plain)'
+const plainMemory = await idleMemory('plain')
+phase = 'idle memory (secure)'
+const memory = { plain: plainMemory, secure: await idleMemory('secure') }
 
-const receiver = fork(child('secure-peer.ts'), [])
+phase = 'handshakes'
+const receiver = forkChild('secure-peer.ts', [])
 const peer = await message<{ plainPort: number; securePort: number; nodeId: string }>(receiver, 'listening')
 // A plain connection to the receiver that only asks for its CPU time (see secure-peer.ts).
 const { con: control } = await open('plain', peer)
@@ -224,6 +251,7 @@ row('handshake CPU, both ends (µs)', hs.plain.cpu, hs.secure.cpu)
 const throughputRuns: Record<string, Record<Mode, number[]>> = {}
 const cpuRuns: Record<string, Record<Mode, number[]>> = {}
 for (const [lineBytes, lines] of SIZES) {
+  phase = `throughput at ${lineBytes} B`
   const results: Record<Mode, number[]> = { plain: [], secure: [] }
   const cpus: Record<Mode, number[]> = { plain: [], secure: [] }
   throughputRuns[`${lineBytes}`] = results
@@ -269,6 +297,7 @@ for (const dir of ['inbound', 'outbound'] as const) {
   row(`heap+external per idle ${dir} end (B)`, memory.plain[dir].heap, memory.secure[dir].heap)
 }
 
+phase = 'net first line'
 const first = {
   plain: await netFirstLine('plain', Number(values.firstlines)),
   secure: await netFirstLine('secure', Number(values.firstlines)),
@@ -283,6 +312,7 @@ printTable(
 let punch: Awaited<ReturnType<typeof punchFirstLine>> | undefined
 const labRows: Record<string, unknown>[] = []
 if (values.lab) {
+  phase = 'lab punch'
   punch = await punchFirstLine(Number(values.punches))
   for (const [what, p] of [
     ['p50', 'p50'],

@@ -2,17 +2,8 @@
  * X25519 (RFC 7748) from node:crypto, with keys as raw 32-byte values on the wire.
  */
 
-import {
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto'
+import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject, randomBytes } from 'node:crypto'
 import { DH_LENGTH } from '../constants.js'
-
-// The PKCS#8 DER prefix of X25519 private keys (RFC 8410 section 7); the 32 raw bytes follow.
-const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
 
 export interface DhKeyPair {
   readonly privateKey: KeyObject
@@ -28,19 +19,30 @@ function pairOf(privateKey: KeyObject): DhKeyPair {
   return { privateKey, publicKey: Buffer.from(x as string, 'base64url') }
 }
 
-/** A new random key pair. */
+/**
+ * A new random key pair: 32 random bytes imported as the private key (RFC 7748 section 5: any 32
+ * bytes are a private key; X25519 clamps them).
+ *
+ * Not `generateKeyPairSync('x25519')`: Node (seen on 20.20) can deadlock the whole process when a
+ * key it generated is exported. The key shares a mutex with the generation job, the JWK export holds
+ * that mutex while it allocates, and a GC during that allocation that frees the (already unreferenced)
+ * job runs the job's destructor, which takes the same mutex: the event loop stops for good, every
+ * handshake in the process times out. About one handshake in several thousand hit it (bench:secure).
+ * An imported key has no job, so nothing frees while the export holds its mutex.
+ */
 export function generateDhKeyPair(): DhKeyPair {
-  return pairOf(generateKeyPairSync('x25519').privateKey)
+  return dhKeyPairFromPrivate(randomBytes(DH_LENGTH))
 }
 
-/** The key pair of a raw 32-byte private key (tests fix their keys). */
+/**
+ * The key pair of a raw 32-byte private key (tests fix their keys). Imported as a JWK (RFC 8037: `d`
+ * is the raw private key); Node reads only `d` of a private OKP key, `x` must merely be a string, and
+ * the public key is then derived from the private one (`pairOf`).
+ */
 export function dhKeyPairFromPrivate(raw: Uint8Array): DhKeyPair {
-  const key = createPrivateKey({
-    key: Buffer.concat([PKCS8_X25519_PREFIX, raw]),
-    format: 'der',
-    type: 'pkcs8',
-  })
-  return pairOf(key)
+  if (raw.length !== DH_LENGTH) throw new RangeError(`an X25519 private key is ${DH_LENGTH} bytes`)
+  const d = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')
+  return pairOf(createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' }))
 }
 
 /**
