@@ -5,58 +5,14 @@
 // dialler "connected to itself": its own greeting came back, the target never saw the hello).
 import { once } from 'node:events'
 import { PassThrough } from 'node:stream'
-import { BootstrapServer } from '@pyp2p/bootstrap-server'
 import { LineSocket } from '@pyp2p/framing'
-import { NodeIdentity } from '@pyp2p/identity'
-import type { NatBehaviour } from '@pyp2p/punch'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type IncomingConnection,
-  RendezvousPuncher,
-  rawLineOptions,
-  UNL,
-  UnlConnector,
-} from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import type { IncomingConnection } from '../src/index.js'
 import { linesOn } from '../src/raw-socket.js'
+import { punchArena, WAIT } from './punch-nodes.js'
 
-const WAIT = 10_000
-const preserving: NatBehaviour = { type: 'preserving', samples: [] }
-let server: BootstrapServer
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  server = new BootstrapServer({ host: '127.0.0.1', port: 0, allowUnsigned: true })
-  await server.listen()
-})
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-afterAll(() => server?.close())
-
-async function plainNode(wan: string) {
-  const identity = NodeIdentity.generate()
-  const puncher = await RendezvousPuncher.start({
-    server: { host: '127.0.0.1', port: server.address!.port },
-    nodeId: identity.nodeId,
-    nat: preserving,
-    lineOptions: rawLineOptions(),
-    identity,
-    signal: AbortSignal.timeout(WAIT),
-  })
-  cleanups.push(() => puncher.close())
-  const unl = new UNL({
-    nodeId: identity.nodeId,
-    nodeType: 'simultaneous',
-    natType: 'preserving',
-    forwarding: 'none',
-    port: 0,
-    wanAddress: wan,
-    lanAddress: wan,
-  })
-  const connector = new UnlConnector({ unl, identity, puncher, secure: false })
-  cleanups.push(() => connector.close())
-  return { identity, connector, unl }
-}
+const { punchNode, cleanups } = punchArena()
+const plainNode = (wan: string) => punchNode(wan, { secure: false })
 
 describe('plain punch', () => {
   it('the lines cross between the two nodes; neither gets its own back', async () => {
