@@ -37,6 +37,24 @@ export class LineSender {
 
   /** `LineSocket#sendLine`: writes `text` + `\r\n`; `false` means wait for `drain()`. */
   send(text: string): boolean {
+    this.#check(text)
+    this.#reserve(text.length + LINE_DELIMITER.length)
+    return this.#write(text + LINE_DELIMITER)
+  }
+
+  /** `LineSocket#sendLines`: every line is checked before any is written, then all leave in one write. */
+  sendMany(texts: readonly string[]): boolean {
+    let length = 0
+    for (const text of texts) {
+      this.#check(text)
+      length += text.length + LINE_DELIMITER.length
+    }
+    if (length === 0) return !this.#socket.writableNeedDrain
+    this.#reserve(length)
+    return this.#write(texts.join(LINE_DELIMITER) + LINE_DELIMITER)
+  }
+
+  #check(text: string): void {
     const closed = this.#hooks.closeInfo()
     if (closed !== undefined || !this.#socket.writable) {
       throw FramingError.CONNECTION_CLOSED(closed?.error)
@@ -47,18 +65,24 @@ export class LineSender {
     if (text.length > max || (text.length * 3 > max && Buffer.byteLength(text) > max)) {
       throw FramingError.LINE_TOO_LONG(max)
     }
-    if (this.#socket.writableLength + text.length + LINE_DELIMITER.length > this.#maxSendBuffer) {
+  }
+
+  #reserve(length: number): void {
+    if (this.#socket.writableLength + length > this.#maxSendBuffer) {
       const error = FramingError.SEND_BUFFER_FULL(this.#maxSendBuffer)
       this.#hooks.fail(error)
       throw error
     }
+  }
+
+  #write(data: string): boolean {
     // Lines sent in the same tick leave in one writev instead of one syscall each.
     if (!this.#corked) {
       this.#corked = true
       this.#socket.cork()
       process.nextTick(this.#uncork)
     }
-    return this.#socket.write(text + LINE_DELIMITER)
+    return this.#socket.write(data)
   }
 
   #uncork = (): void => {

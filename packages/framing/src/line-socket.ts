@@ -154,6 +154,14 @@ export class LineSocket
     return this.#sender.send(text)
   }
 
+  /**
+   * Sends several lines in one write, as `sendLine()` each would (same errors, same return value); if
+   * one of them is invalid or too long it throws before any of them is sent.
+   */
+  sendLines(texts: readonly string[]): boolean {
+    return this.#sender.sendMany(texts)
+  }
+
   /** Resolves when the send buffer is below its high-water mark; rejects if the connection closes. */
   drain(options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.#sender.drain(options.signal)

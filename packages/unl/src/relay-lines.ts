@@ -16,14 +16,17 @@
  */
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { type CloseInfo, FramingError, type LineLimits, LineSocket } from '@pyp2p/framing'
 import createDebug from 'debug'
 import { RELAY_CONTROL_TAG, RELAY_DATA_TAG } from './constants.js'
 import type { ConnectMethod } from './errors.js'
 import { UnlError } from './errors.js'
+import { LineSplitter, type WriteChunk } from './line-splitter.js'
 
 const log = createDebug('pyp2p:unl:relay')
+
+/** Received application lines are pushed to the bridge in batches of up to this many characters. */
+const PUSH_BATCH = 16_384
 
 export interface RelayedLinesOptions {
   /** The circuit, past upgrade.ts. */
@@ -46,8 +49,10 @@ export class RelayedLines {
   readonly #bridge: Duplex
   readonly #circuit: LineSocket
   readonly #o: RelayedLinesOptions
-  readonly #text = new StringDecoder('utf8')
-  #partial = ''
+  readonly #split = new LineSplitter()
+  /** Application lines received and not yet pushed to the bridge (each with its `\r\n`). */
+  #pending = ''
+  #flushQueued = false
   #sendOn: LineSocket
   #readFrom: LineSocket | undefined
   #next: LineSocket | undefined
@@ -65,8 +70,10 @@ export class RelayedLines {
     this.#circuit = o.circuit
     this.#sendOn = o.circuit
     this.#bridge = new Duplex({
+      decodeStrings: false,
       read: () => this.#resume(),
-      write: (chunk: Buffer, _enc, cb) => this.#write(chunk, cb),
+      write: (chunk: Buffer | string, encoding, cb) => this.#write([{ chunk, encoding }], cb),
+      writev: (chunks, cb) => this.#write(chunks, cb),
       final: (cb) => {
         this.#control('BYE')
         this.#closeCarriers()
@@ -105,6 +112,7 @@ export class RelayedLines {
 
   /** The upgrade failed on the peer's side after we switched: the stream cannot be trusted. */
   fail(error: Error): void {
+    this.#flush()
     this.#bridge.destroy(error)
   }
 
@@ -138,15 +146,11 @@ export class RelayedLines {
     }
   }
 
-  #write(chunk: Buffer, cb: (err?: Error | null) => void): void {
-    const lines = (this.#partial + this.#text.write(chunk)).split('\n')
-    this.#partial = lines.pop() ?? ''
-    let ok = true
+  // The application's writes of one tick (its LineSocket corks us), tagged and sent in one write.
+  #write(chunks: readonly WriteChunk[], cb: (err?: Error | null) => void): void {
+    let ok: boolean
     try {
-      for (const raw of lines) {
-        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-        ok = this.#sendOn.sendLine(`${RELAY_DATA_TAG}${line}`)
-      }
+      ok = this.#sendOn.sendLines(this.#split.lines(chunks, RELAY_DATA_TAG))
     } catch (err) {
       cb(err as Error)
       return
@@ -164,9 +168,16 @@ export class RelayedLines {
   #handle(line: string): void {
     const tag = line.charAt(0)
     if (tag === RELAY_DATA_TAG) {
-      if (!this.#bridge.push(`${line.slice(1)}\r\n`)) this.#pause()
+      // Pushed a batch at a time (at the end of the tick, or when it is big): one read per batch.
+      this.#pending += `${line.slice(1)}\r\n`
+      if (this.#pending.length >= PUSH_BATCH) this.#flush()
+      else if (!this.#flushQueued) {
+        this.#flushQueued = true
+        process.nextTick(this.#flush)
+      }
       return
     }
+    this.#flush()
     if (tag !== RELAY_CONTROL_TAG) {
       this.#bridge.destroy(UnlError.INVALID_RELAY_LINE(`a line tagged ${JSON.stringify(tag)}`))
       return
@@ -206,6 +217,14 @@ export class RelayedLines {
     this.#o.onUpgrade?.(this.#upgraded)
   }
 
+  #flush = (): void => {
+    this.#flushQueued = false
+    const text = this.#pending
+    if (text === '' || this.#bridge.destroyed) return
+    this.#pending = ''
+    if (!this.#bridge.push(text)) this.#pause()
+  }
+
   #read(from: LineSocket): void {
     this.#readFrom = from
     if (!this.#paused) from.on('line', this.#onLine)
@@ -240,6 +259,7 @@ export class RelayedLines {
     const unread =
       carrier === this.#readFrom ? carrier.queuedLines > 0 : carrier === this.#next && !this.#gotSwitch
     if (unread) return
+    this.#flush()
     if (this.#bye) {
       this.#bridge.push(null)
       return
