@@ -5,7 +5,9 @@
  * registrations/s, BOOTSTRAP p50/p99 (client clock, one request at a time), coordinations/s
  * (CANDIDATE -> CHALLENGE -> ACCEPT -> FIGHT to both, `concurrency` at once), and from Redis's own
  * `INFO commandstats` deltas the Redis commands (scripts' inner calls included) and client round trips
- * (EVALSHA/GET/PUBLISH...) each registration, lookup and coordination costs.
+ * (EVALSHA/GET/PUBLISH...) each registration, lookup and coordination costs. With Redis, a lookup is
+ * served from each instance's listing pool (`--redis-listing-refresh`, default 1 s): its Redis figures
+ * are the pool reads made during the phase (at most two a second per instance) spread over its requests.
  *
  * The servers are the CLI from source (`node --import tsx`, each its own process); redis-server is
  * started on a free port without persistence and stopped by PID. The lead calls

@@ -80,6 +80,12 @@ const NUMERIC = [
     C.DEFAULT_REDIS_ENTRY_TTL_MS,
     'ms a simultaneous node stays listed in Redis unless refreshed',
   ],
+  [
+    'redis-listing-refresh',
+    'redisListingRefreshMs',
+    C.DEFAULT_REDIS_LISTING_REFRESH_MS,
+    'ms a BOOTSTRAP listing sampled from Redis is reused (0: ask Redis every time)',
+  ],
   ...PREFIX_FLAGS,
 ] as const
 

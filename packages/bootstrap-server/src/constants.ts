@@ -212,6 +212,16 @@ export const DEFAULT_REDIS_ENTRY_TTL_MS = 30_000
  */
 export const DEFAULT_REDIS_KEY_PREFIX = 'pyp2p:{bs}:'
 
+/**
+ * BOOTSTRAP on Redis lists from a pool each instance samples from Redis (cluster/listing-cache.ts):
+ * the oldest pool served while Redis answers (ms; refreshed in the background at half of it), so a node
+ * cleared at another instance may be listed for this long more. 0 = ask Redis on every BOOTSTRAP.
+ */
+export const DEFAULT_REDIS_LISTING_REFRESH_MS = 1_000
+
+/** Entries of each node type in that pool (one refresh reads up to twice this many). */
+export const DEFAULT_REDIS_LISTING_SIZE = 256
+
 /** Reconnect back-off after Redis went away: first delay, doubling up to the cap, ±50% jitter (ms). */
 export const REDIS_BACKOFF_BASE_MS = 100
 export const REDIS_BACKOFF_MAX_MS = 5_000

@@ -118,6 +118,13 @@ export interface BootstrapServerOptions extends PrefixLimitOptions {
   readonly redisEntryTtlMs?: number
   /** Prefix of every Redis key and channel (instances of one network share it). Default `pyp2p:{bs}:`. */
   readonly redisKeyPrefix?: string
+  /**
+   * BOOTSTRAP lists from a pool sampled from Redis, at most this old while Redis answers (ms): a node
+   * cleared at another instance may be listed this long more. 0 = ask Redis every time. Default 1,000.
+   */
+  readonly redisListingRefreshMs?: number
+  /** Entries of each node type in that pool (1..4,096). Default 256. */
+  readonly redisListingSize?: number
 }
 
 export type ResolvedOptions = Required<Omit<BootstrapServerOptions, 'allowLoopback' | 'redis'>> & {
@@ -259,6 +266,14 @@ export function resolveOptions(o: BootstrapServerOptions = {}): ResolvedOptions 
     ),
     redisEntryTtlMs: int('redisEntryTtlMs', o.redisEntryTtlMs, C.DEFAULT_REDIS_ENTRY_TTL_MS, 3, DAY),
     redisKeyPrefix: o.redisKeyPrefix ?? C.DEFAULT_REDIS_KEY_PREFIX,
+    redisListingRefreshMs: int(
+      'redisListingRefreshMs',
+      o.redisListingRefreshMs,
+      C.DEFAULT_REDIS_LISTING_REFRESH_MS,
+      0,
+      DAY,
+    ),
+    redisListingSize: int('redisListingSize', o.redisListingSize, C.DEFAULT_REDIS_LISTING_SIZE, 1, 4_096),
     ...resolvePrefixLimits(o),
   }
 }

@@ -10,6 +10,7 @@ import type { RelayServer } from '@pyp2p/dht-msg/server'
 import type { Clock, LimitHitCount } from '@pyp2p/limits'
 import { HELLO_LIFETIME_PREFIX, PROTOCOL_VERSION } from '@pyp2p/rendezvous-protocol'
 import type { ClusterLink } from './cluster/cluster-link.js'
+import type { ListingCacheStats } from './cluster/listing-cache.js'
 import type { Connection } from './connection.js'
 import type { CommandContext } from './context.js'
 import { DialBack } from './dial-back.js'
@@ -59,7 +60,7 @@ export interface BootstrapServerStats {
    * Redis is away or slow: served from local state), reconnections, failed or late Redis calls, skipped
    * unparseable entries and messages, punches coordinated by another instance. Absent without `redis`.
    */
-  readonly redis?: ClusterStats & { readonly remotePunches: number }
+  readonly redis?: ClusterStats & { readonly remotePunches: number; readonly listing: ListingCacheStats }
 }
 
 export class BootstrapServer {

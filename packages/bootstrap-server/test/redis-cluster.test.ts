@@ -38,7 +38,8 @@ const TOKEN = 'k'.repeat(32)
 
 describe.skipIf(!ready.ok)(`scale-out on Redis ${ready.reason ?? ''}`, () => {
   it('a node registered at one of three instances is listed at all; CLEAR with its token anywhere removes it everywhere', async () => {
-    const [a, b, c] = (await instances(3)) as [number, number, number]
+    // Strict listing (every BOOTSTRAP asks Redis): the cache's bound is in redis-listing.test.ts.
+    const [a, b, c] = (await instances(3, { redisListingRefreshMs: 0 })) as [number, number, number]
     const node = await client(a)
     expect(await node.request(`PASSIVE READY 4000 1 ${nodeId(1)} ${TOKEN}`)).toEqual({
       type: 'OK',

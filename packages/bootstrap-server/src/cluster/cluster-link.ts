@@ -6,7 +6,6 @@
  * the link reports `degraded` (logs and `stats().redis`).
  */
 import { formatServerMessage } from '@pyp2p/rendezvous-protocol'
-import { nodesLine } from '../commands.js'
 import type { Connection } from '../connection.js'
 import type { CommandContext } from '../context.js'
 import { FIGHT_HOLD_MS } from '../fight-delay.js'
@@ -20,9 +19,10 @@ import type {
   SharedNode,
 } from '../store/cluster-store.js'
 import { redactRedisUrl } from '../store/redis-url.js'
+import { bootstrapListing } from './bootstrap-listing.js'
 import type { ClusterHooks } from './hooks.js'
+import { ListingCache, type ListingCacheStats } from './listing-cache.js'
 import { remoteCandidate, remoteDrop, remoteGone, remoteRtt } from './peer-commands.js'
-import { pick } from './pick.js'
 import { RemotePunches } from './remote-punches.js'
 import { sha256, sharedEntry } from './shared-entry.js'
 
@@ -40,6 +40,7 @@ export class ClusterLink implements ClusterHooks {
   readonly #log: Logger
   readonly #remote = new RemotePunches()
   readonly #refreshTimer: NodeJS.Timeout
+  readonly #listing: ListingCache
   #relay: RelayHooks | undefined
   /** Removals Redis did not take while degraded: sent again when it answers. */
   readonly #unsent = new Map<string, string>()
@@ -50,6 +51,13 @@ export class ClusterLink implements ClusterHooks {
     this.#ctx = ctx
     this.store = store
     this.#log = log
+    this.#listing = new ListingCache(store, {
+      refreshMs: ctx.opts.redisListingRefreshMs,
+      size: ctx.opts.redisListingSize,
+      maxStaleMs: ctx.opts.redisEntryTtlMs,
+      simultaneous: ctx.opts.bootstrapSimultaneous,
+      now: ctx.now,
+    })
     const where = redactRedisUrl(ctx.opts.redis ?? '')
     store.onMessage((msg) => this.#onPeer(msg))
     store.onStatus((status, why) => {
@@ -77,24 +85,13 @@ export class ClusterLink implements ClusterHooks {
     this.#relay = hooks
   }
 
-  stats(): ClusterStats & { readonly remotePunches: number } {
-    return { ...this.store.stats(), remotePunches: this.#remote.size }
+  stats(): ClusterStats & { readonly remotePunches: number; readonly listing: ListingCacheStats } {
+    return { ...this.store.stats(), remotePunches: this.#remote.size, listing: this.#listing.stats() }
   }
 
+  /** From the listing cache (listing-cache.ts) and this instance's own tables; waits only when cold. */
   bootstrap(conn: Connection, count: number, marked: boolean): void {
-    const ctx = this.#ctx
-    const simultaneous = ctx.opts.bootstrapSimultaneous
-    const resume = ctx.hold(conn)
-    // Some extra: the asker's own ids and (on a public server) loopback entries are filtered out here.
-    const want = count + (conn.nodes?.length ?? 0) + 2
-    void this.store.sample(want, simultaneous).then((shared) => {
-      if (shared === undefined) {
-        conn.send(nodesLine(ctx.nodes.sample(count, conn.nodes, ctx.allowLoopback, simultaneous), marked))
-      } else {
-        conn.send(nodesLine(pick(shared, count, conn.nodes, ctx.allowLoopback, simultaneous), marked))
-      }
-      resume()
-    })
+    bootstrapListing(this.#ctx, this.#listing, conn, count, marked)
   }
 
   register(conn: Connection, rec: NodeRecord, done: (verdict: RegisterVerdict | undefined) => void): void {
