@@ -4,12 +4,12 @@
  * and on each of two sides one `Net` node per kind: public, cone + UPnP (miniupnpd IGD2 + NAT-PMP),
  * cone `drop`, cone `rst`, symmetric `drop`, symmetric `rst` (`symrst`): 36 ordered pairs, every one
  * expected to connect (pairs with no other method, and punches that miss, by the circuit relay, issue
- * 14; relayed throughput vs direct is bench:relay's). For every ordered pair (side a dials side b) `--trials` times `net.unl.connect(theirUnl)`,
+ * 14; relayed throughput vs direct in the lab: matrix-throughput.ts, and on loopback bench:relay). For every ordered pair (side a dials side b) `--trials` times `net.unl.connect(theirUnl)`,
  * timing from the command to the first line received from the peer (the peer greets every connection),
  * then closing the connection. Nodes are started once (start, NAT detection and port mapping are not in
  * the times); trials run one after the other so they do not share the CPU.
  *
- *   npm run bench:matrix -- [--trials 10] [--cell public:drop] [--net-type both|direct|p2p] [--reverse-budget 5] [--plain] [--debug]
+ *   npm run bench:matrix -- [--trials 10] [--cell public:drop] [--net-type both|direct|p2p] [--reverse-budget 5] [--plain] [--no-throughput] [--debug]
  *
  * `--net-type both` (the default) runs the matrix in a `direct` net, then again with fresh nodes in a
  * `p2p` net (the Net default), and prints each dialler's p2p row beside its direct row: since issue 18
@@ -40,6 +40,7 @@ import {
   startNode,
   stopMatrix,
 } from '../../packages/net/test/fixtures/matrix-lab.js'
+import { type FloodRow, relayThroughput } from './matrix-throughput.js'
 import { printTable, writeResults } from './report.js'
 
 const { values } = parseArgs({
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     'net-type': { type: 'string', default: 'both' },
     debug: { type: 'boolean', default: false },
     plain: { type: 'boolean', default: false },
+    'no-throughput': { type: 'boolean', default: false },
   },
 })
 /** `--plain`: every node with `secure: false` (plain lines, as before the secure handshake), to time
@@ -65,6 +67,11 @@ const NET_TYPE = values['net-type']
 if (NET_TYPE !== 'direct' && NET_TYPE !== 'p2p' && NET_TYPE !== 'both')
   throw new TypeError('--net-type must be both, direct or p2p')
 const NET_TYPES = NET_TYPE === 'both' ? (['direct', 'p2p'] as const) : ([NET_TYPE] as const)
+/** Line sizes and counts of the throughput table (each a few hundred KiB to 8 MiB on the lab links). */
+const THROUGHPUT_SIZES = [
+  { bytes: 100, lines: 50_000 },
+  { bytes: 4096, lines: 2_000 },
+]
 const ONLY = values.cell?.split(':') as [Kind, Kind] | undefined
 if (ONLY !== undefined && !(ONLY.length === 2 && ONLY.every((k) => (KINDS as readonly string[]).includes(k))))
   throw new TypeError(`--cell must be <dialler>:<target>, each one of ${KINDS.join(', ')}`)
@@ -189,9 +196,14 @@ async function run(netType: 'direct' | 'p2p') {
     }
     if (Object.keys(row).length > 1) grid.push(row)
   }
+  // Relayed throughput vs direct, in the lab (issue 14): once, in the direct net, on the matrix's nodes.
+  let throughput: FloodRow[] = []
+  if (netType === 'direct' && !values['no-throughput'] && ONLY === undefined) {
+    throughput = await relayThroughput(matrix, THROUGHPUT_SIZES)
+  }
   await stopMatrix(matrix, extra.splice(0))
   matrix = undefined
-  return { nodes, grid, cells, freshDiallers }
+  return { nodes, grid, cells, freshDiallers, throughput }
 }
 
 try {
@@ -215,6 +227,13 @@ try {
       outcomes: JSON.stringify(outcomes),
     })),
   )
+  const throughput = runs.flatMap((r) => r.throughput)
+  if (throughput.length > 0) {
+    printTable(
+      'relayed vs direct in the lab: lines/s over one connection from the symmetric node (direct: to the public node; relay: to the other symmetric node)',
+      throughput,
+    )
+  }
   const file = await writeResults('matrix', {
     date: new Date().toISOString(),
     trials: TRIALS,
@@ -226,6 +245,7 @@ try {
     nodes: runs.flatMap((r) => r.nodes),
     grid,
     cells,
+    throughput,
   })
   console.log(`\nwrote ${file}`)
 } finally {
