@@ -4,17 +4,10 @@
  * connection that proved nothing, or proved another id, gets the treatment it always got.
  */
 import { NodeIdentity } from '@pyp2p/identity'
-import {
-  formatClientMessage,
-  type NodeEntry,
-  proofFields,
-  RENDEZVOUS_SIGNATURE_CONTEXT,
-  type ServerMessage,
-  type SignableMessage,
-} from '@pyp2p/rendezvous-protocol'
+import type { NodeEntry, ServerMessage } from '@pyp2p/rendezvous-protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BootstrapServer } from '../src/index.js'
-import { startServer, TestClient } from './helpers.js'
+import { sign, startServer, TestClient } from './helpers.js'
 
 const servers: BootstrapServer[] = []
 const clients: TestClient[] = []
@@ -34,14 +27,6 @@ async function client(port: number, from: string): Promise<TestClient> {
   const c = await TestClient.connect(port, from)
   clients.push(c)
   return c
-}
-
-function sign<M extends SignableMessage>(on: TestClient, who: NodeIdentity, msg: M): M {
-  const { nonce, serverId } = on.hello
-  if (nonce === undefined || serverId === undefined) throw new Error('the HELLO has no nonce/server id')
-  const fields = proofFields(nonce, serverId, formatClientMessage(msg))
-  const signature = who.sign(RENDEZVOUS_SIGNATURE_CONTEXT, fields).toString('base64url')
-  return { ...msg, proof: { publicKey: who.publicKey, signature } }
 }
 
 function ready(nodeType: 'passive' | 'simultaneous', id: string, port: number, token?: string) {

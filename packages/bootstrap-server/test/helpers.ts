@@ -1,11 +1,15 @@
 /** Test tooling: a server on loopback and a client that reads parsed server messages. */
 import { connectLine, type LineSocket } from '@pyp2p/framing'
+import type { NodeIdentity } from '@pyp2p/identity'
 import {
   type ClientMessage,
   formatClientMessage,
   MAX_SERVER_LINE_LENGTH,
   parseServerMessage,
+  proofFields,
+  RENDEZVOUS_SIGNATURE_CONTEXT,
   type ServerMessage,
+  type SignableMessage,
 } from '@pyp2p/rendezvous-protocol'
 import { BootstrapServer, type BootstrapServerOptions } from '../src/index.js'
 
@@ -109,6 +113,18 @@ export class TestClient {
 }
 
 /** Waits until `predicate()` holds, checking on every event-loop turn; fails after WAIT_MS. */
+/**
+ * `msg` signed by `who` for the connection `on` (its HELLO's nonce and server id), whatever id the
+ * message names: the attacks sign for an id that is not theirs (punch's `withProof` would refuse).
+ */
+export function sign<M extends SignableMessage>(on: TestClient, who: NodeIdentity, msg: M): M {
+  const { nonce, serverId } = on.hello
+  if (nonce === undefined || serverId === undefined) throw new Error('the HELLO has no nonce/server id')
+  const fields = proofFields(nonce, serverId, formatClientMessage(msg))
+  const signature = who.sign(RENDEZVOUS_SIGNATURE_CONTEXT, fields).toString('base64url')
+  return { ...msg, proof: { publicKey: who.publicKey, signature } }
+}
+
 export async function until(predicate: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + WAIT_MS
   while (!predicate()) {

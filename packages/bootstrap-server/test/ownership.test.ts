@@ -17,7 +17,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BootstrapServer } from '../src/index.js'
 import { Ownership } from '../src/ownership.js'
-import { startServer, TestClient } from './helpers.js'
+import { sign, startServer, TestClient } from './helpers.js'
 
 const servers: BootstrapServer[] = []
 const clients: TestClient[] = []
@@ -38,15 +38,6 @@ async function client(port: number, from: string): Promise<TestClient> {
   const c = await TestClient.connect(port, from)
   clients.push(c)
   return c
-}
-
-/** `msg` signed by `who` for the connection `on` (its HELLO's nonce and server id). */
-function sign<M extends SignableMessage>(on: TestClient, who: NodeIdentity, msg: M): M {
-  const { nonce, serverId } = on.hello
-  if (nonce === undefined || serverId === undefined) throw new Error('the HELLO has no nonce/server id')
-  const fields = proofFields(nonce, serverId, formatClientMessage(msg))
-  const signature = who.sign(RENDEZVOUS_SIGNATURE_CONTEXT, fields).toString('base64url')
-  return { ...msg, proof: { publicKey: who.publicKey, signature } }
 }
 
 function passive(id: string, port: number, clearToken?: string): ReadyMessage {
