@@ -4,11 +4,12 @@
  * with ERR_KEEPALIVE_TIMEOUT within interval + timeout, and sendLine then throws instead of buffering.
  */
 import { once } from 'node:events'
-import { createServer, type Server, type Socket } from 'node:net'
-import { connectSocket, LineSocket } from '@pyp2p/framing'
+import { createServer, type Socket } from 'node:net'
+import { LineSocket } from '@pyp2p/framing'
 import { NodeIdentity } from '@pyp2p/identity'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { HEARTBEAT_PING, HEARTBEAT_PONG, type IncomingConnection, UNL, UnlConnector } from '../src/index.js'
+import { socketPair } from './socket-pair.js'
 
 const WAIT = 10_000
 const cleanups: Array<() => unknown> = []
@@ -17,20 +18,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
 
-/** Two raw sockets connected over loopback. */
-async function pair(): Promise<[Socket, Socket]> {
-  const server: Server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const accepted = once(server, 'connection')
-  const a = await connectSocket({ host: '127.0.0.1', port: (server.address() as { port: number }).port })
-  const [b] = (await accepted) as [Socket]
-  cleanups.push(() => {
-    a.destroy()
-    b.destroy()
-    return new Promise((resolve) => server.close(resolve))
-  })
-  return [a, b]
-}
+const pair = () => socketPair(cleanups)
 
 const heartbeat = { interval: 1_000, timeout: 500, ping: HEARTBEAT_PING, pong: HEARTBEAT_PONG }
 

@@ -1,33 +1,16 @@
-// The answering end of a relay upgrade waits (bounded) for the dialler's connection with the nonce it
-// was given, in the connector's pending table like a reverse connect. When our node refuses that
-// connection at admission (accept-incoming.ts calls the wait's `refuse`), nothing else will come with
-// that nonce: the wait ends at once, not at its timer, and the circuit goes on (no switch expected).
-import { once } from 'node:events'
-import { createServer, type Server, type Socket } from 'node:net'
-import { connectSocket, LineSocket } from '@pyp2p/framing'
+import { LineSocket } from '@pyp2p/framing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RelayedLines } from '../src/relay-lines.js'
 import { answerUpgrades, type UpgradeHost } from '../src/relay-upgrade.js'
 import { UNL } from '../src/unl.js'
+import { socketPair } from './socket-pair.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
 
-async function pair(): Promise<[Socket, Socket]> {
-  const server: Server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const accepted = once(server, 'connection')
-  const a = await connectSocket({ host: '127.0.0.1', port: (server.address() as { port: number }).port })
-  const [b] = (await accepted) as [Socket]
-  cleanups.push(() => {
-    a.destroy()
-    b.destroy()
-    return new Promise((resolve) => server.close(resolve))
-  })
-  return [a, b]
-}
+const pair = () => socketPair(cleanups)
 
 const ours = new UNL({
   nodeId: 'a'.repeat(40),
