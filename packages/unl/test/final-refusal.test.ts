@@ -8,74 +8,24 @@
  *   reported as not tried, not run (another method reaches the same node and its same answer).
  */
 import { once } from 'node:events'
-import { createServer, type Server } from 'node:net'
-import { NodeIdentity, RelayClient } from '@pyp2p/dht-msg'
-import { RelayServer } from '@pyp2p/dht-msg/server'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { FINAL_REFUSALS, finalRefusal } from '../src/connect-run.js'
 import {
   type AdmissionRefusal,
   type ConnectorAdmission,
   type IncomingConnection,
   isMaster,
-  UNL,
-  UnlConnector,
   UnlError,
 } from '../src/index.js'
+import { loopbackNodes, WAIT } from './loopback-nodes.js'
 
-const WAIT = 10_000
-const cleanups: Array<() => unknown> = []
-let relayPort = 0
-beforeEach(async () => {
-  const relay = new RelayServer()
-  relayPort = (await relay.listen({ host: '127.0.0.1', port: 0 })).port
-  cleanups.push(() => relay.close())
-})
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const { startNode } = loopbackNodes()
 
 type Admit = (r: ConnectorAdmission) => AdmissionRefusal | undefined
 
 /** A node on its own loopback address with the relay as transport; passive ones listen there. */
-async function node(wan: string, passive: boolean, admit?: Admit) {
-  let server: Server | undefined
-  let port = 0
-  if (passive) {
-    const s = createServer()
-    await new Promise<void>((resolve) => s.listen(0, wan, resolve))
-    port = (s.address() as { port: number }).port
-    cleanups.push(() => new Promise((resolve) => s.close(resolve)))
-    server = s
-  }
-  const identity = NodeIdentity.generate()
-  const relay = await RelayClient.connect({
-    host: '127.0.0.1',
-    port: relayPort,
-    localAddress: wan,
-    identity,
-    signal: AbortSignal.timeout(WAIT),
-  })
-  cleanups.push(() => relay.close())
-  const unl = new UNL({
-    nodeId: relay.nodeId,
-    nodeType: passive ? 'passive' : 'active',
-    natType: 'preserving',
-    forwarding: 'manual',
-    port,
-    wanAddress: wan,
-    lanAddress: wan,
-  })
-  const connector = new UnlConnector({
-    unl,
-    identity,
-    transport: relay,
-    ...(admit !== undefined && { admit }),
-  })
-  cleanups.push(() => connector.close())
-  if (server !== undefined) connector.acceptOn(server)
-  return { connector, unl }
-}
+const node = (wan: string, passive: boolean, admit?: Admit) =>
+  startNode({ wan, nodeType: passive ? 'passive' : 'active', ...(admit !== undefined && { admit }) })
 
 const failure = (p: Promise<unknown>): Promise<UnlError> =>
   p.then(

@@ -6,7 +6,14 @@ import { createServer, type Server } from 'node:net'
 import { NodeIdentity, RelayClient } from '@pyp2p/dht-msg'
 import { RelayServer } from '@pyp2p/dht-msg/server'
 import { afterEach, beforeEach } from 'vitest'
-import { type NodeType, type ReverseLimits, UNL, UnlConnector } from '../src/index.js'
+import {
+  type AdmissionRefusal,
+  type ConnectorAdmission,
+  type NodeType,
+  type ReverseLimits,
+  UNL,
+  UnlConnector,
+} from '../src/index.js'
 
 export const WAIT = 10_000
 
@@ -27,6 +34,8 @@ export interface NodeOptions {
   /** false: the connector gets no relay transport; default true */
   relay?: boolean
   reverseLimits?: ReverseLimits
+  /** the connector's `admit` (default: admit all) */
+  admit?: (r: ConnectorAdmission) => AdmissionRefusal | undefined
 }
 
 export interface LoopbackNodes {
@@ -86,6 +95,7 @@ export function loopbackNodes(): LoopbackNodes {
       identity,
       ...(opts.relay === false ? {} : { transport: relay }),
       ...(opts.reverseLimits !== undefined && { reverseLimits: opts.reverseLimits }),
+      ...(opts.admit !== undefined && { admit: opts.admit }),
     })
     cleanups.push(() => connector.close())
     if (server) connector.acceptOn(server)
