@@ -1,11 +1,16 @@
 // miniupnpd forced to IGD v1 (force_igd_desc_v1), UPnP only: what unpatched nat-upnp already handled.
 import { createLab, type Lab, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AGENT, connectFrom, events, runAgent, upnpcList, WAIT, waitEvent } from './helpers/lab.js'
-
-// status waits for every protocol's search to end: which protocols answer is what these tests check,
-// and under load the 25 ms discovery grace can end the search before the slower protocol answers
-const ALL_PROTOCOLS = JSON.stringify({ client: { grace: 60_000 } })
+import {
+  AGENT,
+  ALL_PROTOCOLS,
+  connectFrom,
+  events,
+  runAgent,
+  upnpcList,
+  WAIT,
+  waitEvent,
+} from './helpers/lab.js'
 
 const ready = await labReadiness()
 

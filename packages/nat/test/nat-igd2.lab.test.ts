@@ -5,11 +5,17 @@ import { createLab, type Lab, labReadiness } from '@pyp2p/netlab'
 import { build } from 'tsup'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import config from '../tsup.config.js'
-import { AGENT, CLI, connectFrom, events, runAgent, upnpcList, WAIT, waitEvent } from './helpers/lab.js'
-
-// status waits for every protocol's search to end: which protocols answer is what these tests check,
-// and under load the 25 ms discovery grace can end the search before the slower protocol answers
-const ALL_PROTOCOLS = JSON.stringify({ client: { grace: 60_000 } })
+import {
+  AGENT,
+  ALL_PROTOCOLS,
+  CLI,
+  connectFrom,
+  events,
+  runAgent,
+  upnpcList,
+  WAIT,
+  waitEvent,
+} from './helpers/lab.js'
 
 const ready = await labReadiness()
 /** This file tests UPnP IGD v2: the client is told to map with it (the default prefers PCP). */

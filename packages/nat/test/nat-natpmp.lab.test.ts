@@ -2,11 +2,7 @@
 // the clients here are told to map with NAT-PMP.
 import { createLab, type Lab, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AGENT, CLI, connectFrom, events, runAgent, WAIT, waitEvent } from './helpers/lab.js'
-
-// status waits for every protocol's search to end: which protocols answer is what these tests check,
-// and under load the 25 ms discovery grace can end the search before the slower protocol answers
-const ALL_PROTOCOLS = JSON.stringify({ client: { grace: 60_000 } })
+import { AGENT, ALL_PROTOCOLS, CLI, connectFrom, events, runAgent, WAIT, waitEvent } from './helpers/lab.js'
 
 const ready = await labReadiness()
 const NATPMP = { methods: ['natpmp'] }
