@@ -122,7 +122,7 @@ describe.skipIf(!ready.ok)('packet capture on a lab router: direct and punched c
   it('secure (the default): no application line in clear on the router WAN/LAN', async () => {
     const { pcap, lines } = await run(true, true)
     // Both connections, each side's prologue: the capture holds them.
-    expect(count(pcap, 'PYP2P-SECURE/1')).toBeGreaterThanOrEqual(4)
+    expect(count(pcap, 'PYP2P-SECURE/2')).toBeGreaterThanOrEqual(4)
     for (const line of lines) expect(pcap.includes(line)).toBe(false)
     expect(pcap.includes('PYP2P-CONNECT/1')).toBe(false) // the hello travels encrypted too
   }, 180_000)

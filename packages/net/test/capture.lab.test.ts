@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { labReadiness } from '@pyp2p/netlab'
@@ -54,6 +55,24 @@ async function capture(port: number, file: string): Promise<ChildProcess> {
   return child
 }
 
+/**
+ * Waits until the capture holds every packet sent so far: tcpdump gets packets in order, so once a
+ * marker sent last (in clear, on a connection of its own to the captured port) is in the file, so is
+ * everything before it. Without this, a loaded machine could stop tcpdump before it wrote the lines.
+ */
+async function flushed(port: number, file: string): Promise<void> {
+  const marker = `CAPTURE-FLUSH-${process.pid}-${port}`
+  const socket = connect(port, '127.0.0.1')
+  socket.on('error', () => {}) // the node drops it as a bad handshake: expected
+  socket.end(`${marker}\n`)
+  const deadline = AbortSignal.timeout(WAIT_MS)
+  while (!(await readFile(file)).includes(marker)) {
+    if (deadline.aborted) throw new Error(`tcpdump did not write the flush marker within ${WAIT_MS} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20)) // polling the file for the marker
+  }
+  socket.destroy()
+}
+
 /** Two nodes, a capture of the first one's port, a known line each way; returns the capture. */
 async function run(secure: boolean): Promise<{ pcap: Buffer; lines: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'pyp2p-capture-'))
@@ -72,6 +91,7 @@ async function run(secure: boolean): Promise<{ pcap: Buffer; lines: string[] }> 
   expect(await con.readLine({ timeout: WAIT_MS })).toBe(lines[1])
   con.close()
   await other.closed
+  await flushed(a.port, file)
   const exited = once(tcpdump, 'exit')
   tcpdump.kill('SIGINT') // flushes and closes the file
   await exited
@@ -81,7 +101,7 @@ async function run(secure: boolean): Promise<{ pcap: Buffer; lines: string[] }> 
 describe.skipIf(!ready.ok)('packet capture of a connection between two nodes', () => {
   it('secure (the default): no application line in clear', async () => {
     const { pcap, lines } = await run(true)
-    expect(pcap.includes('PYP2P-SECURE/1')).toBe(true) // the capture holds the connection
+    expect(pcap.includes('PYP2P-SECURE/2')).toBe(true) // the capture holds the connection
     for (const line of lines) expect(pcap.includes(line)).toBe(false)
     expect(pcap.includes('PYP2P-CONNECT/1')).toBe(false) // the hello travels encrypted too
   })

@@ -3,19 +3,20 @@
  */
 
 /**
- * The first bytes each side sends, before its first handshake message and in the same write (a
- * listener that fails before message 2 sends it alone, then closes). A text line on purpose: a
- * peer that speaks plain lines (`secure: false`) reads it as a first line it can name in its error, and
- * a secure side that reads a plain hello (`PYP2P-CONNECT/1 ...`) sees a mismatch within its first read.
- * It is also the Noise prologue, so both sides prove they saw the same one.
+ * Version 1 of the prologue line (prologue.ts): the whole line each way, meaning ChaChaPoly without
+ * negotiation. A dialler that accepts ChaChaPoly only sends it (to reach a node of an earlier build);
+ * every listener still answers it.
  */
 export const SECURE_PROLOGUE_LINE = 'PYP2P-SECURE/1'
 
+/**
+ * Version 2 of the prologue line: the dialler's is followed by the Noise ciphers it accepts, the
+ * listener's by the one it chose (`PYP2P-SECURE/2 AESGCM ChaChaPoly`, `PYP2P-SECURE/2 AESGCM`).
+ */
+export const SECURE_PROLOGUE_V2 = 'PYP2P-SECURE/2'
+
 /** What the version of the secure protocol is compared by: a prologue starting so but differing later. */
 export const SECURE_PROLOGUE_PREFIX = 'PYP2P-SECURE/'
-
-/** The Noise protocol (noiseprotocol.org, revision 34): XX pattern, X25519, ChaCha20-Poly1305, SHA-256. */
-export const NOISE_PROTOCOL_NAME = 'Noise_XX_25519_ChaChaPoly_SHA256'
 
 /**
  * The identity signature's context (see `@pyp2p/identity` `sign`): the node's Ed25519 key signs its
@@ -34,7 +35,7 @@ export const VERIFIED_PAYLOADS_PER_NODE = 256
 /** X25519 public keys are 32 bytes (RFC 7748 section 5). */
 export const DH_LENGTH = 32
 
-/** The Poly1305 tag is 16 bytes (RFC 8439 section 2.8). */
+/** The tag is 16 bytes with either cipher (Poly1305: RFC 8439 section 2.8; GCM: Noise section 12.4). */
 export const TAG_LENGTH = 16
 
 /** Handshake payload: the Ed25519 identity public key (32) and its signature of the static key (64). */

@@ -1,6 +1,7 @@
 export type SecureErrorCode =
   | 'ERR_PLAINTEXT_PEER'
   | 'ERR_UNSUPPORTED_VERSION'
+  | 'ERR_NO_COMMON_CIPHER'
   | 'ERR_HANDSHAKE_MALFORMED'
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_HANDSHAKE_FAILED'
@@ -33,7 +34,15 @@ export class SecureError extends Error {
   static UNSUPPORTED_VERSION(line: string): SecureError {
     return new SecureError(
       'ERR_UNSUPPORTED_VERSION',
-      `the peer speaks another version of the secure protocol (${JSON.stringify(line)}); this node speaks PYP2P-SECURE/1`,
+      `the peer speaks another version of the secure protocol (${JSON.stringify(line)}); this node speaks PYP2P-SECURE/1 and /2 (a node of an earlier build answers PYP2P-SECURE/1 only: dial it with ciphers ['ChaChaPoly'])`,
+    )
+  }
+
+  static NO_COMMON_CIPHER(offered: readonly string[], mine?: readonly string[]): SecureError {
+    const ours = mine === undefined ? '' : `; this node accepts ${mine.join(', ')}`
+    return new SecureError(
+      'ERR_NO_COMMON_CIPHER',
+      `no cipher both ends accept (offered: ${offered.join(', ') || 'none'}${ours}): widen the 'ciphers' option on one end`,
     )
   }
 

@@ -5,10 +5,9 @@
  * section 5.1 DecryptWithAd: nothing of a frame that fails authentication is released).
  */
 
-import type { DecipherChaCha20Poly1305 } from 'node:crypto'
 import { LENGTH_PREFIX, TAG_LENGTH } from './constants.js'
 import { SecureError } from './errors.js'
-import type { CipherState } from './noise/cipher-state.js'
+import type { AeadDecipher, CipherState } from './noise/cipher-state.js'
 
 export class FrameReader {
   readonly #cipher: CipherState
@@ -16,7 +15,7 @@ export class FrameReader {
   #head = 0
   #headUsed = 0
   /** The current frame's decipher, from its length prefix until its tag is checked. */
-  #decipher: DecipherChaCha20Poly1305 | undefined
+  #decipher: AeadDecipher | undefined
   /** Ciphertext bytes of the current frame not received yet (the tag not counted). */
   #bodyLeft = 0
   /**
@@ -86,7 +85,7 @@ export class FrameReader {
   }
 
   #finish(tag: Buffer, deliver: (plaintext: Buffer) => void): void {
-    const decipher = this.#decipher as DecipherChaCha20Poly1305
+    const decipher = this.#decipher as AeadDecipher
     const plain = this.#plain
     this.#decipher = undefined
     this.#plain = []

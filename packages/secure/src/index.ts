@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * Authenticated, encrypted pyp2p connections. A mutual handshake on a connected socket — Noise XX
- * (X25519, ChaCha20-Poly1305, SHA-256, all from node:crypto) with each side's Ed25519 node identity
+ * (X25519, AES-256-GCM or ChaCha20-Poly1305, SHA-256, all from node:crypto) with each side's Ed25519 node identity
  * signing its Noise static key — then an encrypted, integrity-checked duplex. The dialler can name the
  * node id it expects; another key fails with `ERR_PEER_ID_MISMATCH` before any application byte.
  *
@@ -30,8 +30,9 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT,
   MAX_FRAME_LENGTH,
   MAX_FRAME_PLAINTEXT,
-  NOISE_PROTOCOL_NAME,
   SECURE_PROLOGUE_LINE,
+  SECURE_PROLOGUE_PREFIX,
+  SECURE_PROLOGUE_V2,
   STATIC_KEY_CONTEXT,
 } from './constants.js'
 export { SecureError, type SecureErrorCode } from './errors.js'
@@ -42,5 +43,6 @@ export {
   secureInbound,
   secureOutbound,
 } from './handshake.js'
+export { NOISE_CIPHERS, type NoiseCipher, noiseProtocolName } from './noise/cipher-suite.js'
 export { isSecurePrologue } from './prologue.js'
 export { SecureStream } from './secure-stream.js'

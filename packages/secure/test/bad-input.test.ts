@@ -8,7 +8,9 @@ import { codeOf, dial, listen, readAll } from './helpers.js'
 
 const alice = NodeIdentity.generate()
 const bob = NodeIdentity.generate()
-const PROLOGUE = Buffer.from('PYP2P-SECURE/1\r\n')
+// What a default dialler sends first (its offer), and a default listener's answer.
+const OFFER = Buffer.from('PYP2P-SECURE/2 AESGCM ChaChaPoly\r\n')
+const ANSWER = Buffer.from('PYP2P-SECURE/2 AESGCM\r\n')
 let server: Server
 let port: number
 let next: () => Promise<Socket>
@@ -80,7 +82,15 @@ describe('secure handshake against bad input', () => {
   })
 
   it('names another version ERR_UNSUPPORTED_VERSION', async () => {
-    expect((await inboundAfter(Buffer.from('PYP2P-SECURE/2\r\n'), true)).code).toBe('ERR_UNSUPPORTED_VERSION')
+    expect((await inboundAfter(Buffer.from('PYP2P-SECURE/9\r\n'), true)).code).toBe('ERR_UNSUPPORTED_VERSION')
+    // A listener of an earlier build answers a version-2 offer with its version-1 line.
+    expect(await outboundAfter(Buffer.from('PYP2P-SECURE/1\r\n'))).toBe('ERR_UNSUPPORTED_VERSION')
+  })
+
+  it('fails a prologue line that never ends, at its bound (ERR_HANDSHAKE_MALFORMED)', async () => {
+    const endless = Buffer.from(`PYP2P-SECURE/2 ${'AESGCM '.repeat(40)}`)
+    expect((await inboundAfter(endless, true)).code).toBe('ERR_HANDSHAKE_MALFORMED')
+    expect(await outboundAfter(endless)).toBe('ERR_HANDSHAKE_MALFORMED')
   })
 
   it('fails garbage at the first byte with ERR_HANDSHAKE_MALFORMED', async () => {
@@ -90,15 +100,15 @@ describe('secure handshake against bad input', () => {
   })
 
   it('fails a truncated handshake with ERR_HANDSHAKE_CLOSED', async () => {
-    const half = Buffer.concat([PROLOGUE, Buffer.from([0, 32]), Buffer.alloc(10)])
+    const half = Buffer.concat([OFFER, Buffer.from([0, 32]), Buffer.alloc(10)])
     expect((await inboundAfter(half)).code).toBe('ERR_HANDSHAKE_CLOSED')
-    expect((await inboundAfter(PROLOGUE.subarray(0, 5))).code).toBe('ERR_HANDSHAKE_CLOSED')
+    expect((await inboundAfter(OFFER.subarray(0, 5))).code).toBe('ERR_HANDSHAKE_CLOSED')
   })
 
   it('fails an oversize handshake frame as soon as its length arrives (ERR_FRAME_TOO_LARGE)', async () => {
-    const oversize = Buffer.concat([PROLOGUE, Buffer.from([0xff, 0xff])])
+    const oversize = Buffer.concat([OFFER, Buffer.from([0xff, 0xff])])
     expect((await inboundAfter(oversize, true)).code).toBe('ERR_FRAME_TOO_LARGE')
-    expect(await outboundAfter(Buffer.concat([PROLOGUE, Buffer.from([0x10, 0x00])]))).toBe(
+    expect(await outboundAfter(Buffer.concat([ANSWER, Buffer.from([0x10, 0x00])]))).toBe(
       'ERR_FRAME_TOO_LARGE',
     )
   })
@@ -113,12 +123,27 @@ describe('secure handshake against bad input', () => {
   })
 
   it('ends any byte string fed to either side in a typed error or a session, never a crash (fast-check)', async () => {
+    // Every prologue line either side may read: offers, answers, version 1, no common cipher, unknown.
+    const PROLOGUES = [
+      OFFER,
+      ANSWER,
+      Buffer.from('PYP2P-SECURE/1\r\n'),
+      Buffer.from('PYP2P-SECURE/2 ChaChaPoly\r\n'),
+      Buffer.from('PYP2P-SECURE/2\r\n'),
+      Buffer.from('PYP2P-SECURE/2 NoSuchCipher\r\n'),
+    ]
     const arbitraryInput = fc.oneof(
       fc.uint8Array({ maxLength: 300 }),
-      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.concat([PROLOGUE, b])),
       fc
-        .tuple(fc.constantFrom(32, 208, 160, 0, 1, 65535), fc.uint8Array({ maxLength: 260 }))
-        .map(([n, b]) => Buffer.concat([PROLOGUE, Buffer.from([n >> 8, n & 0xff]), b])),
+        .tuple(fc.constantFrom(...PROLOGUES), fc.uint8Array({ maxLength: 300 }))
+        .map(([p, b]) => Buffer.concat([p, b])),
+      fc
+        .tuple(
+          fc.constantFrom(...PROLOGUES),
+          fc.constantFrom(32, 208, 160, 0, 1, 65535),
+          fc.uint8Array({ maxLength: 260 }),
+        )
+        .map(([p, n, b]) => Buffer.concat([p, Buffer.from([n >> 8, n & 0xff]), b])),
     )
     await fc.assert(
       fc.asyncProperty(arbitraryInput, fc.boolean(), async (bytes, toListener) => {

@@ -7,7 +7,7 @@ import { once } from 'node:events'
 import { pathToFileURL } from 'node:url'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
-import { NOISE_PROTOCOL_NAME } from '../src/constants.js'
+import { noiseProtocolName } from '../src/noise/cipher-suite.js'
 import { dhKeyPairFromPrivate } from '../src/noise/dh.js'
 import { HandshakeXX } from '../src/noise/handshake-xx.js'
 import { SecureStream } from '../src/secure-stream.js'
@@ -52,7 +52,7 @@ function theirs(initiator: boolean): { state: TheirState; staticPublic: Buffer }
   const s = pureJsCrypto.generateKeypair()
   const state = new XXHandshakeState({
     crypto: pureJsCrypto,
-    protocolName: NOISE_PROTOCOL_NAME,
+    protocolName: noiseProtocolName('ChaChaPoly'),
     prologue,
     initiator,
     s,
@@ -63,14 +63,14 @@ function theirs(initiator: boolean): { state: TheirState; staticPublic: Buffer }
 function ours(initiator: boolean): { hs: HandshakeXX; staticPublic: Buffer } {
   const staticKeyPair = dhKeyPairFromPrivate(pureJsCrypto.generateKeypair().privateKey)
   return {
-    hs: new HandshakeXX({ initiator, staticKeyPair, prologue }),
+    hs: new HandshakeXX({ initiator, staticKeyPair, prologue, cipher: 'ChaChaPoly' }),
     staticPublic: staticKeyPair.publicKey,
   }
 }
 
 describe('Noise XX interoperates with @chainsafe/libp2p-noise', () => {
   it('uses the protocol both implement', () => {
-    expect(NOISE_PROTOCOL_NAME).toBe('Noise_XX_25519_ChaChaPoly_SHA256')
+    expect(noiseProtocolName('ChaChaPoly')).toBe('Noise_XX_25519_ChaChaPoly_SHA256')
   })
 
   it('we initiate, they respond', () => {

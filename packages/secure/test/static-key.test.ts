@@ -9,7 +9,7 @@ import { secureInbound, secureOutbound } from '../src/index.js'
 import { type DhKeyPair, generateDhKeyPair } from '../src/noise/dh.js'
 import { HandshakeXX } from '../src/noise/handshake-xx.js'
 import { encodePayload, VerifiedPayloads } from '../src/payload.js'
-import { PROLOGUE } from '../src/prologue.js'
+import { answerOffer } from '../src/prologue.js'
 import { localStatic } from '../src/static-key.js'
 import { codeOf, dial, listen } from './helpers.js'
 
@@ -51,18 +51,26 @@ async function dialImpostor(staticKeyPair: DhKeyPair, payload: Buffer): Promise<
       session.stream.destroy(),
     ),
   )
-  const noise = new HandshakeXX({ initiator: false, staticKeyPair, prologue: PROLOGUE })
-  const want = PROLOGUE.length + LENGTH_PREFIX + MESSAGE1_LENGTH
   let got = Buffer.alloc(0)
   inbound.on('data', (chunk: Buffer) => {
     const before = got.length
     got = Buffer.concat([got, chunk])
-    if (before >= want || got.length < want) return
-    noise.readMessage(got.subarray(PROLOGUE.length + LENGTH_PREFIX, want))
+    // The dialler's prologue line (its offer), then message 1.
+    const offerEnd = got.indexOf('\r\n') + 2
+    const want = offerEnd + LENGTH_PREFIX + MESSAGE1_LENGTH
+    if (offerEnd < 2 || before >= want || got.length < want) return
+    const { answer, agreement } = answerOffer(got.toString('ascii', 0, offerEnd - 2), ['AESGCM'])
+    const noise = new HandshakeXX({
+      initiator: false,
+      staticKeyPair,
+      cipher: agreement.cipher,
+      prologue: agreement.noisePrologue,
+    })
+    noise.readMessage(got.subarray(offerEnd + LENGTH_PREFIX, want))
     const message2 = noise.writeMessage(payload)
     const head = Buffer.alloc(LENGTH_PREFIX)
     head.writeUInt16BE(message2.length)
-    inbound.write(Buffer.concat([PROLOGUE, head, message2]))
+    inbound.write(Buffer.concat([answer, head, message2]))
   })
   const code = await result
   inbound.destroy()

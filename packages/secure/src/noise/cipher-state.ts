@@ -1,29 +1,46 @@
 /**
- * The Noise CipherState (Noise section 5.1) with ChaChaPoly (section 12.3): ChaCha20-Poly1305 from
- * node:crypto (OpenSSL), the nonce 32 zero bits then the 64-bit counter little-endian.
+ * The Noise CipherState (Noise section 5.1) with one of our cipher suites (cipher-suite.ts: AESGCM or
+ * ChaChaPoly, from node:crypto's OpenSSL).
  */
 
-import { createCipheriv, createDecipheriv, type DecipherChaCha20Poly1305 } from 'node:crypto'
+import {
+  type CipherGCM,
+  createCipheriv,
+  createDecipheriv,
+  type DecipherChaCha20Poly1305,
+  type DecipherGCM,
+} from 'node:crypto'
 import { MAX_NONCE, TAG_LENGTH } from '../constants.js'
 import { SecureError } from '../errors.js'
+import type { CipherSuite } from './cipher-suite.js'
 
 const EMPTY = Buffer.alloc(0)
+
+/** A transport frame's decipher, either suite's (the same members are used). */
+export type AeadDecipher = DecipherGCM | DecipherChaCha20Poly1305
 
 /**
  * Where each nonce is written just before `createCipheriv`/`createDecipheriv` copy it: one for the
  * module, not one per CipherState, because a session kept its own (as a slice of Node's Buffer pool,
  * or as an ArrayBuffer of its own) for as long as it lived, about 1.4 KB of heap per idle session end
  * measured (a pool slice pins its whole 8 KiB slab). Scratch only: written and read within one
- * synchronous call, never holding anything between calls. The first 4 bytes stay 0 (ChaChaPoly).
+ * synchronous call, never holding anything between calls. The first 4 bytes stay 0 (both suites).
  */
 const NONCE = Buffer.alloc(12)
 
 export class CipherState {
+  readonly #suite: CipherSuite
   #key: Buffer | undefined
   #n = 0
 
-  constructor(key?: Buffer) {
+  constructor(suite: CipherSuite, key?: Buffer) {
+    this.#suite = suite
     this.#key = key
+  }
+
+  /** The cipher's Noise name. */
+  get cipher(): CipherSuite['name'] {
+    return this.#suite.name
   }
 
   hasKey(): boolean {
@@ -35,12 +52,20 @@ export class CipherState {
     this.#n = 0
   }
 
+  // The algorithm is one of two AEADs with a 16-byte tag; node:crypto's overloads type each alone.
+  #cipher(key: Buffer, nonce: Buffer): CipherGCM {
+    return createCipheriv(this.#suite.algorithm as 'aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH })
+  }
+
+  #decipher(key: Buffer, nonce: Buffer): AeadDecipher {
+    return createDecipheriv(this.#suite.algorithm as 'aes-256-gcm', key, nonce, {
+      authTagLength: TAG_LENGTH,
+    })
+  }
+
   #nextNonce(): Buffer {
     if (this.#n >= MAX_NONCE) throw SecureError.NONCE_EXHAUSTED()
-    // 64-bit little-endian counter after 4 zero bytes; the high word stays 0 below 2^53 only if
-    // written from the real high bits, so write both halves.
-    NONCE.writeUInt32LE(this.#n >>> 0, 4)
-    NONCE.writeUInt32LE(Math.floor(this.#n / 2 ** 32), 8)
+    this.#suite.writeNonce(NONCE, this.#n)
     this.#n++
     return NONCE
   }
@@ -48,9 +73,7 @@ export class CipherState {
   /** `plaintext` unchanged without a key (Noise: EncryptWithAd before a key is set), else ciphertext + tag. */
   encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Buffer {
     if (this.#key === undefined) return Buffer.from(plaintext)
-    const cipher = createCipheriv('chacha20-poly1305', this.#key, this.#nextNonce(), {
-      authTagLength: TAG_LENGTH,
-    })
+    const cipher = this.#cipher(this.#key, this.#nextNonce())
     if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length })
     const head = cipher.update(plaintext)
     cipher.final()
@@ -63,9 +86,7 @@ export class CipherState {
    */
   encryptDetached(plaintext: Uint8Array): { body: Buffer; tag: Buffer } {
     if (this.#key === undefined) return { body: Buffer.from(plaintext), tag: EMPTY }
-    const cipher = createCipheriv('chacha20-poly1305', this.#key, this.#nextNonce(), {
-      authTagLength: TAG_LENGTH,
-    })
+    const cipher = this.#cipher(this.#key, this.#nextNonce())
     const body = plaintext.length > 0 ? cipher.update(plaintext) : EMPTY
     cipher.final()
     return { body, tag: cipher.getAuthTag() }
@@ -76,10 +97,10 @@ export class CipherState {
    * `setAuthTag(tag)` and `final()` (which throws if the frame was altered): the transport frames' path,
    * where a frame may arrive in several reads. Uses up a nonce; needs a key (after the handshake).
    */
-  beginDecrypt(): DecipherChaCha20Poly1305 {
+  beginDecrypt(): AeadDecipher {
     if (this.#key === undefined)
       throw SecureError.DECRYPT_FAILED(new Error('no key: the handshake is not done'))
-    return createDecipheriv('chacha20-poly1305', this.#key, this.#nextNonce(), { authTagLength: TAG_LENGTH })
+    return this.#decipher(this.#key, this.#nextNonce())
   }
 
   /** The plaintext of `ciphertext` (with its tag); throws `ERR_DECRYPT_FAILED` if it was altered. */
@@ -89,7 +110,7 @@ export class CipherState {
     const nonce = this.#nextNonce()
     const split = ciphertext.length - TAG_LENGTH
     try {
-      const decipher = createDecipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: TAG_LENGTH })
+      const decipher = this.#decipher(this.#key, nonce)
       decipher.setAuthTag(ciphertext.subarray(split))
       if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: split })
       const body = split > 0 ? decipher.update(ciphertext.subarray(0, split)) : EMPTY

@@ -8,9 +8,10 @@
  * Pure computation on byte arrays: no I/O, so it is checked against an independent implementation (test/noise-interop.test.ts).
  */
 
-import { DH_LENGTH, NOISE_PROTOCOL_NAME, TAG_LENGTH } from '../constants.js'
+import { DH_LENGTH, TAG_LENGTH } from '../constants.js'
 import { SecureError } from '../errors.js'
 import type { CipherState } from './cipher-state.js'
+import type { NoiseCipher } from './cipher-suite.js'
 import { type DhKeyPair, dh, generateDhKeyPair } from './dh.js'
 import { SymmetricState } from './symmetric-state.js'
 
@@ -19,7 +20,12 @@ export interface HandshakeXXOptions {
   /** The local static key pair. */
   staticKeyPair: DhKeyPair
   prologue: Uint8Array
-  /** A fixed ephemeral key pair (tests only); default a new random one. */
+  /** The cipher functions (the protocol name is `Noise_XX_25519_<cipher>_SHA256`). */
+  cipher: NoiseCipher
+  /**
+   * A fixed ephemeral key pair; default a new random one. Tests fix it; a dialler makes it before it
+   * knows the cipher (message 1 is the same bytes with either), then builds this state with it.
+   */
   ephemeralKeyPair?: DhKeyPair
 }
 
@@ -32,7 +38,7 @@ export interface TransportCiphers {
 
 export class HandshakeXX {
   readonly initiator: boolean
-  readonly #ss = new SymmetricState(NOISE_PROTOCOL_NAME)
+  readonly #ss: SymmetricState
   readonly #s: DhKeyPair
   #e: DhKeyPair | undefined
   #re: Buffer | undefined
@@ -41,6 +47,7 @@ export class HandshakeXX {
 
   constructor(options: HandshakeXXOptions) {
     this.initiator = options.initiator
+    this.#ss = new SymmetricState(options.cipher)
     this.#s = options.staticKeyPair
     this.#e = options.ephemeralKeyPair
     this.#ss.mixHash(options.prologue)

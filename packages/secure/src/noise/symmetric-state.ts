@@ -6,6 +6,7 @@
 
 import { createHash, hkdfSync } from 'node:crypto'
 import { CipherState } from './cipher-state.js'
+import { type CipherSuite, cipherSuite, type NoiseCipher, noiseProtocolName } from './cipher-suite.js'
 
 const HASH_LENGTH = 32
 const EMPTY = Buffer.alloc(0)
@@ -19,10 +20,14 @@ export function hkdf2(chainingKey: Buffer, ikm: Uint8Array): [Buffer, Buffer] {
 export class SymmetricState {
   #ck: Buffer
   #h: Buffer
-  readonly #cipher = new CipherState()
+  readonly #suite: CipherSuite
+  readonly #cipher: CipherState
 
-  constructor(protocolName: string) {
-    const name = Buffer.from(protocolName, 'ascii')
+  /** Initialized with the protocol name of our XX handshake with `cipher` (cipher-suite.ts). */
+  constructor(cipher: NoiseCipher) {
+    this.#suite = cipherSuite(cipher)
+    this.#cipher = new CipherState(this.#suite)
+    const name = Buffer.from(noiseProtocolName(cipher), 'ascii')
     // A name of at most HASHLEN bytes is zero-padded, a longer one hashed (Noise section 5.2).
     this.#h = name.length <= HASH_LENGTH ? Buffer.concat([name], HASH_LENGTH) : sha256(name)
     this.#ck = this.#h
@@ -58,7 +63,7 @@ export class SymmetricState {
   /** The two transport CipherStates: initiator-to-responder, then responder-to-initiator. */
   split(): [CipherState, CipherState] {
     const [k1, k2] = hkdf2(this.#ck, EMPTY)
-    return [new CipherState(k1), new CipherState(k2)]
+    return [new CipherState(this.#suite, k1), new CipherState(this.#suite, k2)]
   }
 }
 
