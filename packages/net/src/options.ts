@@ -6,6 +6,7 @@ import type { MessageTransport } from '@pyp2p/dht-msg'
 import type { LineLimits } from '@pyp2p/framing'
 import { NodeIdentity } from '@pyp2p/identity'
 import type { NatClient } from '@pyp2p/nat'
+import type { NoiseCipher } from '@pyp2p/secure'
 import type { NatType, NodeType } from '@pyp2p/unl'
 import {
   type NetCircuitRelayOptions,
@@ -17,7 +18,6 @@ import {
   DEFAULT_MAX_OUTBOUND,
   DEFAULT_PASSIVE_BIND,
   DEFAULT_PASSIVE_PORT,
-  DEFAULT_SERVER_PORT,
   DIAL_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
   HEARTBEAT_INTERVAL_MS,
@@ -27,17 +27,14 @@ import {
 } from './constants.js'
 import { NetError } from './errors.js'
 import { type InboundLimits, type ResolvedInboundLimits, resolveInboundLimits } from './inbound-limits.js'
+import { cipherList, int, isTransport, parseServerAddress, type ServerAddress } from './option-checks.js'
 import { type NetPunchLimits, resolvePunchLimits } from './punch-limits.js'
 import type { ReachabilityProbe } from './reachability.js'
 
+export { parseServerAddress, type ServerAddress } from './option-checks.js'
+
 /** `p2p`: one connection per node, never to ourselves. `direct`: both allowed (tests on one machine). */
 export type NetType = 'p2p' | 'direct'
-
-export interface ServerAddress {
-  host: string
-  /** Default 8000. */
-  port?: number
-}
 
 export interface NetOptions {
   /** Address the listening (passive) socket binds. Default `0.0.0.0`. */
@@ -114,6 +111,13 @@ export interface NetOptions {
   /** The secure handshake of one connection, ms. Default 5,000; then `ERR_HANDSHAKE_TIMEOUT`. */
   handshakeTimeout?: number
   /**
+   * The Noise ciphers this node accepts, in its order of preference (@pyp2p/secure): a dialler offers
+   * them, an acceptor takes its first one offered. Default `['AESGCM', 'ChaChaPoly']`; put
+   * `'ChaChaPoly'` first on a CPU without AES instructions (e.g. a Raspberry Pi 4). `['ChaChaPoly']`
+   * also reaches nodes of earlier builds (secure protocol version 1).
+   */
+  ciphers?: readonly NoiseCipher[]
+  /**
    * Accepted connections still in their handshake (or hello) at once; more are closed at once. Counted
    * apart from `maxInbound`, which only authenticated connections fill. Default 8.
    */
@@ -166,6 +170,7 @@ export interface ResolvedNetOptions {
   dialTimeout: number
   helloTimeout: number
   handshakeTimeout: number
+  ciphers: readonly NoiseCipher[] | undefined
   maxPendingHandshakes: number
   inboundLimits: ResolvedInboundLimits
   heartbeatInterval: number
@@ -175,36 +180,6 @@ export interface ResolvedNetOptions {
 
 const NODE_TYPES = ['passive', 'active', 'simultaneous']
 const NAT_TYPES = ['unknown', 'preserving', 'delta', 'reuse', 'random']
-
-function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  const v = value ?? fallback
-  if (!Number.isSafeInteger(v) || v < min || v > max)
-    throw NetError.INVALID_OPTION(name, v, `an integer ${min}..${max}`)
-  return v
-}
-
-/** Parses `host:port`, `[v6]:port` or `{ host, port }`; throws `ERR_INVALID_OPTION`. */
-export function parseServerAddress(name: string, value: ServerAddress | string): Required<ServerAddress> {
-  let host: string
-  let port: number | undefined
-  if (typeof value === 'string') {
-    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? /^([^:]+)(?::(\d+))?$/.exec(value)
-    if (m === null) throw NetError.INVALID_OPTION(name, value, '"host:port" or { host, port }')
-    host = m[1]!
-    port = m[2] === undefined ? undefined : Number(m[2])
-  } else if (typeof value === 'object' && value !== null && typeof value.host === 'string') {
-    host = value.host
-    port = value.port
-  } else {
-    throw NetError.INVALID_OPTION(name, value, '"host:port" or { host, port }')
-  }
-  if (host === '') throw NetError.INVALID_OPTION(name, value, 'a non-empty host')
-  return { host, port: int(`${name}.port`, port, DEFAULT_SERVER_PORT, 1, 65_535) }
-}
-
-function isTransport(v: unknown): v is MessageTransport {
-  return typeof v === 'object' && v !== null && typeof (v as MessageTransport).subscribe === 'function'
-}
 
 /** Fills in defaults and checks every value; throws `NetError` `ERR_INVALID_OPTION`. */
 export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
@@ -278,6 +253,7 @@ export function resolveNetOptions(o: NetOptions = {}): ResolvedNetOptions {
     dialTimeout: int('dialTimeout', o.dialTimeout, DIAL_TIMEOUT_MS, 1, 3_600_000),
     helloTimeout: int('helloTimeout', o.helloTimeout, HELLO_TIMEOUT_MS, 1, 3_600_000),
     handshakeTimeout: int('handshakeTimeout', o.handshakeTimeout, HANDSHAKE_TIMEOUT_MS, 1, 3_600_000),
+    ciphers: cipherList(o.ciphers),
     maxPendingHandshakes: maxPending,
     inboundLimits: resolveInboundLimits(o.inboundLimits ?? {}, maxInbound, maxPending),
     heartbeatInterval: int('heartbeatInterval', o.heartbeatInterval, HEARTBEAT_INTERVAL_MS, 0, 3_600_000),

@@ -209,6 +209,7 @@ export async function startNet(
     identity,
     secure: o.secure,
     handshakeTimeout: o.handshakeTimeout,
+    ...(o.ciphers !== undefined && { ciphers: o.ciphers }),
     ...(transport !== undefined && { transport }),
     ...(puncher !== undefined && { puncher }),
     ...(relaying.relayer !== undefined && { relayer: relaying.relayer, relayUpgrade: o.relayUpgrade }),

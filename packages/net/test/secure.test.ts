@@ -122,6 +122,44 @@ describe('secure: false', () => {
   })
 })
 
+describe('ciphers', () => {
+  it('connects nodes whose cipher lists differ but share one, version 1 included', async () => {
+    await using tn = await createTestnet({ nodes: 0 })
+    const standard = await tn.createNode({})
+    const chachaFirst = await tn.createNode({ ciphers: ['ChaChaPoly', 'AESGCM'] })
+    const v1 = await tn.createNode({ ciphers: ['ChaChaPoly'] }) // speaks what earlier builds speak
+    for (const [from, to] of [
+      [chachaFirst, standard],
+      [v1, standard],
+      [v1, chachaFirst],
+    ] as const) {
+      const arrived = nextConnection(to)
+      const con = await from.unl.connect(to.unl.value)
+      const { con: other } = await arrived
+      con.sendLine('over an agreed cipher')
+      expect(await other.readLine({ timeout: WAIT_MS })).toBe('over an agreed cipher')
+    }
+  })
+
+  it('fails a connect with ERR_NO_COMMON_CIPHER when the lists share none', async () => {
+    await using tn = await createTestnet({ nodes: 0 })
+    const aes = await tn.createNode({ ciphers: ['AESGCM'] })
+    const chacha = await tn.createNode({ ciphers: ['ChaChaPoly'] })
+    const err = await aes.unl.connect(chacha.unl.value).catch((e: unknown) => e)
+    const attempts = (err as { attempts: Array<{ error?: { code?: string } }> }).attempts
+    expect(attempts[0]?.error?.code).toBe('ERR_NO_COMMON_CIPHER')
+    expect(chacha.connections()).toHaveLength(0)
+  })
+
+  it('refuses a bad ciphers option with ERR_INVALID_OPTION', () => {
+    for (const ciphers of [[], ['AESGCM', 'AESGCM'], ['RC4']]) {
+      expect(() => new Net({ ciphers: ciphers as never })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+      )
+    }
+  })
+})
+
 describe('identity options', () => {
   it('loads or creates a 0600 key file, so the node id survives a restart', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pyp2p-net-id-'))

@@ -31,7 +31,7 @@ import {
 } from './constants.js'
 import { SecureError } from './errors.js'
 import { HandshakeReader, type QueueParser } from './handshake-reader.js'
-import { isNoiseCipher, NOISE_CIPHERS, type NoiseCipher } from './noise/cipher-suite.js'
+import { isCipherList, NOISE_CIPHERS, type NoiseCipher } from './noise/cipher-suite.js'
 import { generateDhKeyPair } from './noise/dh.js'
 import { HandshakeXX } from './noise/handshake-xx.js'
 import { checkPayload, type RemoteIdentity } from './payload.js'
@@ -123,12 +123,7 @@ const prologueLine: QueueParser<string> = readPrologueLine
 
 /** The `ciphers` option, checked (thrown synchronously, as the other option errors). */
 function checkCiphers(ciphers: readonly NoiseCipher[] = NOISE_CIPHERS): readonly NoiseCipher[] {
-  const ok =
-    Array.isArray(ciphers) &&
-    ciphers.length > 0 &&
-    ciphers.every(isNoiseCipher) &&
-    new Set(ciphers).size === ciphers.length
-  if (!ok) {
+  if (!isCipherList(ciphers)) {
     throw SecureError.INVALID_OPTION(
       'ciphers',
       `a non-empty list of distinct Noise ciphers (${NOISE_CIPHERS.join(', ')})`,

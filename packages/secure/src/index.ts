@@ -43,6 +43,6 @@ export {
   secureInbound,
   secureOutbound,
 } from './handshake.js'
-export { NOISE_CIPHERS, type NoiseCipher, noiseProtocolName } from './noise/cipher-suite.js'
+export { isCipherList, NOISE_CIPHERS, type NoiseCipher, noiseProtocolName } from './noise/cipher-suite.js'
 export { isSecurePrologue } from './prologue.js'
 export { SecureStream } from './secure-stream.js'

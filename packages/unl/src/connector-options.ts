@@ -4,6 +4,7 @@
 import type { MessageTransport } from '@pyp2p/dht-msg'
 import type { LineLimits, LineSocket } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
+import type { NoiseCipher } from '@pyp2p/secure'
 import type { AdmissionRefusal } from './connect-hello.js'
 import type { AttemptReport, ConnectMethod, UnlError } from './errors.js'
 import type { Puncher } from './puncher.js'
@@ -27,6 +28,11 @@ export interface UnlConnectorOptions {
   secure?: boolean
   /** The secure handshake of one connection, ms. Default HANDSHAKE_TIMEOUT_MS (5 s). */
   handshakeTimeout?: number
+  /**
+   * The Noise ciphers this node accepts, in its order of preference (@pyp2p/secure). Default
+   * `['AESGCM', 'ChaChaPoly']`; put `'ChaChaPoly'` first on a CPU without AES instructions.
+   */
+  ciphers?: readonly NoiseCipher[]
   /** Carries reverse-connect requests (a RelayClient); without it, reverse connect is skipped. */
   transport?: MessageTransport
   /** Hole punching for two simultaneous nodes (@pyp2p/punch); without it, punching is skipped. */

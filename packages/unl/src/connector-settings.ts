@@ -2,6 +2,7 @@
  * UnlConnector's options with their defaults applied (constants.ts), and the part every upgrade gets.
  */
 import type { NodeIdentity } from '@pyp2p/identity'
+import { isCipherList } from '@pyp2p/secure'
 import type { UnlConnectorOptions } from './connector-options.js'
 import {
   DIAL_TIMEOUT_MS,
@@ -30,6 +31,9 @@ export interface ConnectorSettings {
 export function connectorSettings(o: UnlConnectorOptions): ConnectorSettings {
   const secure = o.secure ?? true
   if (secure && o.identity === undefined) throw UnlError.IDENTITY_REQUIRED()
+  if (o.ciphers !== undefined && !isCipherList(o.ciphers)) {
+    throw UnlError.INVALID_OPTION('ciphers', o.ciphers, 'a non-empty list of distinct Noise ciphers')
+  }
   const interval = o.heartbeatInterval ?? HEARTBEAT_INTERVAL_MS
   const heartbeat = { interval, timeout: o.heartbeatTimeout ?? HEARTBEAT_TIMEOUT_MS }
   return {
@@ -42,6 +46,7 @@ export function connectorSettings(o: UnlConnectorOptions): ConnectorSettings {
     upgrade: {
       secure,
       handshakeTimeout: o.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+      ...(o.ciphers !== undefined && { ciphers: o.ciphers }),
       lineLimits: o.lineLimits ?? {},
       ...(secure && interval > 0 && { heartbeat }),
       ...(o.identity !== undefined && { identity: o.identity }),

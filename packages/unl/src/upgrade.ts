@@ -20,7 +20,7 @@
 import type { Socket } from 'node:net'
 import { type LineLimits, LineSocket, type LineSocketOptions } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
-import { isSecurePrologue, SecureError, secureInbound, secureOutbound } from '@pyp2p/secure'
+import { isSecurePrologue, type NoiseCipher, SecureError, secureInbound, secureOutbound } from '@pyp2p/secure'
 import {
   type AdmissionRefusal,
   type ConnectHello,
@@ -42,6 +42,8 @@ export interface UpgradeOptions {
   secure?: boolean
   /** The secure handshake, ms. Default HANDSHAKE_TIMEOUT_MS (5 s). */
   handshakeTimeout?: number
+  /** The Noise ciphers accepted, in order of preference. Default @pyp2p/secure's (AESGCM, ChaChaPoly). */
+  ciphers?: readonly NoiseCipher[]
   /** Limits of the LineSocket made here. */
   lineLimits?: LineLimits
   /**
@@ -94,6 +96,7 @@ export async function upgradeOutbound(
       const session = await secureOutbound(socket, {
         identity: requireIdentity(o.identity),
         timeout: o.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+        ...(o.ciphers !== undefined && { ciphers: o.ciphers }),
         ...(o.expectedNodeId !== undefined && { expectedNodeId: o.expectedNodeId }),
         ...(o.signal !== undefined && { signal: o.signal }),
       })
@@ -163,6 +166,7 @@ export async function upgradeInbound(
       const session = await secureInbound(socket, {
         identity: requireIdentity(o.identity),
         timeout: o.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+        ...(o.ciphers !== undefined && { ciphers: o.ciphers }),
         signal: o.signal,
       })
       proved = session.remoteNodeId

@@ -50,6 +50,13 @@ export function isNoiseCipher(name: unknown): name is NoiseCipher {
   return name === 'AESGCM' || name === 'ChaChaPoly'
 }
 
+/** Whether `list` is a valid `ciphers` option: a non-empty list of distinct ciphers we speak. */
+export function isCipherList(list: unknown): list is readonly NoiseCipher[] {
+  return (
+    Array.isArray(list) && list.length > 0 && list.every(isNoiseCipher) && new Set(list).size === list.length
+  )
+}
+
 export function cipherSuite(name: NoiseCipher): CipherSuite {
   return SUITES[name]
 }
