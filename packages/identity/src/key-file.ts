@@ -5,7 +5,7 @@
  * `{"type":"pyp2p-identity","version":1,"nodeId":"<40 hex>","secret":"<43 base64url>"}`
  */
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { constants as fsConstants } from 'node:fs'
 import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -136,7 +136,8 @@ async function readKeyFile(handle: FileHandle, path: string, signal?: AbortSigna
 
 /** Creates a new key file; `undefined` when one appeared at `path` meanwhile. */
 async function createKeyFile(path: string, signal?: AbortSignal): Promise<KeyFileContent | undefined> {
-  const seed = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(16)
+  // A new key: 32 random bytes are an Ed25519 seed (see NodeIdentity.generate for why not generateKeyPairSync).
+  const seed = randomBytes(32)
   const secret = seed.toString('base64url')
   const content = { nodeId: nodeIdOfSecret(secret), secret }
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`

@@ -3,7 +3,7 @@
  * proves its id everywhere: relay logins, rendezvous registrations, secure connections.
  */
 
-import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { type KeyObject, randomBytes } from 'node:crypto'
 import { type LoadIdentityOptions, readOrCreateKeyFile } from './key-file.js'
 import { nodeIdFromPublicKey, privateKeyFromSeed, rawPublicKey } from './keys.js'
 import { signRelayChallenge } from './relay-auth.js'
@@ -30,9 +30,14 @@ export class NodeIdentity {
     this.nodeId = nodeIdFromPublicKey(this.publicKeyBytes)
   }
 
-  /** A new random identity. */
+  /**
+   * A new random identity: 32 random bytes as the Ed25519 seed (RFC 8032 section 5.1.5: any 32 bytes
+   * are a private key). Not `generateKeyPairSync('ed25519')`: Node 20 can deadlock a process when a GC
+   * frees a key-generation job while that job's key is being exported (seen with X25519 keys, see
+   * @pyp2p/secure's dh.ts), and the constructor exports the key; an imported key has no job.
+   */
   static generate(): NodeIdentity {
-    return new NodeIdentity(generateKeyPairSync('ed25519').privateKey)
+    return NodeIdentity.fromSecret(randomBytes(32))
   }
 
   /**
