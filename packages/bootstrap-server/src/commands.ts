@@ -90,14 +90,14 @@ export function handleCommand(
 
 /** A `NODES` line of these records; unproven ones marked only for clients that asked (`MARKED`). */
 export function nodesLine(picked: readonly (NodeRecord | SharedNode)[], marked: boolean): string {
-  // (A v1 parser refuses the marker.)
-  const nodes: NodeEntry[] = picked.map((r) => ({
-    nodeType: r.nodeType,
-    nodeId: r.nodeId,
-    ip: r.ip,
-    port: r.port,
-    ...(marked && isUnproven(r as NodeRecord) && { unproven: true as const }),
-  }))
+  // (A v1 parser refuses the marker.) A plain loop, no spread: this runs for every BOOTSTRAP.
+  const nodes: NodeEntry[] = new Array(picked.length)
+  for (let i = 0; i < picked.length; i++) {
+    const r = picked[i] as NodeRecord | SharedNode
+    const entry: NodeEntry = { nodeType: r.nodeType, nodeId: r.nodeId, ip: r.ip, port: r.port }
+    if (marked && isUnproven(r as NodeRecord)) nodes[i] = { ...entry, unproven: true }
+    else nodes[i] = entry
+  }
   return formatServerMessage({ type: 'NODES', nodes })
 }
 
@@ -119,7 +119,7 @@ export function punchAllowed(
 ): boolean {
   const target = ctx.nodes.get(targetNodeId)?.conn
   if (target !== undefined && ctx.punches.findPair(nodeId, target) !== undefined) return true
-  const r = ctx.punches.refusal(conn.ip)
+  const r = ctx.punches.refusal(conn.keys ?? conn.ip)
   if (r === undefined) return true
   ctx.limitHit(`punches.${r.refusedBy}`, r.prefix, { ip: conn.ip })
   const text =

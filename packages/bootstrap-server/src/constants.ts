@@ -225,3 +225,9 @@ export const DEFAULT_REDIS_LISTING_SIZE = 256
 /** Reconnect back-off after Redis went away: first delay, doubling up to the cap, ±50% jitter (ms). */
 export const REDIS_BACKOFF_BASE_MS = 100
 export const REDIS_BACKOFF_MAX_MS = 5_000
+
+/**
+ * Punch ids fetched from the CSPRNG at once (random-ids.ts): 256 × 8 bytes, one `randomBytes()` call per
+ * 256 punches instead of one per punch (issue 12).
+ */
+export const RANDOM_ID_POOL_IDS = 256

@@ -151,26 +151,21 @@ export class NodeTable {
     simultaneous = false,
   ): NodeRecord[] {
     const passive = this.#passive
-    const count = passive.length + (simultaneous ? this.#simultaneous.length : 0)
-    // One list of both kinds, without copying: passive first, then simultaneous.
-    const list = {
-      length: count,
-      at: (i: number) => (i < passive.length ? passive[i] : this.#simultaneous[i - passive.length]),
-    }
+    const others = this.#simultaneous
+    const count = passive.length + (simultaneous ? others.length : 0)
     const out: NodeRecord[] = []
-    if (list.length === 0) return out
-    const ok = (r: NodeRecord): boolean =>
-      (exclude === undefined || !exclude.includes(r.nodeId)) && (allowLoopback || !isLoopback(r.ip))
-    if (list.length <= n * 2) {
+    if (count === 0) return out
+    // One list of both kinds, without copying: passive first, then simultaneous (`at`, below).
+    if (count <= n * 2) {
       // Small table: shuffle a copy of the indices (Fisher-Yates) and take the first n that qualify.
-      const idx = Array.from({ length: list.length }, (_, i) => i)
+      const idx = Array.from({ length: count }, (_, i) => i)
       for (let i = idx.length - 1; i > 0; i--) {
         const j = Math.floor(Math.random() * (i + 1))
         ;[idx[i], idx[j]] = [idx[j] as number, idx[i] as number]
       }
       for (const i of idx) {
-        const r = list.at(i) as NodeRecord
-        if (ok(r)) out.push(r)
+        const r = at(passive, others, i)
+        if (qualifies(r, exclude, allowLoopback)) out.push(r)
         if (out.length === n) break
       }
       return out
@@ -178,11 +173,11 @@ export class NodeTable {
     // Large table: random picks without repetition; a bounded number of tries skips excluded ones.
     const seen = new Set<number>()
     for (let tries = 0; out.length < n && tries < n * 4; tries++) {
-      const i = Math.floor(Math.random() * list.length)
+      const i = Math.floor(Math.random() * count)
       if (seen.has(i)) continue
       seen.add(i)
-      const r = list.at(i) as NodeRecord
-      if (ok(r)) out.push(r)
+      const r = at(passive, others, i)
+      if (qualifies(r, exclude, allowLoopback)) out.push(r)
     }
     return out
   }
@@ -202,4 +197,14 @@ export class NodeTable {
     this.#passive.length = 0
     this.#simultaneous.length = 0
   }
+}
+
+/** Entry `i` of the passive list followed by the simultaneous one. */
+function at(passive: readonly NodeRecord[], others: readonly NodeRecord[], i: number): NodeRecord {
+  return (i < passive.length ? passive[i] : others[i - passive.length]) as NodeRecord
+}
+
+/** Whether `sample()` may list `r`: not one of the asker's own ids, not loopback unless allowed. */
+function qualifies(r: NodeRecord, exclude: readonly string[] | undefined, allowLoopback: boolean): boolean {
+  return (exclude === undefined || !exclude.includes(r.nodeId)) && (allowLoopback || !isLoopback(r.ip))
 }

@@ -6,10 +6,10 @@
  * and counts pending punches per candidate IP and network prefix (@pyp2p/limits' `FairTable`), so one
  * address block cannot fill the table however many connections it opens.
  */
-import { randomBytes } from 'node:crypto'
-import { FairTable, type FairTableOptions, type RefusedBy } from '@pyp2p/limits'
+import { FairTable, type FairTableOptions, type NetworkKeys, type RefusedBy } from '@pyp2p/limits'
 import { type InboundPolicy, PUNCH_ID_HEX_LENGTH } from '@pyp2p/rendezvous-protocol'
 import type { Connection } from './connection.js'
+import { RandomIds } from './random-ids.js'
 
 /** An `ACCEPT` whose `FIGHT` waits for a round-trip measurement (see fight-delay.ts, FIGHT_HOLD_MS). */
 export interface HeldAccept {
@@ -25,6 +25,11 @@ export interface HeldAccept {
  */
 export interface PunchEnd {
   readonly ip: string
+  /**
+   * Where the limits count `ip`, when known already (a `Connection`'s, computed at accept with the
+   * server's prefix lengths, the same as the punch table's): saves parsing the address per punch.
+   */
+  readonly keys?: NetworkKeys | undefined
   readonly isOpen: boolean
   readonly nodes: string[] | undefined
   /** Set on a candidate connected to another instance. */
@@ -83,9 +88,14 @@ export class PunchTable {
     this.#counts = new FairTable(limits)
   }
 
-  /** Why a new punch started from `ip` would be over a limit (total, per IP, per prefix), if it would. */
-  refusal(ip: string): PunchRefusal | undefined {
-    const a = this.#counts.admit(ip)
+  readonly #ids = new RandomIds(PUNCH_ID_HEX_LENGTH)
+
+  /**
+   * Why a new punch started from `from` (an address, or its keys with this table's prefix lengths)
+   * would be over a limit (total, per IP, per prefix), if it would.
+   */
+  refusal(from: string | NetworkKeys): PunchRefusal | undefined {
+    const a = this.#counts.admit(from)
     if (a.ok) return undefined
     return { refusedBy: a.refusedBy, key: a.key, limit: a.limit, prefix: a.keys.prefix }
   }
@@ -131,23 +141,44 @@ export class PunchTable {
   }
 
   create(fields: Omit<Punch, 'id' | 'held'>): Punch {
-    let id = randomBytes(PUNCH_ID_HEX_LENGTH / 2).toString('hex')
-    while (this.#byId.has(id)) id = randomBytes(PUNCH_ID_HEX_LENGTH / 2).toString('hex')
-    const punch: Punch = { id, ...fields }
-    this.#byId.set(id, punch)
-    this.#counts.add(punch, this.#counts.keysOf(punch.candidate.ip))
-    this.#perTarget.set(punch.targetNodeId, this.countFor(punch.targetNodeId) + 1)
-    for (const conn of [punch.candidate, punch.target]) {
-      let set = this.#byConn.get(conn)
-      if (set === undefined) {
-        set = new Set()
-        this.#byConn.set(conn, set)
-      }
-      set.add(punch)
-      conn.punchCount = set.size
+    let id = this.#ids.next()
+    while (this.#byId.has(id)) id = this.#ids.next()
+    // One literal (not a spread of `fields`): every punch gets the same shape, held included.
+    const punch: Punch = {
+      id,
+      candidate: fields.candidate,
+      candidateNodeId: fields.candidateNodeId,
+      candidatePorts: fields.candidatePorts,
+      target: fields.target,
+      targetNodeId: fields.targetNodeId,
+      createdAt: fields.createdAt,
+      held: undefined,
     }
-    punch.candidate.started++
+    this.#byId.set(id, punch)
+    const { candidate, target } = punch
+    this.#counts.add(punch, candidate.keys ?? this.#counts.keysOf(candidate.ip))
+    this.#perTarget.set(punch.targetNodeId, this.countFor(punch.targetNodeId) + 1)
+    this.#join(candidate, punch)
+    this.#join(target, punch)
+    candidate.started++
     return punch
+  }
+
+  #join(conn: PunchEnd, punch: Punch): void {
+    let set = this.#byConn.get(conn)
+    if (set === undefined) {
+      set = new Set()
+      this.#byConn.set(conn, set)
+    }
+    set.add(punch)
+    conn.punchCount = set.size
+  }
+
+  #leave(conn: PunchEnd, punch: Punch): void {
+    const set = this.#byConn.get(conn)
+    set?.delete(punch)
+    conn.punchCount = set?.size ?? 0
+    if (conn.punchCount === 0) this.#byConn.delete(conn)
   }
 
   /** Forgets the punch everywhere it is referenced. Returns whether it was pending. */
@@ -158,12 +189,8 @@ export class PunchTable {
     const n = this.countFor(punch.targetNodeId) - 1
     if (n <= 0) this.#perTarget.delete(punch.targetNodeId)
     else this.#perTarget.set(punch.targetNodeId, n)
-    for (const conn of [punch.candidate, punch.target]) {
-      const set = this.#byConn.get(conn)
-      set?.delete(punch)
-      conn.punchCount = set?.size ?? 0
-      if (conn.punchCount === 0) this.#byConn.delete(conn)
-    }
+    this.#leave(punch.candidate, punch)
+    this.#leave(punch.target, punch)
     punch.candidate.started--
     return true
   }

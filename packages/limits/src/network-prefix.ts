@@ -86,13 +86,14 @@ function v4Keys(octets: number[], lengths: PrefixLengths): NetworkKeys {
       (((octets[1] as number) << 16) | ((octets[2] as number) << 8) | (octets[3] as number))) >>>
     0
   const bits = lengths.ipv4Prefix
-  const masked = bits === 32 ? n : (n - (n % 2 ** (32 - bits))) >>> 0
+  // Shifts, not `2 ** (32 - bits)` (a call to pow on every accept and registration).
+  const masked = bits === 32 ? n : ((n >>> (32 - bits)) << (32 - bits)) >>> 0
   const address = octets.join('.')
   return { family: 4, address, host: address, prefix: `${dotted(masked)}/${bits}` }
 }
 
 function dotted(n: number): string {
-  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.')
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`
 }
 
 /** The eight 16-bit groups of an address `isIPv6` accepted (without zone id). */
