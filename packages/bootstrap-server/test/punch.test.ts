@@ -209,8 +209,9 @@ describe('punch coordination', () => {
 
   it('INBOUND: the side behind a resetting router fires FIGHT_LEAD_MS before the other', async () => {
     const { toA, toB } = await heldPunch({ a: 'INBOUND TCP RST', b: 'INBOUND TCP DROP' })
-    expect(toA).toMatchObject({ type: 'FIGHT', delayMs: 10 })
-    expect(toB).toMatchObject({ type: 'FIGHT', delayMs: 10 + FIGHT_LEAD_MS })
+    // The RST side's delay is shorter by the lead (PROTOCOL.md); the DROP side keeps its plain delay.
+    expect(toA).toMatchObject({ type: 'FIGHT', delayMs: 10 - FIGHT_LEAD_MS })
+    expect(toB).toMatchObject({ type: 'FIGHT', delayMs: 10 })
     expect(server.stats().coordinations).toBe(1)
   })
 

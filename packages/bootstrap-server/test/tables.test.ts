@@ -58,13 +58,30 @@ describe('fightDelays', () => {
           const targetFires = b / 2 + d.targetMs
           const lead = first === 'candidate' ? targetFires - candidateFires : candidateFires - targetFires
           expect(Math.abs(lead - leadMs)).toBeLessThanOrEqual(1)
-          expect(Math.min(d.candidateMs, d.targetMs)).toBeGreaterThanOrEqual(10)
+          // The lead is taken from the first side's delay, not added to the other's (issue 12): the
+          // later side fires at its plain time unless the lead exceeds what the first side can give.
+          const plain = fightDelays(a, b, 10, 100)
+          const later =
+            first === 'candidate' ? d.targetMs - plain.targetMs : d.candidateMs - plain.candidateMs
+          expect(
+            Math.abs(
+              later -
+                Math.max(
+                  0,
+                  leadMs - 10 - (first === 'candidate' ? (Math.max(a, b) - a) / 2 : (Math.max(a, b) - b) / 2),
+                ),
+            ),
+          ).toBeLessThanOrEqual(1)
+          expect(Math.min(d.candidateMs, d.targetMs)).toBeGreaterThanOrEqual(0)
         },
       ),
     )
-    expect(fightDelays(4, 4, 10, 100, { first: 'target' })).toEqual({
-      candidateMs: 10 + FIGHT_LEAD_MS,
-      targetMs: 10,
+    expect(fightDelays(4, 4, 10, 100, { first: 'target' })).toEqual({ candidateMs: 10, targetMs: 0 })
+    expect(fightDelays(4, 4, 10, 100, { first: 'candidate' })).toEqual({ candidateMs: 0, targetMs: 10 })
+    // A margin below the lead: the first side fires on receipt, the other waits the rest of the lead.
+    expect(fightDelays(4, 4, 3, 100, { first: 'target' })).toEqual({
+      candidateMs: 3 + FIGHT_LEAD_MS - 3,
+      targetMs: 0,
     })
   })
 })
