@@ -6,8 +6,7 @@
  *
  * One exception: when one side said (`INBOUND TCP RST`) that its router resets unsolicited SYNs and
  * the other (`INBOUND TCP DROP`) that its router drops them, the first fires {@link FIGHT_LEAD_MS} first
- * (PROTOCOL.md: its delay is shorter by the lead; only what its delay cannot give, as it cannot fire before
- * it hears FIGHT, is added to the other side's). Its SYN opens its own router's mapping on the way
+ * (PROTOCOL.md "Firing order"). Its SYN opens its own router's mapping on the way
  * out and is dropped silently by the peer's router; the peer's SYN then finds the mapping open. The other
  * order gets the peer's first SYN reset (measured in the NAT lab: a second SYN needed in about half of
  * such punches, bench/results/punch.json).
@@ -18,11 +17,11 @@ import { MAX_FIGHT_DELAY_MS } from '@pyp2p/rendezvous-protocol'
  * How much earlier the side behind a resetting router fires, in ms. It must exceed the two sides'
  * firing skew, or the peer's SYN may still arrive first and be reset (then it is re-sent 3 ms later:
  * `FIRST_RETRY_GAP_MS` of @pyp2p/punch). Measured skew in the NAT lab with both RTTs known: p50 well
- * under 1 ms, p95 a few ms on a loaded 2-core machine (bench/results/punch.json); 10 ms covers that, and
- * it takes nothing from the plain delays when it fits in the margin (the first side fires earlier, the
- * other at its plain time: adding it to the other side instead made every drop/rst punch of a Net 10 ms
- * slower, issue 12). Over real paths the RST side's SYN waits at the peer's router
- * (dropped, retransmitted by the kernel) for as long as it takes.
+ * under 1 ms, p95 a few ms on a loaded 2-core machine (bench/results/punch.json); 10 ms covers that.
+ * It is taken from the first side's delay, so a punch takes no longer for it while the lead fits in
+ * that delay; only the part that does not (a side cannot fire before it hears FIGHT) is added to the
+ * other side's. Over real paths the RST side's SYN waits at the peer's router (dropped, retransmitted
+ * by the kernel) for as long as it takes.
  */
 export const FIGHT_LEAD_MS = 10
 
@@ -63,20 +62,17 @@ export function fightDelays(
   const max = Math.max(a, b)
   const lead = order.leadMs ?? FIGHT_LEAD_MS
   const clamp = (ms: number): number => Math.min(MAX_FIGHT_DELAY_MS, Math.max(0, Math.round(ms)))
-  let candidateMs = marginMs + (max - a) / 2
-  let targetMs = marginMs + (max - b) / 2
-  // The first side fires `lead` before its plain time, as far as its delay allows (not before it hears
-  // FIGHT); the rest of the lead, if any, waits on the other side's delay.
-  if (order.first === 'candidate') {
-    const early = Math.min(lead, candidateMs)
-    candidateMs -= early
-    targetMs += lead - early
-  } else if (order.first === 'target') {
-    const early = Math.min(lead, targetMs)
-    targetMs -= early
-    candidateMs += lead - early
-  }
-  return { candidateMs: clamp(candidateMs), targetMs: clamp(targetMs) }
+  const candidateMs = marginMs + (max - a) / 2
+  const targetMs = marginMs + (max - b) / 2
+  if (order.first === undefined) return { candidateMs: clamp(candidateMs), targetMs: clamp(targetMs) }
+  // The first side fires `lead` before its plain time as far as its delay allows; the rest of the
+  // lead, if any, waits on the other side's delay.
+  const [firstMs, otherMs] = order.first === 'candidate' ? [candidateMs, targetMs] : [targetMs, candidateMs]
+  const early = Math.min(lead, firstMs)
+  const shifted = [clamp(firstMs - early), clamp(otherMs + lead - early)] as const
+  return order.first === 'candidate'
+    ? { candidateMs: shifted[0], targetMs: shifted[1] }
+    : { candidateMs: shifted[1], targetMs: shifted[0] }
 }
 
 /**
