@@ -5,12 +5,17 @@
  *   secure-idle.ts <plain|secure> <count> <parent-port>
  *
  * After a warm-up connection each way (code and pools allocated once are not per connection), it
- * measures RSS and heap (V8 heap used + external, after three forced GCs), then holds `count` inbound
- * ends (accepted from the parent, which dials its listener) and measures again, then `count` outbound
- * ends (dialled to `parent-port`) and measures again. Each end is a LineSocket over the socket (plain)
- * or over the SecureStream after the handshake (secure), idle: nothing is sent after the handshake.
- * IPC to the parent: `{ event: 'listening', port, nodeId }`, then `{ event: 'result', inbound, outbound }`
- * with bytes per end; it then waits for `{ cmd: 'exit' }` (so the parent can close its ends first).
+ * opens a first batch of `count` ends each way and closes it again: the memory that batch leaves
+ * behind (V8 heap pages and malloc arenas grown by the handshakes' garbage, kept after a GC) is
+ * reported on its own as `firstBatch`, not counted per idle end (otherwise the direction measured
+ * first carries all of it, several times a secure end's own RSS). It then measures RSS and heap (V8
+ * heap used + external, after three forced GCs), holds `count` inbound ends (accepted from the parent,
+ * which dials its listener) and measures again, then `count` outbound ends (dialled to `parent-port`)
+ * and measures again. Each end is a LineSocket over the socket (plain) or over the SecureStream after
+ * the handshake (secure), idle: nothing is sent after the handshake.
+ * IPC to the parent: `{ event: 'listening', port, nodeId }`, `{ event: 'dial', count }` each time it
+ * wants `count` inbound ends, then `{ event: 'result', firstBatch, inbound, outbound }` with bytes per
+ * end; it then waits for `{ cmd: 'exit' }` (so the parent can close its ends first).
  */
 import { once } from 'node:events'
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
@@ -73,14 +78,25 @@ async function dialOut(n: number): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
 }
 
+/** `n` inbound ends, dialled by the parent. */
+async function dialIn(n: number): Promise<void> {
+  const done = inbound(n)
+  process.send?.({ event: 'dial', count: n })
+  await done
+}
+
 const warm = inbound(1)
 process.send?.({ event: 'listening', port: (server.address() as AddressInfo).port, nodeId: identity.nodeId })
 await warm
 await dialOut(1)
+const start = measure()
+await dialIn(COUNT)
+await dialOut(COUNT)
+const batch = held.splice(2)
+for (const con of batch) con.close()
+await Promise.all(batch.map((con) => con.closed))
 const before = measure()
-const inDone = inbound(COUNT)
-process.send?.({ event: 'dial', count: COUNT })
-await inDone
+await dialIn(COUNT)
 const afterInbound = measure()
 await dialOut(COUNT)
 const afterOutbound = measure()
@@ -90,6 +106,7 @@ const per = (a: { rss: number; heap: number }, b: { rss: number; heap: number })
 })
 process.send?.({
   event: 'result',
+  firstBatch: { rss: (before.rss - start.rss) / (2 * COUNT), heap: (before.heap - start.heap) / (2 * COUNT) },
   inbound: per(before, afterInbound),
   outbound: per(afterInbound, afterOutbound),
 })

@@ -12,7 +12,9 @@
  *   run's CPU per line, both processes added (on a shared machine less noisy than lines/s: its ratio,
  *   plain / secure, is the lines/s ratio two CPU-bound ends would reach);
  * - memory per idle connection end, inbound and outbound: RSS and heap (V8 heap used + external) after
- *   GC, with `--idle` ends each way held by a child process of its own per mode (bench/src/secure-idle.ts);
+ *   GC, with `--idle` ends each way held by a child process of its own per mode (bench/src/secure-idle.ts),
+ *   after a first batch each way was opened and closed; what that first batch left behind (the
+ *   handshakes' high-water, kept by V8 and malloc) is its own row, per end;
  * - time to first line through @pyp2p/net on loopback (both Nets in this process), p50/p99;
  * - time to first line through a hole punch in the NAT lab (bench/src/secure-punch.ts; needs root, skip
  *   with `--no-lab`), p50/p99.
@@ -178,7 +180,7 @@ interface PerEnd {
 }
 
 /** One child per mode holds `IDLE` ends each way; this process holds the other ends. */
-async function idleMemory(mode: Mode): Promise<{ inbound: PerEnd; outbound: PerEnd }> {
+async function idleMemory(mode: Mode): Promise<{ firstBatch: PerEnd; inbound: PerEnd; outbound: PerEnd }> {
   const mine: LineSocket[] = []
   const wrap = async (socket: Socket, outbound: boolean, nodeId?: string): Promise<void> => {
     if (mode === 'plain') mine.push(new LineSocket(socket))
@@ -211,15 +213,22 @@ async function idleMemory(mode: Mode): Promise<{ inbound: PerEnd; outbound: PerE
   }
   const listening = await message<{ port: number; nodeId: string }>(proc, 'listening')
   await dialIn(listening.port, listening.nodeId, 1) // its warm-up
-  await message(proc, 'dial')
-  const result = message<{ inbound: PerEnd; outbound: PerEnd }>(proc, 'result')
-  await dialIn(listening.port, listening.nodeId, IDLE)
-  const { inbound, outbound } = await result
+  // Its first batch, then its measured inbound ends, each when it asks.
+  const onDial = (m: { event?: string; count?: number }): void => {
+    if (m.event === 'dial') void dialIn(listening.port, listening.nodeId, m.count as number)
+  }
+  proc.on('message', onDial)
+  const { firstBatch, inbound, outbound } = await message<{
+    firstBatch: PerEnd
+    inbound: PerEnd
+    outbound: PerEnd
+  }>(proc, 'result')
+  proc.off('message', onDial)
   for (const con of mine) con.close()
   server.close()
   proc.send({ cmd: 'exit' })
   await once(proc, 'exit')
-  return { inbound, outbound }
+  return { firstBatch, inbound, outbound }
 }
 
 const rows: Record<string, unknown>[] = []
@@ -293,6 +302,7 @@ control.close()
 receiver.disconnect()
 await once(receiver, 'exit')
 
+row('RSS left by a first batch, per end (B)', memory.plain.firstBatch.rss, memory.secure.firstBatch.rss)
 for (const dir of ['inbound', 'outbound'] as const) {
   row(`RSS per idle ${dir} end (B)`, memory.plain[dir].rss, memory.secure[dir].rss)
   row(`heap+external per idle ${dir} end (B)`, memory.plain[dir].heap, memory.secure[dir].heap)
