@@ -2,7 +2,7 @@
 // discovery, MAP, renewal at half-life, delete on stop, nothing left after SIGTERM, and after SIGKILL
 // the mapping goes with its lease.
 import { createLab, LAB_PCP_MIN_LIFETIME_S, type Lab, labReadiness } from '@pyp2p/netlab'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AGENT, connectFrom, events, runAgent, waitEvent } from './helpers/lab.js'
 
 const ready = await labReadiness()
@@ -120,7 +120,12 @@ describe.skipIf(!ready.ok)(
           expect.objectContaining({ externalPort: mapping.externalPort }),
         ])
         await monitor.waitForLine(/^delete rule/, { timeout: LEASE_WAIT })
-        expect(await lab.upnpMappings('r2')).toEqual([])
+        // miniupnpd deletes the mapping's rules, then rewrites its lease file (what upnpMappings reads):
+        // read right after the first rule's deletion, the file could still list it. Wait for the file.
+        await vi.waitFor(async () => expect(await lab.upnpMappings('r2')).toEqual([]), {
+          timeout: 5_000,
+          interval: 20,
+        })
         expect(await connectFrom(lab, 'net', mapping.externalAddress, mapping.externalPort)).toMatch(
           /^failed/,
         )
