@@ -16,7 +16,13 @@
  */
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
-import { type CloseInfo, FramingError, type LineLimits, LineSocket } from '@pyp2p/framing'
+import {
+  type CloseInfo,
+  FramingError,
+  type LineLimits,
+  LineSocket,
+  type LineSocketOptions,
+} from '@pyp2p/framing'
 import createDebug from 'debug'
 import { RELAY_CONTROL_TAG, RELAY_DATA_TAG } from './constants.js'
 import type { ConnectMethod } from './errors.js'
@@ -37,6 +43,32 @@ export interface RelayedLinesOptions {
   endReason?: () => Error | undefined
   /** The switch is complete both ways (the circuit is then closed). */
   onUpgrade?: (method: ConnectMethod) => void
+}
+
+/**
+ * The application's LineSocket on a relayed connection: its addresses are the carrier's (the relay's
+ * until an upgrade completes, then the new connection's). Its `socket` stays the circuit's.
+ */
+class CarrierLineSocket extends LineSocket {
+  readonly #carrier: () => LineSocket
+
+  constructor(socket: Socket, options: LineSocketOptions, carrier: () => LineSocket) {
+    super(socket, options)
+    this.#carrier = carrier
+  }
+
+  override get remoteAddress(): string | undefined {
+    return this.#carrier().remoteAddress
+  }
+  override get remotePort(): number | undefined {
+    return this.#carrier().remotePort
+  }
+  override get localAddress(): string | undefined {
+    return this.#carrier().localAddress
+  }
+  override get localPort(): number | undefined {
+    return this.#carrier().localPort
+  }
 }
 
 export class RelayedLines {
@@ -86,11 +118,15 @@ export class RelayedLines {
     })
     const limits = o.lineLimits ?? {}
     const max = limits.maxLineLength
-    this.connection = new LineSocket(o.circuit.socket as Socket, {
-      ...limits,
-      ...(max !== undefined && { maxLineLength: Math.max(0, max - 1) }),
-      stream: this.#bridge,
-    })
+    this.connection = new CarrierLineSocket(
+      o.circuit.socket as Socket,
+      {
+        ...limits,
+        ...(max !== undefined && { maxLineLength: Math.max(0, max - 1) }),
+        stream: this.#bridge,
+      },
+      () => this.carrier,
+    )
     this.#watch(o.circuit)
     this.#read(o.circuit)
   }

@@ -154,6 +154,11 @@ describe('relayed connection upgrade', () => {
     ]
     expect(evA).toMatchObject({ connection: ours, method: 'direct', nodeId: b.advertised.nodeId })
     expect(evB).toMatchObject({ connection: theirs, method: 'direct' })
+    // Its addresses are the new connection's, no longer the relay's.
+    expect([ours.remoteAddress, ours.remotePort]).toEqual([evA.host, evA.port])
+    expect([theirs.remoteAddress, theirs.remotePort]).toEqual([evB.host, evB.port])
+    expect([ours.remotePort, theirs.remotePort]).not.toContain(port)
+    expect(ours.localPort).toBe(theirs.remotePort)
     expect(gotByB).toEqual(expected('a', nA))
     expect(gotByA).toEqual(expected('b', nB))
     // The application's objects are the ones it had; the circuit is gone.
@@ -173,6 +178,8 @@ describe('relayed connection upgrade', () => {
     const { a, ours, theirs } = await relayedPair(port, b)
     const [failed] = await once(a, 'upgradeFailed', { signal: AbortSignal.timeout(WAIT) })
     expect(failed).toMatchObject({ connection: ours, error: { code: 'ERR_UPGRADE_FAILED' } })
+    // Still on the circuit: both ends' peer is the relay.
+    expect([ours.remoteAddress, ours.remotePort, theirs.remotePort]).toEqual(['127.0.0.1', port, port])
     for (let i = 0; i < 50; i++) ours.sendLine(text('a', i))
     expect(await receive(theirs, () => 50)).toEqual(expected('a', 50))
     theirs.sendLine('!SWITCH')
