@@ -56,4 +56,4 @@ export {
   type ServerDialBackProbeOptions,
 } from './server-dial-back-probe.js'
 export { type StopOnSignalsOptions, stopOnSignals } from './signals.js'
-export type { StartReport } from './start.js'
+export type { RelayMovedInfo, StartReport } from './start.js'

@@ -33,13 +33,18 @@ function isEvents(v: ConnectEvents | UnlConnectOptions): v is ConnectEvents {
 }
 
 export class NetUnl {
-  /** The parsed UNL (fields: node id, node type, NAT type, forwarding, port, addresses). */
-  readonly unl: UNL
+  readonly #unl: () => UNL
   readonly #connect: UnlConnectFn
 
-  constructor(unl: UNL, connect: UnlConnectFn) {
-    this.unl = unl
+  /** `unl`: our UNL now (it names another relay after a server failover, event `relay:moved`). */
+  constructor(unl: () => UNL, connect: UnlConnectFn) {
+    this.#unl = unl
     this.#connect = connect
+  }
+
+  /** The parsed UNL (fields: node id, node type, NAT type, forwarding, port, addresses). */
+  get unl(): UNL {
+    return this.#unl()
   }
 
   /** The UNL's text, to hand to another node (the original's `unl.value`). */

@@ -12,7 +12,7 @@ import type { NetIterator } from './net-iterator.js'
 import type { ResolvedNetOptions } from './options.js'
 import { followNode, type RelayUpgradeEvents, withCloseCode } from './relay-upgrades.js'
 import type { ServerEvents } from './session.js'
-import type { NetResources } from './start.js'
+import type { NetResources, RelayMovedInfo } from './start.js'
 
 /** Also `server:lost`, `server:restored`, `server:failover`: the bootstrap session's (session.ts). */
 export interface NetEvents extends ServerEvents, RelayUpgradeEvents {
@@ -20,6 +20,11 @@ export interface NetEvents extends ServerEvents, RelayUpgradeEvents {
   connection: [connection: LineSocket, info: PeerInfo]
   /** A connection left the net (closed by either side, refused as a duplicate, or at `stop()`). */
   disconnect: [connection: LineSocket, info: PeerInfo]
+  /**
+   * Our relay reservation followed the bootstrap session to another server (after `server:failover`):
+   * `net.unl` names the new relay now; hand peers the new `info.unl`.
+   */
+  'relay:moved': [info: RelayMovedInfo]
   /** `stop()` finished: everything is released. */
   close: []
 }

@@ -115,12 +115,19 @@ export class Net
       onConnector: ({ connection, nodeId, method }) =>
         this.#add(connection, nodeId, ...placeIncoming(method)),
       admit: (request) => admitTo(this.#set, request), // inside the upgrade, before the dialler's OK
+      onRelayMoved: (info) => {
+        this.#log('relay reservation moved to %s: our UNL is now %s', info.to, info.unl)
+        this.emit('relay:moved', info)
+      },
     })
     try {
       await this.#starting
       const res = this.#life.res as NetResources
       this.#set = wireConnections(res, this.options, this, this.#iterator, this.#log)
-      this.#unl = new NetUnl(res.unl, (theirs, o) => this.#connectUnl(theirs, o))
+      this.#unl = new NetUnl(
+        () => res.unl,
+        (theirs, o) => this.#connectUnl(theirs, o),
+      )
       this.#life.state = 'started'
       this.#log('started: %o', res.report.reasons)
       return res.report

@@ -5,32 +5,43 @@
  * bootstrap server, so others can reach it through a circuit (its UNL then names that relay); and for
  * a passive node with `circuitRelay.serve`, a relay of its own for others (relay-host.ts). A relay that
  * refuses the reservation (none there, or a limit) leaves the node without one, and says why. The
- * reservation heals by itself after a drop (a relay restart).
+ * reservation heals by itself after a drop (a relay restart); when the bootstrap session moves to
+ * another server (`server:failover`), the relay follows it (`follow`).
  */
 import type { NodeIdentity } from '@pyp2p/identity'
+import type { RendezvousSession } from '@pyp2p/punch'
 import { CircuitReservation } from '@pyp2p/relay'
 import { CircuitRelayer, type UNL, withRelay } from '@pyp2p/unl'
 import type createDebug from 'debug'
 import type { ResolvedNetOptions } from './options.js'
 import { hostPort, type RelayHostNode, type ServedRelay, serveRelay } from './relay-host.js'
 
+type Address = { host: string; port: number }
+
 export interface Relaying {
   relayer: CircuitRelayer | undefined
   /** The relay this node serves for others, when it does. */
   served: ServedRelay | undefined
   /** Where this node holds its reservation, when it does. */
-  reservedAt: { host: string; port: number } | undefined
+  readonly reservedAt: Address | undefined
   /** One sentence per decision, for the start report. */
   reasons: string[]
   /** `unl` naming our relay when we hold a reservation. */
   name(unl: UNL): UNL
+  /**
+   * Follows `session` to the server it fails over to: circuits to targets whose UNL names no relay go
+   * through that server's relay, and a reservation held at the bootstrap server (no `reserveAt`) moves
+   * there; `onMoved` is called once it did (`name()` then names the new relay). A reservation the new
+   * server refuses leaves the old one (it heals when its relay is back). Ends with `close()`.
+   */
+  follow(session: RendezvousSession, onMoved: (from: Address | undefined, to: Address) => void): void
   /** Leaves the reservation, closes the served relay (its port and mapping). Never rejects. */
   close(): Promise<void>
 }
 
 export async function startRelaying(
   o: ResolvedNetOptions,
-  server: { host: string; port: number } | undefined,
+  server: Address | undefined,
   node: RelayHostNode,
   identity: NodeIdentity,
   signal: AbortSignal,
@@ -42,6 +53,7 @@ export async function startRelaying(
     reservedAt: undefined,
     reasons: [],
     name: (u) => u,
+    follow: () => {},
     close: async () => {},
   }
   const cr = o.circuitRelay
@@ -58,11 +70,26 @@ export async function startRelaying(
   if (relays.length === 0) return { ...none, served, reasons, close: async () => served?.close() }
   const relayer = new CircuitRelayer({ relays, timeout: o.dialTimeout })
   let reservation: CircuitReservation | undefined
-  let at: { host: string; port: number } | undefined
+  let at: Address | undefined
+  /** Set by `follow`: called while a reservation at the bootstrap server backs off after a drop. */
+  let lost: (() => void) | undefined
+  const hold = (r: CircuitReservation, where: Address): void => {
+    reservation = r
+    at = where
+    relayer.setReservation(r)
+    r.on('warning', (e) => log('relay reservation: %s', e.message))
+    r.on('state', (s) => {
+      log('relay reservation at %s: %s', hostPort(where), s)
+      if (s === 'backing-off' && r === reservation) lost?.()
+    })
+  }
   // Only a node others cannot dial needs one; the first relay that grants it is the one our UNL names.
   for (const candidate of node.nodeType === 'passive' ? [] : candidates) {
     try {
-      reservation = await CircuitReservation.open({ ...candidate, identity, signal, timeout: o.dialTimeout })
+      hold(
+        await CircuitReservation.open({ ...candidate, identity, signal, timeout: o.dialTimeout }),
+        candidate,
+      )
     } catch (err) {
       if (signal.aborted) {
         await served?.close()
@@ -72,20 +99,69 @@ export async function startRelaying(
       reasons.push(`circuit relay: no reservation at ${hostPort(candidate)}: ${(err as Error).message}`)
       continue
     }
-    at = candidate
-    relayer.setReservation(reservation)
-    reservation.on('warning', (e) => log('relay reservation: %s', e.message))
-    reservation.on('state', (s) => log('relay reservation at %s: %s', hostPort(candidate), s))
     reasons.push(`circuit relay: reserved at ${hostPort(candidate)}`)
     break
   }
+
+  const closing = new AbortController()
+  /** The move under way: a newer failover aborts it. */
+  let moving: AbortController | undefined
+  const moveTo = async (to: Address, onMoved: (from: Address | undefined, to: Address) => void) => {
+    relayer.setRelays([to])
+    if (cr.reserveAt.length > 0 || node.nodeType === 'passive') return
+    moving?.abort()
+    const mine = new AbortController()
+    moving = mine
+    const stop = AbortSignal.any([mine.signal, closing.signal])
+    let next: CircuitReservation
+    try {
+      next = await CircuitReservation.open({ ...to, identity, signal: stop, timeout: o.dialTimeout })
+    } catch (err) {
+      if (!stop.aborted)
+        log('no relay reservation at %s after failover: %s', hostPort(to), (err as Error).message)
+      return
+    }
+    if (stop.aborted) {
+      next.close()
+      return
+    }
+    const from = at
+    const old = reservation
+    hold(next, to)
+    old?.close()
+    log('relay reservation moved from %s to %s', from === undefined ? 'none' : hostPort(from), hostPort(to))
+    onMoved(from, to)
+  }
+
   return {
     relayer,
     served,
-    reservedAt: at,
+    get reservedAt() {
+      return at
+    },
     reasons,
     name: (unl) => (at === undefined ? unl : withRelay(unl, at)),
+    follow: (session, onMoved) => {
+      const onFailover = (): void => {
+        const to = session.server
+        if (to !== undefined && !closing.signal.aborted)
+          void moveTo({ host: to.host, port: to.port }, onMoved)
+      }
+      session.on('server:failover', onFailover)
+      // A session that holds no registration (an active node's) does not reconnect by itself: while
+      // our reservation at its server backs off and the session has no connection, open it again
+      // (to the next server that answers, if this one is gone: a failover).
+      if (cr.reserveAt.length === 0)
+        lost = () => {
+          if (session.client === undefined && !closing.signal.aborted)
+            session.open({ signal: closing.signal }).catch((err: unknown) => {
+              log('bootstrap session not reopened: %s', (err as Error).message)
+            })
+        }
+      closing.signal.addEventListener('abort', () => session.off('server:failover', onFailover))
+    },
     close: async () => {
+      closing.abort()
       reservation?.close()
       await served?.close()
     },

@@ -34,7 +34,7 @@ const hostPort = (a: RelayAddress): string =>
   a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
 
 export class CircuitRelayer implements Relayer {
-  readonly #relays: readonly RelayAddress[]
+  #relays: readonly RelayAddress[]
   readonly #timeout: number
   readonly #listeners = new Set<(c: IncomingRelayed) => void>()
   #reservation: CircuitReservation | undefined
@@ -43,6 +43,11 @@ export class CircuitRelayer implements Relayer {
     this.#relays = o.relays ?? []
     this.#timeout = o.timeout ?? DIAL_TIMEOUT_MS
     if (o.reservation !== undefined) this.setReservation(o.reservation)
+  }
+
+  /** The relays to ask from now on when a target's UNL names none (e.g. after a server failover). */
+  setRelays(relays: readonly RelayAddress[]): void {
+    this.#relays = [...relays]
   }
 
   /** The reservation whose circuits are ours (replacing the previous one, which is not closed here). */

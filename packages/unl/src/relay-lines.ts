@@ -16,14 +16,9 @@
  */
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
-import {
-  type CloseInfo,
-  FramingError,
-  type LineLimits,
-  LineSocket,
-  type LineSocketOptions,
-} from '@pyp2p/framing'
+import { type CloseInfo, FramingError, type LineLimits, type LineSocket } from '@pyp2p/framing'
 import createDebug from 'debug'
+import { CarrierLineSocket } from './carrier-line-socket.js'
 import { RELAY_CONTROL_TAG, RELAY_DATA_TAG } from './constants.js'
 import type { ConnectMethod } from './errors.js'
 import { UnlError } from './errors.js'
@@ -43,32 +38,6 @@ export interface RelayedLinesOptions {
   endReason?: () => Error | undefined
   /** The switch is complete both ways (the circuit is then closed). */
   onUpgrade?: (method: ConnectMethod) => void
-}
-
-/**
- * The application's LineSocket on a relayed connection: its addresses are the carrier's (the relay's
- * until an upgrade completes, then the new connection's). Its `socket` stays the circuit's.
- */
-class CarrierLineSocket extends LineSocket {
-  readonly #carrier: () => LineSocket
-
-  constructor(socket: Socket, options: LineSocketOptions, carrier: () => LineSocket) {
-    super(socket, options)
-    this.#carrier = carrier
-  }
-
-  override get remoteAddress(): string | undefined {
-    return this.#carrier().remoteAddress
-  }
-  override get remotePort(): number | undefined {
-    return this.#carrier().remotePort
-  }
-  override get localAddress(): string | undefined {
-    return this.#carrier().localAddress
-  }
-  override get localPort(): number | undefined {
-    return this.#carrier().localPort
-  }
 }
 
 export class RelayedLines {

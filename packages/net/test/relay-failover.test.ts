@@ -1,0 +1,82 @@
+/**
+ * A Net's circuit relay follows its bootstrap session to another server, on loopback with two real
+ * BootstrapServers (each hosts a circuit relay): a NATed node reserved at server A moves its
+ * reservation to server B once A is gone (event `relay:moved`; `net.unl` then names B's relay), a
+ * node of B reaches it through a circuit there, and its own circuits to a node whose UNL names no
+ * relay go through B's relay too. Waited for by events, never by sleeping.
+ */
+import { once } from 'node:events'
+import { BootstrapServer } from '@pyp2p/bootstrap-server'
+import { relayOf, UNL, withRelay } from '@pyp2p/unl'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Net, type RelayMovedInfo } from '../src/index.js'
+import { nextConnection, WAIT_MS } from './helpers.js'
+
+const loopback = { passiveBind: '127.0.0.1', passivePort: 0, enableForwarding: false } as const
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn()
+})
+
+async function startServer() {
+  const server = new BootstrapServer({ host: '127.0.0.1', port: 0 })
+  const { port } = await server.listen()
+  cleanups.push(() => server.close())
+  return { server, where: `127.0.0.1:${port}` }
+}
+
+/** A NATed node: not dialled directly by anyone, reached only through its relay (no upgrade). */
+async function natted(servers: string[]): Promise<Net> {
+  const net = new Net({ ...loopback, servers, netType: 'direct', nodeType: 'active', relayUpgrade: false })
+  cleanups.push(() => net.stop())
+  await net.start({ signal: AbortSignal.timeout(WAIT_MS) })
+  return net
+}
+
+/** Its UNL as a node elsewhere would see it: behind another NAT, not listening. */
+function elsewhere(text: string): UNL {
+  const f = UNL.parse(text).toFields()
+  return new UNL({ ...f, wanAddress: '11.0.0.99', lanAddress: '', port: 0 })
+}
+
+const relayIn = (text: string): string | undefined => {
+  const r = relayOf(UNL.parse(text))
+  return r && `${r.host}:${r.port}`
+}
+
+describe('the circuit relay follows the bootstrap session', () => {
+  it("a NATed node's reservation moves to the server the session fails over to; circuits go there both ways", async () => {
+    const a = await startServer()
+    const b = await startServer()
+    const bob = await natted([a.where, b.where])
+    expect(bob.startReport.reasons).toContain(`circuit relay: reserved at ${a.where}`)
+    expect(relayIn(bob.unl.value)).toBe(a.where)
+    const carol = await natted([b.where])
+    expect(relayIn(carol.unl.value)).toBe(b.where)
+
+    const moved = once(bob, 'relay:moved', { signal: AbortSignal.timeout(WAIT_MS) })
+    const failover = once(bob, 'server:failover', { signal: AbortSignal.timeout(WAIT_MS) })
+    await a.server.close()
+    expect((await failover)[0]).toMatchObject({ from: a.where, to: b.where })
+    const [info] = (await moved) as [RelayMovedInfo]
+    expect(info).toEqual({ from: a.where, to: b.where, unl: bob.unl.value })
+    expect(relayIn(bob.unl.value)).toBe(b.where)
+
+    // Carol reaches Bob through the relay his UNL names now.
+    const atBob = nextConnection(bob)
+    const con = await carol.unl.connect(elsewhere(bob.unl.value))
+    expect(carol.info(con)).toMatchObject({ method: 'relay', nodeId: bob.nodeId })
+    expect(carol.info(con)?.reason).toContain(`relay at ${b.where}`)
+    const theirs = await atBob
+    con.sendLine('to bob through B')
+    expect(await theirs.con.readLine({ timeout: WAIT_MS })).toBe('to bob through B')
+
+    // Bob reaches Carol by a UNL that names no relay: through his session's server's relay, B's now.
+    const atCarol = nextConnection(carol)
+    const back = await bob.unl.connect(withRelay(elsewhere(carol.unl.value), undefined))
+    expect(bob.info(back)).toMatchObject({ method: 'relay', nodeId: carol.nodeId })
+    expect(bob.info(back)?.reason).toContain(`relay at ${b.where}`)
+    back.sendLine('to carol through B')
+    expect(await (await atCarol).con.readLine({ timeout: WAIT_MS })).toBe('to carol through B')
+  })
+})
