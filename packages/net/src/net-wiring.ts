@@ -21,8 +21,9 @@ export interface NetEvents extends ServerEvents, RelayUpgradeEvents {
   /** A connection left the net (closed by either side, refused as a duplicate, or at `stop()`). */
   disconnect: [connection: LineSocket, info: PeerInfo]
   /**
-   * Our relay reservation followed the bootstrap session to another server (after `server:failover`):
-   * `net.unl` names the new relay now; hand peers the new `info.unl`.
+   * Our relay reservation moved: it followed the bootstrap session to another server (after
+   * `server:failover`), or its relay of `reserveAt` stayed gone. `net.unl` names the new relay now;
+   * hand peers the new `info.unl`.
    */
   'relay:moved': [info: RelayMovedInfo]
   /** `stop()` finished: everything is released. */

@@ -5,8 +5,8 @@
  * bootstrap server, so others can reach it through a circuit (its UNL then names that relay); and for
  * a passive node with `circuitRelay.serve`, a relay of its own for others (relay-host.ts). A relay that
  * refuses the reservation (none there, or a limit) leaves the node without one, and says why. The
- * reservation heals by itself after a drop (a relay restart); when the bootstrap session moves to
- * another server (`server:failover`), the relay follows it (`follow`).
+ * reservation heals by itself after a drop (a relay restart); it follows the bootstrap session to
+ * another server (`server:failover`), and moves down `reserveAt` when its relay stays gone (`follow`).
  */
 import type { NodeIdentity } from '@pyp2p/identity'
 import type { RendezvousSession } from '@pyp2p/punch'
@@ -29,12 +29,17 @@ export interface Relaying {
   /** `unl` naming our relay when we hold a reservation. */
   name(unl: UNL): UNL
   /**
-   * Follows `session` to the server it fails over to: circuits to targets whose UNL names no relay go
-   * through that server's relay, and a reservation held at the bootstrap server (no `reserveAt`) moves
-   * there; `onMoved` is called once it did (`name()` then names the new relay). A reservation the new
-   * server refuses leaves the old one (it heals when its relay is back). Ends with `close()`.
+   * Keeps the relays current, calling `onMoved` after our reservation moved (`name()` then names the
+   * new relay): when `session` fails over to another server, circuits to targets whose UNL names no
+   * relay go through that server's relay, and a reservation held at the bootstrap server (no
+   * `reserveAt`) moves there; a relay of `reserveAt` that stays gone (two reconnects failed) is left
+   * for the next one of the list that grants a reservation. A reservation nowhere else granted stays
+   * (it heals when its relay is back). Ends with `close()`.
    */
-  follow(session: RendezvousSession, onMoved: (from: Address | undefined, to: Address) => void): void
+  follow(
+    session: RendezvousSession | undefined,
+    onMoved: (from: Address | undefined, to: Address) => void,
+  ): void
   /** Leaves the reservation, closes the served relay (its port and mapping). Never rejects. */
   close(): Promise<void>
 }
@@ -71,16 +76,21 @@ export async function startRelaying(
   const relayer = new CircuitRelayer({ relays, timeout: o.dialTimeout })
   let reservation: CircuitReservation | undefined
   let at: Address | undefined
-  /** Set by `follow`: called while a reservation at the bootstrap server backs off after a drop. */
-  let lost: (() => void) | undefined
+  /** Failed reconnects of the reservation since it was last granted. */
+  let failures = 0
+  /** Set by `follow`: what a reservation that backs off after a drop does (failures so far). */
+  let lost: ((failures: number) => void) | undefined
   const hold = (r: CircuitReservation, where: Address): void => {
     reservation = r
     at = where
+    failures = 0
     relayer.setReservation(r)
     r.on('warning', (e) => log('relay reservation: %s', e.message))
     r.on('state', (s) => {
       log('relay reservation at %s: %s', hostPort(where), s)
-      if (s === 'backing-off' && r === reservation) lost?.()
+      if (r !== reservation) return
+      if (s === 'reserved') failures = 0
+      if (s === 'backing-off') lost?.(++failures)
     })
   }
   // Only a node others cannot dial needs one; the first relay that grants it is the one our UNL names.
@@ -104,34 +114,38 @@ export async function startRelaying(
   }
 
   const closing = new AbortController()
-  /** The move under way: a newer failover aborts it. */
+  let onMoved: ((from: Address | undefined, to: Address) => void) | undefined
+  /** The move under way: a newer one aborts it. */
   let moving: AbortController | undefined
-  const moveTo = async (to: Address, onMoved: (from: Address | undefined, to: Address) => void) => {
-    relayer.setRelays([to])
-    if (cr.reserveAt.length > 0 || node.nodeType === 'passive') return
+  /** Reserves at the first of `targets` that grants it, then leaves the old reservation. */
+  const moveTo = async (targets: readonly Address[]): Promise<void> => {
     moving?.abort()
     const mine = new AbortController()
     moving = mine
     const stop = AbortSignal.any([mine.signal, closing.signal])
-    let next: CircuitReservation
-    try {
-      next = await CircuitReservation.open({ ...to, identity, signal: stop, timeout: o.dialTimeout })
-    } catch (err) {
-      if (!stop.aborted)
-        log('no relay reservation at %s after failover: %s', hostPort(to), (err as Error).message)
+    for (const to of targets) {
+      let next: CircuitReservation
+      try {
+        next = await CircuitReservation.open({ ...to, identity, signal: stop, timeout: o.dialTimeout })
+      } catch (err) {
+        if (stop.aborted) return
+        log('no relay reservation at %s: %s', hostPort(to), (err as Error).message)
+        continue
+      }
+      if (stop.aborted) {
+        next.close()
+        return
+      }
+      const from = at
+      const old = reservation
+      hold(next, to)
+      old?.close()
+      log('relay reservation moved from %s to %s', from === undefined ? 'none' : hostPort(from), hostPort(to))
+      onMoved?.(from, to)
       return
     }
-    if (stop.aborted) {
-      next.close()
-      return
-    }
-    const from = at
-    const old = reservation
-    hold(next, to)
-    old?.close()
-    log('relay reservation moved from %s to %s', from === undefined ? 'none' : hostPort(from), hostPort(to))
-    onMoved(from, to)
   }
+  const same = (x: Address, y: Address | undefined): boolean => x.host === y?.host && x.port === y.port
 
   return {
     relayer,
@@ -141,23 +155,34 @@ export async function startRelaying(
     },
     reasons,
     name: (unl) => (at === undefined ? unl : withRelay(unl, at)),
-    follow: (session, onMoved) => {
-      const onFailover = (): void => {
-        const to = session.server
-        if (to !== undefined && !closing.signal.aborted)
-          void moveTo({ host: to.host, port: to.port }, onMoved)
-      }
-      session.on('server:failover', onFailover)
-      // A session that holds no registration (an active node's) does not reconnect by itself: while
-      // our reservation at its server backs off and the session has no connection, open it again
-      // (to the next server that answers, if this one is gone: a failover).
-      if (cr.reserveAt.length === 0)
+    follow: (session, moved) => {
+      onMoved = moved
+      if (node.nodeType === 'passive') lost = undefined
+      else if (cr.reserveAt.length > 1) {
+        // A named relay that stays gone (two reconnects failed): the next of `reserveAt` that grants one.
+        lost = (n) => {
+          if (n === 2 && !closing.signal.aborted) void moveTo(cr.reserveAt.filter((c) => !same(c, at)))
+        }
+      } else if (cr.reserveAt.length === 0 && session !== undefined) {
+        // A session that holds no registration (an active node's) does not reconnect by itself: while
+        // our reservation at its server backs off and the session has no connection, open it again
+        // (to the next server that answers, if this one is gone: a failover, below).
         lost = () => {
           if (session.client === undefined && !closing.signal.aborted)
             session.open({ signal: closing.signal }).catch((err: unknown) => {
               log('bootstrap session not reopened: %s', (err as Error).message)
             })
         }
+      }
+      if (session === undefined) return
+      const onFailover = (): void => {
+        const to = session.server
+        if (to === undefined || closing.signal.aborted) return
+        const where = { host: to.host, port: to.port }
+        relayer.setRelays([where])
+        if (cr.reserveAt.length === 0 && node.nodeType !== 'passive') void moveTo([where])
+      }
+      session.on('server:failover', onFailover)
       closing.signal.addEventListener('abort', () => session.off('server:failover', onFailover))
     },
     close: async () => {

@@ -68,7 +68,7 @@ export interface StartHooks {
   /** A connection the connector made or took for us: a reverse dial-back, or a punch to us. */
   onConnector(incoming: IncomingConnection): void
   admit: NonNullable<ConstructorParameters<typeof UnlConnector>[0]['admit']> // after a hello: admitTo
-  /** Our relay reservation followed the session to another server: `res.unl` names the new relay. */
+  /** Our relay reservation moved (a server failover, or down `reserveAt`): `res.unl` names the new relay. */
   onRelayMoved(info: RelayMovedInfo): void
 }
 
@@ -232,16 +232,15 @@ export async function startNet(
   for (const ready of connectorWaiters) ready(connector)
   connectorWaiters.clear()
   connector.on('connection', hooks.onConnector)
-  // After a server failover the relay follows the session (relaying.ts); our UNL then names it.
-  if (session !== undefined) {
-    const con = connector
-    relaying.follow(session, (from, to) => {
-      const moved = relaying.name(bare)
-      res.unl = moved
-      con.setUnl(moved)
-      hooks.onRelayMoved({ from: from && hostPort(from), to: hostPort(to), unl: moved.text })
-    })
-  }
+  // Our reservation follows a server failover, or moves down `reserveAt` (relaying.ts); our UNL
+  // then names the new relay.
+  const con = connector
+  relaying.follow(session, (from, to) => {
+    const moved = relaying.name(bare)
+    res.unl = moved
+    con.setUnl(moved)
+    hooks.onRelayMoved({ from: from && hostPort(from), to: hostPort(to), unl: moved.text })
+  })
   connector.on('refused', ({ from, error }) =>
     log('reverse-connect request from %s refused: %s', from, error.message),
   )

@@ -1,14 +1,16 @@
 /**
- * A Net's circuit relay follows its bootstrap session to another server, on loopback with two real
- * BootstrapServers (each hosts a circuit relay): a NATed node reserved at server A moves its
- * reservation to server B once A is gone (event `relay:moved`; `net.unl` then names B's relay), a
- * node of B reaches it through a circuit there, and its own circuits to a node whose UNL names no
- * relay go through B's relay too. Waited for by events, never by sleeping.
+ * A Net's relay reservation moves when its relay is gone, on loopback: with two real BootstrapServers
+ * (each hosts a circuit relay), a NATed node reserved at server A moves its reservation to server B
+ * once its session fails over there (event `relay:moved`; `net.unl` then names B's relay), a node of
+ * B reaches it through a circuit there, and its own circuits to a node whose UNL names no relay go
+ * through B's relay too; with two node relays in `reserveAt`, a node whose first relay stops moves to
+ * the second. Waited for by events, never by sleeping.
  */
 import { once } from 'node:events'
 import { BootstrapServer } from '@pyp2p/bootstrap-server'
 import { relayOf, UNL, withRelay } from '@pyp2p/unl'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createTestnet } from '../../testnet/src/index.js'
 import { Net, type RelayMovedInfo } from '../src/index.js'
 import { nextConnection, WAIT_MS } from './helpers.js'
 
@@ -26,8 +28,15 @@ async function startServer() {
 }
 
 /** A NATed node: not dialled directly by anyone, reached only through its relay (no upgrade). */
-async function natted(servers: string[]): Promise<Net> {
-  const net = new Net({ ...loopback, servers, netType: 'direct', nodeType: 'active', relayUpgrade: false })
+async function natted(servers: string[], reserveAt?: string[]): Promise<Net> {
+  const net = new Net({
+    ...loopback,
+    servers,
+    netType: 'direct',
+    nodeType: 'active',
+    relayUpgrade: false,
+    ...(reserveAt !== undefined && { circuitRelay: { reserveAt } }),
+  })
   cleanups.push(() => net.stop())
   await net.start({ signal: AbortSignal.timeout(WAIT_MS) })
   return net
@@ -44,7 +53,7 @@ const relayIn = (text: string): string | undefined => {
   return r && `${r.host}:${r.port}`
 }
 
-describe('the circuit relay follows the bootstrap session', () => {
+describe('a relay reservation moves when its relay is gone', () => {
   it("a NATed node's reservation moves to the server the session fails over to; circuits go there both ways", async () => {
     const a = await startServer()
     const b = await startServer()
@@ -78,5 +87,28 @@ describe('the circuit relay follows the bootstrap session', () => {
     expect(bob.info(back)?.reason).toContain(`relay at ${b.where}`)
     back.sendLine('to carol through B')
     expect(await (await atCarol).con.readLine({ timeout: WAIT_MS })).toBe('to carol through B')
+  })
+
+  it('a reservation whose relay of reserveAt stays gone moves to the next one', async () => {
+    await using tn = await createTestnet({ nodes: 0 })
+    const relayNode = () =>
+      tn.createNode({ nodeType: 'passive', advertise: false, circuitRelay: { serve: true } })
+    const [r1, r2] = await Promise.all([relayNode(), relayNode()])
+    const [at1, at2] = [r1.startReport.circuitRelay!, r2.startReport.circuitRelay!]
+    const bob = await natted([tn.serverAddress], [at1, at2])
+    expect(relayIn(bob.unl.value)).toBe(at1)
+
+    const moved = once(bob, 'relay:moved', { signal: AbortSignal.timeout(WAIT_MS) })
+    await r1.stop()
+    const [info] = (await moved) as [RelayMovedInfo]
+    expect(info).toEqual({ from: at1, to: at2, unl: bob.unl.value })
+    expect(relayIn(bob.unl.value)).toBe(at2)
+
+    const alice = await natted([tn.serverAddress])
+    const atBob = nextConnection(bob)
+    const con = await alice.unl.connect(elsewhere(bob.unl.value))
+    expect(alice.info(con)?.reason).toContain(`relay at ${at2}`)
+    con.sendLine('to bob through the second relay')
+    expect(await (await atBob).con.readLine({ timeout: WAIT_MS })).toBe('to bob through the second relay')
   })
 })
