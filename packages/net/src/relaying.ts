@@ -122,7 +122,13 @@ export async function startRelaying(
     moving?.abort()
     const mine = new AbortController()
     moving = mine
-    const stop = AbortSignal.any([mine.signal, closing.signal])
+    try {
+      await reserveFirst(targets, AbortSignal.any([mine.signal, closing.signal]))
+    } finally {
+      if (moving === mine) moving = undefined
+    }
+  }
+  const reserveFirst = async (targets: readonly Address[], stop: AbortSignal): Promise<void> => {
     for (const to of targets) {
       let next: CircuitReservation
       try {
@@ -159,9 +165,11 @@ export async function startRelaying(
       onMoved = moved
       if (node.nodeType === 'passive') lost = undefined
       else if (cr.reserveAt.length > 1) {
-        // A named relay that stays gone (two reconnects failed): the next of `reserveAt` that grants one.
+        // A named relay that stays gone (two reconnects failed): the next of `reserveAt` that grants
+        // one, tried again at each further failed reconnect while none does.
         lost = (n) => {
-          if (n === 2 && !closing.signal.aborted) void moveTo(cr.reserveAt.filter((c) => !same(c, at)))
+          if (n >= 2 && moving === undefined && !closing.signal.aborted)
+            void moveTo(cr.reserveAt.filter((c) => !same(c, at)))
         }
       } else if (cr.reserveAt.length === 0 && session !== undefined) {
         // A session that holds no registration (an active node's) does not reconnect by itself: while
