@@ -223,9 +223,12 @@ export class CircuitReservation extends EventEmitter<ReservationEvents> {
 
   #backOff(): void {
     this.#setState('backing-off')
+    // A `state` listener may have closed us: no retry then.
+    if (this.#state === 'closed') return
     const wait = this.#delay * (1 + Math.random() * 0.2)
     this.#delay = Math.min(this.#delay * 2, this.#o.reconnectMaxDelay ?? RECONNECT_MAX_MS)
     this.#retry = setTimeout(() => {
+      if (this.#state === 'closed') return
       this.#setState('connecting')
       this.#reserve().catch((err: unknown) => {
         if (this.#state === 'closed') return

@@ -3,7 +3,7 @@ import { connect } from 'node:net'
 import { LineSocket } from '@pyp2p/framing'
 import { NodeIdentity } from '@pyp2p/identity'
 import { manualClock } from '@pyp2p/limits'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type CircuitReservation, circuitEndError, dialCircuit, type IncomingCircuit } from '../src/index.js'
 import { type Harness, rawReservation, readAll, readBytes, reserve, startRelay, ZERO_ID } from './helpers.js'
 
@@ -176,5 +176,27 @@ describe('circuit relay', () => {
     const [b2] = await incoming2
     a2.socket.write('again')
     expect(String(await readBytes(b2.socket, 5))).toBe('again')
+  })
+
+  it('closed by a state listener while it backs off: it stays closed (no reconnect timer fires)', async () => {
+    h = await startRelay()
+    const bob = await reserved(h.port)
+    const states: string[] = []
+    bob.on('state', (state) => {
+      states.push(state)
+      if (state === 'backing-off') bob.close()
+    })
+    // Only timers are faked (sockets stay real): the reconnect timer can be run at once.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const closed = once(bob, 'close')
+      await h.close()
+      await closed
+      vi.advanceTimersByTime(60_000)
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(states).toEqual(['backing-off', 'closed'])
+    expect(bob.state).toBe('closed')
   })
 })
