@@ -116,3 +116,10 @@ export const HEARTBEAT_TIMEOUT_MS = 10_000
  * goes out again (it can no longer be circling: each hop sends it once).
  */
 export const BROADCAST_MEMORY = 10_000
+
+/**
+ * Failed reconnects of a relay reservation (after a drop; with @pyp2p/relay's back-off about 1.4 s in
+ * all) after which a node with other relays in `circuitRelay.reserveAt` reserves at one of them: a
+ * relay that restarts within that keeps its reservations, and the node its UNL.
+ */
+export const RESERVATION_MOVE_AFTER_FAILURES = 3

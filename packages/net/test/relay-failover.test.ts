@@ -9,7 +9,7 @@
 import { once } from 'node:events'
 import { BootstrapServer } from '@pyp2p/bootstrap-server'
 import { relayOf, UNL, withRelay } from '@pyp2p/unl'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createTestnet } from '../../testnet/src/index.js'
 import { Net, type RelayMovedInfo } from '../src/index.js'
 import { nextConnection, WAIT_MS } from './helpers.js'
@@ -110,5 +110,52 @@ describe('a relay reservation moves when its relay is gone', () => {
     expect(alice.info(con)?.reason).toContain(`relay at ${at2}`)
     con.sendLine('to bob through the second relay')
     expect(await (await atBob).con.readLine({ timeout: WAIT_MS })).toBe('to bob through the second relay')
+  })
+
+  it('moved once, then that relay gone too with no other granting: the reservation stays and heals there', async () => {
+    await using tn = await createTestnet({ nodes: 0 })
+    const relayNode = (servePort = 0) =>
+      tn.createNode({ nodeType: 'passive', advertise: false, circuitRelay: { serve: true, servePort } })
+    const [r1, r2] = await Promise.all([relayNode(), relayNode()])
+    const [at1, at2] = [r1.startReport.circuitRelay!, r2.startReport.circuitRelay!]
+    const bob = await natted([tn.serverAddress], [at1, at2])
+    const moved = once(bob, 'relay:moved', { signal: AbortSignal.timeout(WAIT_MS) })
+    await r1.stop()
+    expect((await moved)[0]).toMatchObject({ from: at1, to: at2 })
+    const movedAgain: unknown[] = []
+    bob.on('relay:moved', (info) => movedAgain.push(info))
+    await r2.stop()
+    // The second relay comes back on its port: Bob's reservation there heals, his UNL is unchanged.
+    await relayNode(Number(at2.split(':')[1]))
+    const alice = await natted([tn.serverAddress])
+    await vi.waitFor(
+      async () => {
+        const con = await alice.unl.connect(elsewhere(bob.unl.value), { timeout: WAIT_MS })
+        con.close()
+      },
+      { timeout: WAIT_MS, interval: 50 },
+    )
+    expect(relayIn(bob.unl.value)).toBe(at2)
+    expect(movedAgain).toEqual([])
+  })
+
+  it("start()'s signal bounds the start, not the reservation it made", async () => {
+    const a = await startServer()
+    const started = new AbortController()
+    const bob = new Net({
+      ...loopback,
+      servers: [a.where],
+      netType: 'direct',
+      nodeType: 'active',
+      relayUpgrade: false,
+    })
+    cleanups.push(() => bob.stop())
+    await bob.start({ signal: started.signal })
+    started.abort()
+    const carol = await natted([a.where])
+    const atBob = nextConnection(bob)
+    const con = await carol.unl.connect(elsewhere(bob.unl.value))
+    con.sendLine('after the start signal fired')
+    expect(await (await atBob).con.readLine({ timeout: WAIT_MS })).toBe('after the start signal fired')
   })
 })
