@@ -1,21 +1,20 @@
 /**
  * Memory per idle connection end, for bench/src/secure.ts: run as a child process with `--expose-gc`,
- * one process per mode so neither mode's garbage or pools are counted in the other's figures.
+ * one process per mode and direction, so neither mode's garbage or pools are counted in the other's
+ * figures and each direction is measured first in its process (the memory the handshakes' garbage
+ * leaves behind, V8 heap pages and malloc arenas kept after a GC, would otherwise all land on the
+ * direction measured first).
  *
- *   secure-idle.ts <plain|secure> <count> <parent-port>
+ *   secure-idle.ts <plain|secure> <inbound|outbound> <count> <parent-port>
  *
  * After a warm-up connection each way (code and pools allocated once are not per connection), it
- * opens a first batch of `count` ends each way and closes it again: the memory that batch leaves
- * behind (V8 heap pages and malloc arenas grown by the handshakes' garbage, kept after a GC) is
- * reported on its own as `firstBatch`, not counted per idle end (otherwise the direction measured
- * first carries all of it, several times a secure end's own RSS). It then measures RSS and heap (V8
- * heap used + external, after three forced GCs), holds `count` inbound ends (accepted from the parent,
- * which dials its listener) and measures again, then `count` outbound ends (dialled to `parent-port`)
- * and measures again. Each end is a LineSocket over the socket (plain) or over the SecureStream after
- * the handshake (secure), idle: nothing is sent after the handshake.
- * IPC to the parent: `{ event: 'listening', port, nodeId }`, `{ event: 'dial', count }` each time it
- * wants `count` inbound ends, then `{ event: 'result', firstBatch, inbound, outbound }` with bytes per
- * end; it then waits for `{ cmd: 'exit' }` (so the parent can close its ends first).
+ * measures RSS and heap (V8 heap used + external, after three forced GCs), then holds `count` ends of
+ * its direction (inbound: accepted from the parent, which dials its listener; outbound: dialled to
+ * `parent-port`) and measures again. Each end is a LineSocket over the socket (plain) or over the
+ * SecureStream after the handshake (secure), idle: nothing is sent after the handshake.
+ * IPC to the parent: `{ event: 'listening', port, nodeId }`, `{ event: 'dial', count }` when it wants
+ * `count` inbound ends, then `{ event: 'result', rss, heap }` in bytes per end; it then waits for
+ * `{ cmd: 'exit' }` (so the parent can close its ends first).
  */
 import { once } from 'node:events'
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
@@ -23,12 +22,14 @@ import { LineSocket } from '@pyp2p/framing'
 import { NodeIdentity } from '@pyp2p/identity'
 import { secureInbound, secureOutbound } from '@pyp2p/secure'
 
-const [mode, countArg, parentPortArg] = process.argv.slice(2)
+const [mode, direction, countArg, parentPortArg] = process.argv.slice(2)
 const COUNT = Number(countArg)
 const PARENT_PORT = Number(parentPortArg)
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error('secure-idle.ts needs node --expose-gc')
 if (mode !== 'plain' && mode !== 'secure') throw new Error(`mode must be plain or secure, not ${mode}`)
+if (direction !== 'inbound' && direction !== 'outbound')
+  throw new Error(`direction must be inbound or outbound, not ${direction}`)
 const CONCURRENCY = 32
 
 const identity = NodeIdentity.generate()
@@ -36,8 +37,12 @@ const held: LineSocket[] = []
 // Gone with the parent (a bench that failed): not left holding its listener and connections.
 process.on('disconnect', () => process.exit(0))
 
-function measure(): { rss: number; heap: number } {
-  for (let i = 0; i < 3; i++) gc?.()
+/** After three forced GCs, each after a turn of the event loop (some external memory is freed only then). */
+async function measure(): Promise<{ rss: number; heap: number }> {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setImmediate(resolve))
+    gc?.()
+  }
   const m = process.memoryUsage()
   return { rss: m.rss, heap: m.heapUsed + m.external }
 }
@@ -89,26 +94,14 @@ const warm = inbound(1)
 process.send?.({ event: 'listening', port: (server.address() as AddressInfo).port, nodeId: identity.nodeId })
 await warm
 await dialOut(1)
-const start = measure()
-await dialIn(COUNT)
-await dialOut(COUNT)
-const batch = held.splice(2)
-for (const con of batch) con.close()
-await Promise.all(batch.map((con) => con.closed))
-const before = measure()
-await dialIn(COUNT)
-const afterInbound = measure()
-await dialOut(COUNT)
-const afterOutbound = measure()
-const per = (a: { rss: number; heap: number }, b: { rss: number; heap: number }) => ({
-  rss: (b.rss - a.rss) / COUNT,
-  heap: (b.heap - a.heap) / COUNT,
-})
+const before = await measure()
+if (direction === 'inbound') await dialIn(COUNT)
+else await dialOut(COUNT)
+const after = await measure()
 process.send?.({
   event: 'result',
-  firstBatch: { rss: (before.rss - start.rss) / (2 * COUNT), heap: (before.heap - start.heap) / (2 * COUNT) },
-  inbound: per(before, afterInbound),
-  outbound: per(afterInbound, afterOutbound),
+  rss: (after.rss - before.rss) / COUNT,
+  heap: (after.heap - before.heap) / COUNT,
 })
 process.on('message', (m: { cmd?: string }) => {
   if (m.cmd !== 'exit') return

@@ -12,9 +12,8 @@
  *   run's CPU per line, both processes added (on a shared machine less noisy than lines/s: its ratio,
  *   plain / secure, is the lines/s ratio two CPU-bound ends would reach);
  * - memory per idle connection end, inbound and outbound: RSS and heap (V8 heap used + external) after
- *   GC, with `--idle` ends each way held by a child process of its own per mode (bench/src/secure-idle.ts),
- *   after a first batch each way was opened and closed; what that first batch left behind (the
- *   handshakes' high-water, kept by V8 and malloc) is its own row, per end;
+ *   GC, with `--idle` ends held by a child process of its own per mode and direction
+ *   (bench/src/secure-idle.ts): RSS includes what the handshakes' garbage leaves behind;
  * - time to first line through @pyp2p/net on loopback (both Nets in this process), p50/p99;
  * - time to first line through a hole punch in the NAT lab (bench/src/secure-punch.ts; needs root, skip
  *   with `--no-lab`), p50/p99.
@@ -179,8 +178,8 @@ interface PerEnd {
   heap: number
 }
 
-/** One child per mode holds `IDLE` ends each way; this process holds the other ends. */
-async function idleMemory(mode: Mode): Promise<{ firstBatch: PerEnd; inbound: PerEnd; outbound: PerEnd }> {
+/** One child per mode and direction holds `IDLE` ends; this process holds the other ends. */
+async function idleMemory(mode: Mode, direction: 'inbound' | 'outbound'): Promise<PerEnd> {
   const mine: LineSocket[] = []
   const wrap = async (socket: Socket, outbound: boolean, nodeId?: string): Promise<void> => {
     if (mode === 'plain') mine.push(new LineSocket(socket))
@@ -197,7 +196,7 @@ async function idleMemory(mode: Mode): Promise<{ firstBatch: PerEnd; inbound: Pe
   const { port } = server.address() as { port: number }
   const proc = forkChild(
     'secure-idle.ts',
-    [mode, String(IDLE), String(port)],
+    [mode, direction, String(IDLE), String(port)],
     [...process.execArgv, '--expose-gc'],
   )
   const dialIn = async (childPort: number, nodeId: string, n: number): Promise<void> => {
@@ -212,23 +211,19 @@ async function idleMemory(mode: Mode): Promise<{ firstBatch: PerEnd; inbound: Pe
     await Promise.all(Array.from({ length: 32 }, worker))
   }
   const listening = await message<{ port: number; nodeId: string }>(proc, 'listening')
-  await dialIn(listening.port, listening.nodeId, 1) // its warm-up
-  // Its first batch, then its measured inbound ends, each when it asks.
+  // Its inbound ends, when it asks (after its warm-up, below).
   const onDial = (m: { event?: string; count?: number }): void => {
     if (m.event === 'dial') void dialIn(listening.port, listening.nodeId, m.count as number)
   }
   proc.on('message', onDial)
-  const { firstBatch, inbound, outbound } = await message<{
-    firstBatch: PerEnd
-    inbound: PerEnd
-    outbound: PerEnd
-  }>(proc, 'result')
+  await dialIn(listening.port, listening.nodeId, 1) // its warm-up
+  const { rss, heap } = await message<PerEnd>(proc, 'result')
   proc.off('message', onDial)
   for (const con of mine) con.close()
   server.close()
   proc.send({ cmd: 'exit' })
   await once(proc, 'exit')
-  return { firstBatch, inbound, outbound }
+  return { rss, heap }
 }
 
 const rows: Record<string, unknown>[] = []
@@ -240,10 +235,16 @@ const row = (metric: string, plain: number, secure: number, goal?: string): void
 }
 
 // Memory first, each mode in a fresh child.
-phase = 'idle memory (plain)'
-const plainMemory = await idleMemory('plain')
-phase = 'idle memory (secure)'
-const memory = { plain: plainMemory, secure: await idleMemory('secure') }
+const memory: Record<Mode, Record<'inbound' | 'outbound', PerEnd>> = {
+  plain: { inbound: { rss: 0, heap: 0 }, outbound: { rss: 0, heap: 0 } },
+  secure: { inbound: { rss: 0, heap: 0 }, outbound: { rss: 0, heap: 0 } },
+}
+for (const mode of MODES) {
+  for (const direction of ['inbound', 'outbound'] as const) {
+    phase = `idle memory (${mode}, ${direction})`
+    memory[mode][direction] = await idleMemory(mode, direction)
+  }
+}
 
 phase = 'handshakes'
 const receiver = forkChild('secure-peer.ts', [])
@@ -302,7 +303,6 @@ control.close()
 receiver.disconnect()
 await once(receiver, 'exit')
 
-row('RSS left by a first batch, per end (B)', memory.plain.firstBatch.rss, memory.secure.firstBatch.rss)
 for (const dir of ['inbound', 'outbound'] as const) {
   row(`RSS per idle ${dir} end (B)`, memory.plain[dir].rss, memory.secure[dir].rss)
   row(`heap+external per idle ${dir} end (B)`, memory.plain[dir].heap, memory.secure[dir].heap)
