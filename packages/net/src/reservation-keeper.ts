@@ -86,23 +86,37 @@ export class ReservationKeeper {
     session: RendezvousSession | undefined,
     onMoved: (from: Address | undefined, to: Address) => void,
   ): void {
-    if (this.#closing.signal.aborted) return
+    if (this.#closing.signal.aborted || this.#onMoved !== undefined) return
     this.#onMoved = onMoved
     const { reserveAt } = this.#o
     if (reserveAt.length > 1) {
       this.#onFailure = (n) => {
         if (n >= RESERVATION_MOVE_AFTER_FAILURES && this.#moving === undefined)
-          void this.#moveTo(reserveAt.filter((c) => !same(c, this.#at)))
+          void this.#moveTo(
+            reserveAt.filter((c) => !same(c, this.#at)),
+            true,
+          )
       }
     } else if (reserveAt.length === 0 && session !== undefined) {
       // A session without a registration (an active node's) does not reconnect by itself: while our
       // reservation at its server backs off, open it again (to the next server that answers
       // if this one is gone: a failover, below). A registered session reconnects on its own back-off.
-      this.#onFailure = () => {
-        if (session.registration === undefined && session.client === undefined && !this.#closed)
+      this.#onFailure = (n) => {
+        if (this.#closed) return
+        if (session.registration === undefined && session.client === undefined)
           session.open({ signal: this.#closing.signal }).catch((err: unknown) => {
             this.#o.log('bootstrap session not reopened: %s', (err as Error).message)
           })
+        // The session is elsewhere and the move there failed (refused, or not up yet): try again.
+        const server = session.server
+        if (
+          n >= RESERVATION_MOVE_AFTER_FAILURES &&
+          this.#moving === undefined &&
+          server !== undefined &&
+          session.client !== undefined &&
+          !same(server, this.#at)
+        )
+          void this.#moveTo([{ host: server.host, port: server.port }], true)
       }
     }
     if (session === undefined) return
@@ -112,8 +126,12 @@ export class ReservationKeeper {
       const where = { host: to.host, port: to.port }
       this.#o.relayer.setRelays([where])
       if (reserveAt.length > 0 || !this.#o.reserves) return
-      // Already there and not given up (a failover back to where our reservation healed): stay.
-      if (same(where, this.#at) && this.#reservation?.state !== 'closed') return
+      // Already there and not given up (a failover back to where our reservation healed): stay,
+      // and stop a move elsewhere still under way.
+      if (same(where, this.#at) && this.#reservation?.state !== 'closed') {
+        this.#moving?.abort()
+        return
+      }
       void this.#moveTo([where])
     }
     session.on('server:failover', onFailover)
@@ -132,11 +150,14 @@ export class ReservationKeeper {
 
   /** A reservation at `where`; `bound` (with `close()`) ends the attempt, not the reservation. */
   async #open(where: Address, bound: AbortSignal): Promise<CircuitReservation> {
-    const stop = AbortSignal.any([bound, this.#closing.signal])
+    const closing = this.#closing.signal
+    const stopped = (): unknown =>
+      bound.aborted ? bound.reason : closing.aborted ? closing.reason : undefined
+    if (stopped() !== undefined) throw stopped()
     const attempt = new AbortController()
-    const onStop = (): void => attempt.abort(stop.reason)
-    if (stop.aborted) onStop()
-    else stop.addEventListener('abort', onStop, { once: true })
+    const onStop = (): void => attempt.abort(stopped())
+    bound.addEventListener('abort', onStop, { once: true })
+    closing.addEventListener('abort', onStop, { once: true })
     try {
       const r = await CircuitReservation.open({
         ...where,
@@ -144,13 +165,14 @@ export class ReservationKeeper {
         signal: attempt.signal,
         timeout: this.#o.timeout,
       })
-      if (stop.aborted) {
+      if (stopped() !== undefined) {
         r.close()
-        throw stop.reason
+        throw stopped()
       }
       return r
     } finally {
-      stop.removeEventListener('abort', onStop)
+      bound.removeEventListener('abort', onStop)
+      closing.removeEventListener('abort', onStop)
     }
   }
 
@@ -172,8 +194,11 @@ export class ReservationKeeper {
     })
   }
 
-  /** Reserves at the first of `targets` that grants it, then leaves the old reservation. */
-  async #moveTo(targets: readonly Address[]): Promise<void> {
+  /**
+   * Reserves at the first of `targets` that grants it, then leaves the old reservation; with
+   * `unlessHealed`, keeps the old one instead if it was granted again meanwhile (its relay is back).
+   */
+  async #moveTo(targets: readonly Address[], unlessHealed = false): Promise<void> {
     this.#moving?.abort()
     const mine = new AbortController()
     this.#moving = mine
@@ -187,8 +212,12 @@ export class ReservationKeeper {
           this.#o.log('no relay reservation at %s: %s', hostPort(to), (err as Error).message)
           continue
         }
-        const from = this.#at
         const old = this.#reservation
+        if (mine.signal.aborted || this.#closed || (unlessHealed && old?.state === 'reserved')) {
+          next.close()
+          return
+        }
+        const from = this.#at
         this.#hold(next, to)
         old?.close()
         if (this.#o.relaysFollow) this.#o.relayer.setRelays([to])

@@ -81,7 +81,8 @@ export class CircuitReservation extends EventEmitter<ReservationEvents> {
     this.#o = o
     this.relay = { host: o.host, port: o.port }
     this.#delay = o.reconnectMinDelay ?? RECONNECT_MIN_MS
-    o.signal?.addEventListener('abort', () => this.close(), { once: true })
+    if (o.signal?.aborted) this.close()
+    else o.signal?.addEventListener('abort', () => this.close(), { once: true })
   }
 
   /**
@@ -126,7 +127,27 @@ export class CircuitReservation extends EventEmitter<ReservationEvents> {
 
   async #reserve(): Promise<void> {
     const timeout = this.#o.timeout ?? DIAL_TIMEOUT_MS
-    const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(timeout)])
+    // One attempt's signal: ended by close() or the timeout. Listeners of our own, removed after the
+    // attempt (AbortSignal.any would leave an entry on the closing signal per reconnect on Node 20).
+    const closing = this.#closing.signal
+    if (closing.aborted) throw CircuitError.CLOSED()
+    const attempt = new AbortController()
+    const onClose = (): void => attempt.abort(closing.reason)
+    closing.addEventListener('abort', onClose, { once: true })
+    const timer = setTimeout(
+      () => attempt.abort(new DOMException('the reservation attempt timed out', 'TimeoutError')),
+      timeout,
+    )
+    timer.unref()
+    try {
+      await this.#attempt(attempt.signal, timeout)
+    } finally {
+      closing.removeEventListener('abort', onClose)
+      clearTimeout(timer)
+    }
+  }
+
+  async #attempt(signal: AbortSignal, timeout: number): Promise<void> {
     const { host, port, identity } = this.#o
     let con: LineSocket
     try {

@@ -4,7 +4,7 @@ import { LineSocket } from '@pyp2p/framing'
 import { NodeIdentity } from '@pyp2p/identity'
 import { manualClock } from '@pyp2p/limits'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type CircuitReservation, circuitEndError, dialCircuit, type IncomingCircuit } from '../src/index.js'
+import { CircuitReservation, circuitEndError, dialCircuit, type IncomingCircuit } from '../src/index.js'
 import { type Harness, rawReservation, readAll, readBytes, reserve, startRelay, ZERO_ID } from './helpers.js'
 
 let h: Harness | undefined
@@ -198,5 +198,17 @@ describe('circuit relay', () => {
     }
     expect(states).toEqual(['backing-off', 'closed'])
     expect(bob.state).toBe('closed')
+  })
+
+  it('opened with an already-aborted signal: rejects without reserving', async () => {
+    h = await startRelay()
+    const opening = CircuitReservation.open({
+      host: '127.0.0.1',
+      port: h.port,
+      identity: NodeIdentity.generate(),
+      signal: AbortSignal.abort(),
+    })
+    await expect(opening).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+    expect(h.relay.stats.reservations).toBe(0)
   })
 })
