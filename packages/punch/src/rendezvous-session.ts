@@ -79,12 +79,18 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
       {
         current: () => {
           const [client, server] = [this.client, this.#server]
-          if (client === undefined || server === undefined || this.#registration === undefined) return
+          if (client === undefined || server === undefined) return
           return this.isClosed ? undefined : { client, server, busy: this.#opening !== undefined }
         },
         dial: (server) => dialServer(server, this.#dial),
-        register: (client) => this.#registrar.ready(client, this.#registration!, this.#closing.signal),
-        clear: (client) => this.#registrar.clearQuietly(client),
+        // An unregistered session (open, not registered) moves back as well, with nothing to carry over.
+        register: async (client) => {
+          const reg = this.#registration
+          if (reg !== undefined) await this.#registrar.ready(client, reg, this.#closing.signal)
+        },
+        clear: async (client) => {
+          if (this.#registration !== undefined) await this.#registrar.clearQuietly(client)
+        },
         moveTo: (client, server, from) => {
           this.#adopt(client, server)
           if (this.#registration !== undefined) this.#registered(client, this.#registration, 'failover')

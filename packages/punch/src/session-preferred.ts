@@ -1,8 +1,8 @@
 /**
- * Return to the preferred server: while a {@link RendezvousSession} is registered on a fallback, it
- * tries its first (preferred) server every `intervalMs`; once that answers and takes the registration,
- * the session forgets itself on the fallback (`CLEAR`: a passive registration outlives its connection
- * there) and moves over.
+ * Return to the preferred server: while a {@link RendezvousSession} is connected to a fallback, it
+ * tries its first (preferred) server every `intervalMs`; once that answers (and takes the registration,
+ * when the session holds one), the session forgets itself on the fallback (`CLEAR`: a passive
+ * registration outlives its connection there) and moves over.
  */
 import createDebug from 'debug'
 import type { RendezvousClient } from './rendezvous-client.js'
@@ -13,12 +13,12 @@ const log = createDebug('pyp2p:punch:session')
 
 /** What the probe needs of the session. */
 export interface PreferredHost {
-  /** The connection and server in use while registered and open; `busy` while (re)connecting. */
+  /** The connection and server in use while open; `busy` while (re)connecting. */
   current(): { client: RendezvousClient; server: Server; busy: boolean } | undefined
   dial(server: Server): Promise<RendezvousClient>
-  /** Sends the registration on `client` (rejects when the server refuses). */
+  /** Sends the registration, if any, on `client` (rejects when the server refuses). */
   register(client: RendezvousClient): Promise<void>
-  /** `CLEAR <node-id> <clear-token>` on `client`, bounded; never rejects. */
+  /** `CLEAR <node-id> <clear-token>` on `client` when registered, bounded; never rejects. */
   clear(client: RendezvousClient): Promise<void>
   /** Takes `client`, registered, as the session's connection (closing the old one) and says so. */
   moveTo(client: RendezvousClient, server: Server, from: Server): void

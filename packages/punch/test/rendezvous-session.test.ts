@@ -267,6 +267,28 @@ describe('RendezvousSession healing (issue 19)', () => {
     expect(back.server.nodes.get(A)).toBeUndefined()
   })
 
+  it('an open session without a registration also moves back to the preferred server once it answers', async () => {
+    const preferred = await server()
+    await preferred.server.close() // down when the session opens: it connects to the fallback
+    const fallback = await server()
+    const timers = new ManualTimers()
+    const s = session([preferred.address, fallback.address], timers, { preferredProbeMs: 700 })
+    await s.open()
+    expect(s.server).toEqual(fallback.address)
+    expect(timers.delays()).toContain(700) // on a fallback: the preferred server is probed
+    await server(preferred.address.port)
+    const moved = once(s, 'server:failover', { signal: AbortSignal.timeout(WAIT) })
+    timers.fire(700)
+    expect((await moved)[0]).toMatchObject({
+      from: `127.0.0.1:${fallback.address.port}`,
+      to: `127.0.0.1:${preferred.address.port}`,
+      preferred: true,
+    })
+    expect(s.server).toEqual(preferred.address)
+    expect(s.registration).toBeUndefined()
+    s.close()
+  })
+
   it('re-advertises before the registration expires at the server (fake clock on both sides)', async () => {
     let now = 0
     const clock = { now: () => now }
