@@ -79,18 +79,12 @@ export class RendezvousSession extends EventEmitter<RendezvousSessionEvents> {
       {
         current: () => {
           const [client, server] = [this.client, this.#server]
-          if (client === undefined || server === undefined) return
-          return this.isClosed ? undefined : { client, server, busy: this.#opening !== undefined }
+          if (client === undefined || server === undefined || this.isClosed) return
+          return { client, server, busy: this.#opening !== undefined, registered: this.isRegistered }
         },
         dial: (server) => dialServer(server, this.#dial),
-        // An unregistered session (open, not registered) moves back as well, with nothing to carry over.
-        register: async (client) => {
-          const reg = this.#registration
-          if (reg !== undefined) await this.#registrar.ready(client, reg, this.#closing.signal)
-        },
-        clear: async (client) => {
-          if (this.#registration !== undefined) await this.#registrar.clearQuietly(client)
-        },
+        register: (client) => this.#registrar.ready(client, this.#registration!, this.#closing.signal),
+        clear: (client) => this.#registrar.clearQuietly(client),
         moveTo: (client, server, from) => {
           this.#adopt(client, server)
           if (this.#registration !== undefined) this.#registered(client, this.#registration, 'failover')

@@ -13,12 +13,15 @@ const log = createDebug('pyp2p:punch:session')
 
 /** What the probe needs of the session. */
 export interface PreferredHost {
-  /** The connection and server in use while open; `busy` while (re)connecting. */
-  current(): { client: RendezvousClient; server: Server; busy: boolean } | undefined
+  /**
+   * The connection and server in use while open; `busy` while (re)connecting; `registered` when the
+   * session holds a registration (one without moves back too, with nothing to carry over).
+   */
+  current(): { client: RendezvousClient; server: Server; busy: boolean; registered: boolean } | undefined
   dial(server: Server): Promise<RendezvousClient>
-  /** Sends the registration, if any, on `client` (rejects when the server refuses). */
+  /** Sends the registration on `client` (rejects when the server refuses). */
   register(client: RendezvousClient): Promise<void>
-  /** `CLEAR <node-id> <clear-token>` on `client` when registered, bounded; never rejects. */
+  /** `CLEAR <node-id> <clear-token>` on `client`, bounded; never rejects. */
   clear(client: RendezvousClient): Promise<void>
   /** Takes `client`, registered, as the session's connection (closing the old one) and says so. */
   moveTo(client: RendezvousClient, server: Server, from: Server): void
@@ -63,8 +66,9 @@ export class PreferredProbe {
     if (before === undefined) return
     if (before.busy) throw new Error('the session is reconnecting')
     const client = await this.#host.dial(preferred)
+    const { registered } = before
     try {
-      await this.#host.register(client)
+      if (registered) await this.#host.register(client)
     } catch (err) {
       client.close()
       throw err
@@ -72,11 +76,11 @@ export class PreferredProbe {
     const now = this.#host.current()
     if (now?.client !== before.client) {
       // The session moved meanwhile (a drop and reconnect): leave the preferred one as we found it.
-      await this.#host.clear(client)
+      if (registered) await this.#host.clear(client)
       client.close()
       return
     }
-    await this.#host.clear(before.client)
+    if (registered) await this.#host.clear(before.client)
     this.#host.moveTo(client, preferred, before.server)
   }
 }
