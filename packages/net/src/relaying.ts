@@ -20,8 +20,6 @@ export interface Relaying {
   relayer: CircuitRelayer | undefined
   /** The relay this node serves for others, when it does. */
   served: ServedRelay | undefined
-  /** Where this node holds its reservation, when it does. */
-  readonly reservedAt: Address | undefined
   /** One sentence per decision, for the start report. */
   reasons: string[]
   /** `unl` naming our relay when we hold a reservation. */
@@ -50,7 +48,6 @@ export async function startRelaying(
   const none: Relaying = {
     relayer: undefined,
     served: undefined,
-    reservedAt: undefined,
     reasons: [],
     name: (u) => u,
     follow: () => {},
@@ -91,9 +88,6 @@ export async function startRelaying(
   return {
     relayer,
     served,
-    get reservedAt() {
-      return keeper.at
-    },
     reasons,
     name: (unl) => {
       const at = keeper.at

@@ -37,8 +37,6 @@ export class ReservationKeeper {
   readonly #closing = new AbortController()
   #reservation: CircuitReservation | undefined
   #at: Address | undefined
-  /** Failed reconnects of the reservation since it was last granted. */
-  #failures = 0
   /** What a back-off does, given the failed reconnects so far (set by `follow`). */
   #onFailure: ((failures: number) => void) | undefined
   #onMoved: ((from: Address | undefined, to: Address) => void) | undefined
@@ -179,18 +177,19 @@ export class ReservationKeeper {
   #hold(r: CircuitReservation, where: Address): void {
     this.#reservation = r
     this.#at = where
-    this.#failures = 0
     this.#o.relayer.setReservation(r)
     r.on('warning', (e) => this.#o.log('relay reservation: %s', e.message))
     let previous: ReservationState = r.state
+    /** Failed reconnects since the reservation was last granted. */
+    let failures = 0
     r.on('state', (state) => {
       this.#o.log('relay reservation at %s: %s', hostPort(where), state)
       const failed = state === 'backing-off' && previous === 'connecting'
       previous = state
-      if (r !== this.#reservation) return
-      if (state === 'reserved') this.#failures = 0
+      if (state === 'reserved') failures = 0
+      if (failed) failures++
       // The first back-off follows the drop itself; each later one, a reconnect that failed.
-      if (state === 'backing-off') this.#onFailure?.(failed ? ++this.#failures : this.#failures)
+      if (state === 'backing-off' && r === this.#reservation) this.#onFailure?.(failures)
     })
   }
 
