@@ -8,7 +8,7 @@
  */
 import type { NodeIdentity } from '@pyp2p/identity'
 import type { RendezvousSession } from '@pyp2p/punch'
-import { CircuitReservation, type ReservationState } from '@pyp2p/relay'
+import { CircuitError, CircuitReservation, type ReservationState } from '@pyp2p/relay'
 import type { CircuitRelayer } from '@pyp2p/unl'
 import type createDebug from 'debug'
 import { RESERVATION_MOVE_AFTER_FAILURES } from './constants.js'
@@ -139,6 +139,7 @@ export class ReservationKeeper {
   /** Leaves the reservation and stops any move. Idempotent. */
   close(): void {
     this.#closing.abort()
+    this.#moving?.abort()
     this.#reservation?.close()
   }
 
@@ -146,32 +147,15 @@ export class ReservationKeeper {
     return this.#closing.signal.aborted
   }
 
-  /** A reservation at `where`; `bound` (with `close()`) ends the attempt, not the reservation. */
+  /** A reservation at `where`; `bound` ends the attempt (not the reservation), as `close()` does. */
   async #open(where: Address, bound: AbortSignal): Promise<CircuitReservation> {
-    const closing = this.#closing.signal
-    const stopped = (): unknown =>
-      bound.aborted ? bound.reason : closing.aborted ? closing.reason : undefined
-    if (stopped() !== undefined) throw stopped()
-    const attempt = new AbortController()
-    const onStop = (): void => attempt.abort(stopped())
-    bound.addEventListener('abort', onStop, { once: true })
-    closing.addEventListener('abort', onStop, { once: true })
-    try {
-      const r = await CircuitReservation.open({
-        ...where,
-        identity: this.#o.identity,
-        signal: attempt.signal,
-        timeout: this.#o.timeout,
-      })
-      if (stopped() !== undefined) {
-        r.close()
-        throw stopped()
-      }
-      return r
-    } finally {
-      bound.removeEventListener('abort', onStop)
-      closing.removeEventListener('abort', onStop)
+    const identity = this.#o.identity
+    const r = await CircuitReservation.open({ ...where, identity, signal: bound, timeout: this.#o.timeout })
+    if (bound.aborted || this.#closed) {
+      r.close()
+      throw bound.aborted ? bound.reason : CircuitError.CLOSED()
     }
+    return r
   }
 
   #hold(r: CircuitReservation, where: Address): void {

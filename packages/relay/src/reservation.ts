@@ -42,6 +42,7 @@ export interface ReservationOptions extends RelayAddress {
   reconnectMaxDelay?: number
   /** One connect plus handshake, and one ACCEPT, ms. Default DIAL_TIMEOUT_MS (10 s). */
   timeout?: number
+  /** Ends `open()` (the first reservation) when it aborts; once granted, only `close()` ends it. */
   signal?: AbortSignal
 }
 
@@ -82,8 +83,10 @@ export class CircuitReservation extends EventEmitter<ReservationEvents> {
     this.relay = { host: o.host, port: o.port }
     this.#delay = o.reconnectMinDelay ?? RECONNECT_MIN_MS
     if (o.signal?.aborted) this.close()
-    else o.signal?.addEventListener('abort', () => this.close(), { once: true })
+    else o.signal?.addEventListener('abort', this.#onAbort, { once: true })
   }
+
+  readonly #onAbort = (): void => this.close()
 
   /**
    * Reserves at the relay; resolves once `RESERVED` (then keeps the reservation, healing drops).
@@ -97,6 +100,8 @@ export class CircuitReservation extends EventEmitter<ReservationEvents> {
     } catch (err) {
       r.close()
       throw err
+    } finally {
+      o.signal?.removeEventListener('abort', r.#onAbort)
     }
     return r
   }

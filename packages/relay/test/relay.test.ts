@@ -211,4 +211,19 @@ describe('circuit relay', () => {
     await expect(opening).rejects.toMatchObject({ code: 'ERR_CLOSED' })
     expect(h.relay.stats.reservations).toBe(0)
   })
+
+  it('its signal bounds open() only: aborted after the grant, the reservation stays', async () => {
+    h = await startRelay()
+    const opened = new AbortController()
+    const bob = await CircuitReservation.open({
+      host: '127.0.0.1',
+      port: h.port,
+      identity: NodeIdentity.generate(),
+      signal: opened.signal,
+    })
+    opened.abort()
+    expect(bob.state).toBe('reserved')
+    expect(h.relay.stats.reservations).toBe(1)
+    bob.close()
+  })
 })
