@@ -29,8 +29,11 @@ export interface NodeTypeInput {
   forwardSkipped: string | undefined
   /** Removes the mapping again (it did not make us reachable). */
   unforward: () => Promise<void>
-  /** Detects the NAT's behaviour through the bootstrap server; undefined without a server. */
-  detectNat: ((signal: AbortSignal) => Promise<NatType>) | undefined
+  /**
+   * Detects the NAT's behaviour through the bootstrap server; undefined without a server. `evidence`:
+   * what the verdict came from (the ports seen), for the report's reason.
+   */
+  detectNat: ((signal: AbortSignal) => Promise<{ type: NatType; evidence?: string }>) | undefined
   signal: AbortSignal
 }
 
@@ -118,8 +121,12 @@ export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeR
 
   if (input.natType === undefined && input.detectNat !== undefined) {
     try {
-      report.natType = await input.detectNat(signal)
-      reasons.push(`NAT type ${report.natType}: detected through the bootstrap server`)
+      const nat = await input.detectNat(signal)
+      report.natType = nat.type
+      reasons.push(
+        `NAT type ${report.natType}: detected through the bootstrap server` +
+          (nat.evidence === undefined ? '' : ` (${nat.evidence})`),
+      )
     } catch (err) {
       signal.throwIfAborted()
       reasons.push(`NAT detection failed: ${(err as Error).message}`)

@@ -82,9 +82,15 @@ export async function nodeTypeOf(
             // With the inbound probe, as @pyp2p/unl's RendezvousPuncher detects: it lets the server
             // fire a RST-router side first (see @pyp2p/punch's README).
             behaviour = await detectNat({ server, nodeId, inbound: true, ...proof, signal: s })
-            return behaviour.type
+            return { type: behaviour.type, evidence: natEvidence(behaviour) }
           },
     signal,
   })
   return { typeReport, behaviour }
+}
+
+/** The ports a NAT verdict came from, in the order seen: `local→external` (and the inbound policy). */
+export function natEvidence(nat: NatBehaviour): string {
+  const ports = nat.samples.map((x) => `${x.localPort}→${x.externalPort}`).join(' ')
+  return `local→external ports ${ports}${nat.inbound === undefined ? '' : `; inbound ${nat.inbound}`}`
 }

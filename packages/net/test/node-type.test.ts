@@ -6,6 +6,7 @@ import { networkInterfaces } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { ObservedAddressProbe, type ReachabilityProbe } from '../src/index.js'
 import { determineNodeType, type NodeTypeInput } from '../src/node-type.js'
+import { natEvidence } from '../src/start-node-type.js'
 
 const signal = new AbortController().signal
 const probe = new ObservedAddressProbe()
@@ -126,19 +127,37 @@ describe('determineNodeType', () => {
   })
 
   it('direct nets: simultaneous behind a predictable NAT, active behind a random one', async () => {
-    const sim = await determineNodeType(input({ netType: 'direct', detectNat: async () => 'preserving' }))
+    const sim = await determineNodeType(
+      input({ netType: 'direct', detectNat: async () => ({ type: 'preserving' }) }),
+    )
     expect(sim).toMatchObject({ nodeType: 'simultaneous', natType: 'preserving' })
-    const act = await determineNodeType(input({ netType: 'direct', detectNat: async () => 'random' }))
+    const act = await determineNodeType(
+      input({ netType: 'direct', detectNat: async () => ({ type: 'random' }) }),
+    )
     expect(act).toMatchObject({ nodeType: 'active', natType: 'random' })
   })
 
+  it("the NAT type's reason shows the ports it came from", async () => {
+    const nat = {
+      type: 'random' as const,
+      samples: [{ localPort: 40001, externalPort: 1025 }],
+      inbound: 'drop' as const,
+    }
+    const r = await determineNodeType(
+      input({ detectNat: async () => ({ type: nat.type, evidence: natEvidence(nat) }) }),
+    )
+    expect(r.reasons).toContain(
+      'NAT type random: detected through the bootstrap server (local→external ports 40001→1025; inbound drop)',
+    )
+  })
+
   it('p2p nets (issue 18): simultaneous behind a predictable NAT too, and the reason says they punch', async () => {
-    const sim = await determineNodeType(input({ detectNat: async () => 'preserving' }))
+    const sim = await determineNodeType(input({ detectNat: async () => ({ type: 'preserving' }) }))
     expect(sim).toMatchObject({ nodeType: 'simultaneous', natType: 'preserving' })
     expect(sim.reasons.join('\n')).toMatch(/bootstrap\(\) punches to listed simultaneous nodes/)
     const given = await determineNodeType(input({ nodeType: 'simultaneous' }))
     expect(given.nodeType).toBe('simultaneous')
-    const act = await determineNodeType(input({ detectNat: async () => 'random' }))
+    const act = await determineNodeType(input({ detectNat: async () => ({ type: 'random' }) }))
     expect(act).toMatchObject({ nodeType: 'active', natType: 'random' })
   })
 })

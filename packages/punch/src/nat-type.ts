@@ -48,7 +48,8 @@ function portStep(a: number, b: number): number {
  * Classifies a NAT from samples taken in order. The first sample of each local port is a *new* mapping;
  * a later sample from the same local port (after the first connection closed) is a *reuse* test.
  *
- * - `preserving`: new mappings keep the local port (pyp2p: in at least 4 of 5).
+ * - `preserving`: mappings keep the local port (pyp2p: at least 4 of 5 new ones; here also at most
+ *   `collisions` of all samples, reconnections included, do not).
  * - `reuse`: a local port maps to the same external port again (endpoint-independent mapping).
  * - `delta`: new mappings' external ports advance by a constant non-zero step (sequential NAT).
  * - `random`: none of these; the next external port cannot be predicted.
@@ -62,6 +63,7 @@ export function classifyNat(samples: readonly NatSample[], options: ClassifyOpti
   const fresh: NatSample[] = []
   let reuseTotal = 0
   let reuseSame = 0
+  let reuseKept = 0
   for (const s of samples) {
     const earlier = first.get(s.localPort)
     if (earlier === undefined) {
@@ -70,10 +72,14 @@ export function classifyNat(samples: readonly NatSample[], options: ClassifyOpti
     } else {
       reuseTotal++
       if (earlier.externalPort === s.externalPort) reuseSame++
+      if (s.externalPort === s.localPort) reuseKept++
     }
   }
+  // Preserving: new mappings keep their port, and so do the reconnections, `collisions` dissenters in
+  // all. A port taken by another host behind the same router (its own connection to the same server)
+  // costs one sample wherever it falls, a reconnection's included.
   const kept = fresh.filter((s) => s.externalPort === s.localPort).length
-  if (enough(kept, fresh.length, collisions) && (reuseTotal === 0 || enough(reuseSame, reuseTotal, 0))) {
+  if (enough(kept, fresh.length, collisions) && enough(kept + reuseKept, samples.length, collisions)) {
     return { type: 'preserving', samples }
   }
   if (reuseTotal > 0 && enough(reuseSame, reuseTotal, collisions)) return { type: 'reuse', samples }

@@ -39,6 +39,34 @@ describe('classifyNat', () => {
     expect(classifyNat(s).type).toBe('random')
   })
 
+  it('preserving tolerates the one collision on a reconnection (another host took the port meanwhile)', () => {
+    // Two hosts behind one router detecting at once: a port one holds can cost the other's reconnection
+    // its port. That one sample made the verdict `random` (an active node, never punched to).
+    const s = fresh([
+      [40001, 40001],
+      [40532, 40532],
+      [41007, 41007],
+      [39000, 39000],
+      [45000, 45000],
+      [40001, 40001],
+      [40532, 1025],
+    ])
+    expect(classifyNat(s).type).toBe('preserving')
+  })
+
+  it('a collision on a new mapping and one on a reconnection are two: not preserving', () => {
+    const s = fresh([
+      [40001, 40001],
+      [40532, 7000],
+      [41007, 41007],
+      [39000, 39000],
+      [45000, 45000],
+      [40001, 1025],
+      [40532, 7000],
+    ])
+    expect(classifyNat(s).type).not.toBe('preserving')
+  })
+
   it('reuse: new ports are unrelated, but a local port gets its external port again', () => {
     const s = fresh([
       [40001, 5123],
