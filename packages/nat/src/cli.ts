@@ -12,7 +12,8 @@ import type { Gateway, Mapping, Protocol } from './types.js'
 const USAGE = `usage: pyp2p-nat <command> [options]
 
 commands:
-  status              gateways found, what they speak, external address, mappings (UPnP)
+  status              gateways found, every protocol they speak (each is waited for, up to
+                      --timeout), external address, mappings (UPnP)
   map <port>          map <port> on the router and hold it, renewing, until Ctrl-C (then remove it)
   unmap <port>        remove the mapping of internal <port> to this host
   list                the router's mapping table (UPnP only)
@@ -102,7 +103,9 @@ async function main(argv: string[]): Promise<number> {
     ...(values.interface ? { interfaces: values.interface } : {}),
     ...(chosen ? { methods: chosen } : {}),
   }
-  const nat = new NatClient(options)
+  // `status` reports every protocol a gateway speaks: it waits for each to answer (or the timeout)
+  // rather than for a short grace after the first answer, which may leave out a slower protocol.
+  const nat = new NatClient(command === 'status' ? { ...options, grace: Number.POSITIVE_INFINITY } : options)
   nat.on('warning', (w) => process.stderr.write(`warning ${w.code}: ${w.message}\n`))
 
   switch (command) {
