@@ -2,7 +2,7 @@
  * The client side of a relay connection's start: TCP connect, `RELAY` hello, sign the challenge,
  * read WELCOME. Every failure is one RelayError.
  */
-import { connectLine, FramingError, type LineSocket } from '@pyp2p/framing'
+import { anySignal, connectLine, FramingError, type LineSocket } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
 import { RelayError } from './errors.js'
 import { formatHello, parseServerLine, type ServerLine } from './protocol.js'
@@ -29,7 +29,7 @@ export interface RelaySessionInfo {
 export async function openRelaySession(o: HandshakeOptions): Promise<RelaySessionInfo> {
   const signals = [o.closing, AbortSignal.timeout(o.timeout)]
   if (o.signal !== undefined) signals.push(o.signal)
-  const abort = AbortSignal.any(signals)
+  const abort = anySignal(...signals)
   let con: LineSocket
   try {
     con = await connectLine({

@@ -1,5 +1,7 @@
 // One check, bounded in time: it gets a signal that fires at its bound, and the doctor stops
 // waiting for it then even if the check itself ignored the signal.
+
+import { anySignal } from '@pyp2p/framing'
 import { DoctorError } from './errors.js'
 import type { CheckResult } from './report.js'
 
@@ -17,7 +19,7 @@ export async function bounded<T>(
   const started = performance.now()
   const timer = new AbortController()
   const handle = setTimeout(() => timer.abort(DoctorError.TIMEOUT(name, ms)), ms)
-  const signal = outer ? AbortSignal.any([timer.signal, outer]) : timer.signal
+  const signal = anySignal(timer.signal, outer)
   const took = () => Math.round(performance.now() - started)
   try {
     const value = await new Promise<T>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { createConnection, type LookupFunction, type Socket } from 'node:net'
 import createDebug from 'debug'
+import { anySignal } from './any-signal.js'
 import { DEFAULT_CONNECT_TIMEOUT } from './constants.js'
 import { FramingError } from './errors.js'
 import { LineSocket } from './line-socket.js'
@@ -48,7 +49,7 @@ export function connectSocket(options: ConnectSocketOptions): Promise<Socket> {
   }
   return new Promise((resolve, reject) => {
     const timeoutSignal = AbortSignal.timeout(timeout)
-    const abort = signal === undefined ? timeoutSignal : AbortSignal.any([signal, timeoutSignal])
+    const abort = anySignal(signal, timeoutSignal)
     const socket = createConnection({
       host,
       port,

@@ -24,6 +24,7 @@
  * ```
  */
 
+export { anySignal } from './any-signal.js'
 export type { CloseInfo, CloseReason } from './close-info.js'
 export { type ConnectLineOptions, type ConnectSocketOptions, connectLine, connectSocket } from './connect.js'
 export {

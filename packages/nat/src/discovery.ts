@@ -3,6 +3,7 @@
 // answer wins: the others get a short grace, then discovery returns (RFC 6887 section 9 puts PCP
 // before NAT-PMP; UPnP, whose devices hold answers back up to MX s, is searched again when needed).
 import createDebug from 'debug'
+import { anySignal } from './abort.js'
 import { type Ipv4Interface, ipv4Interfaces, sameSubnet } from './address.js'
 import {
   DEFAULT_DISCOVERY_GRACE_MS,
@@ -77,7 +78,7 @@ export async function discover(opts: DiscoverOptions = {}): Promise<Discovery> {
   // A ref'd timer (not AbortSignal.timeout, which is unref'd): a caller awaiting discovery with no
   // socket open must not see the process exit under it.
   const deadlineTimer = setTimeout(() => stop.abort(), timeout)
-  const signal = opts.signal ? AbortSignal.any([stop.signal, opts.signal]) : stop.signal
+  const signal = anySignal(stop.signal, opts.signal)
   const started = performance.now()
   const found = new Map<string, { info: Gateway; protocols: Set<GatewayProtocol>; upnp?: UpnpClient }>()
   const seenLocations = new Set<string>()

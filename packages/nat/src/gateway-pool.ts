@@ -1,6 +1,8 @@
 // The gateways one NatClient works with: discovered once (lazily), shared by concurrent callers,
 // searched again after a failure, picked by the caller's protocol preference, and searched by UPnP
 // alone when UPnP is needed but the fast discovery returned before an SSDP answer came.
+
+import { anySignal } from './abort.js'
 import { ipv4Interfaces } from './address.js'
 import { DEFAULT_DISCOVERY_TIMEOUT_MS } from './constants.js'
 import { type DiscoveredGateway, type DiscoverOptions, type Discovery, discover } from './discovery.js'
@@ -60,7 +62,7 @@ export class GatewayPool {
     // `final` (the unmaps of close()) searches without the lifetime signal, so close() does not cut
     // its own clean-up short.
     if (final) return discover(withSignal(signal))
-    return discover(withSignal(signal ? AbortSignal.any([signal, this.#lifetime]) : this.#lifetime))
+    return discover(withSignal(anySignal(signal, this.#lifetime)))
   }
 
   /** The gateways, searching when none are known. */

@@ -2,6 +2,7 @@
 // restoration) to the MappingKeeper; removes every mapping it made on close().
 import { EventEmitter } from 'node:events'
 import createDebug from 'debug'
+import { anySignal } from './abort.js'
 import { type AnnounceWatchOptions, watchAnnounces } from './announce-watch.js'
 import { type Clock, systemClock } from './clock.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './constants.js'
@@ -107,7 +108,7 @@ export class NatClient extends EventEmitter<NatClientEvents> {
   /** Request options bounded by the caller's signal and, unless `final`, by this client's lifetime. */
   #req(opts: RequestOptions, final = false): RequestOptions {
     const signals = [...(opts.signal ? [opts.signal] : []), ...(final ? [] : [this.#lifetime.signal])]
-    const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals)
+    const signal = signals.length === 0 ? undefined : anySignal(...signals)
     return { timeout: opts.timeout ?? this.#requestTimeout, ...(signal ? { signal } : {}) }
   }
 

@@ -2,6 +2,8 @@
  * A Net's life: new → starting → started → stopped (never started again), the resources `start()`
  * gathered, the signal that fires at `stop()`, and the typed errors of calls made in the wrong state.
  */
+
+import { anySignal } from '@pyp2p/framing'
 import type { RendezvousSession } from '@pyp2p/punch'
 import { NetError } from './errors.js'
 import type { NetResources, StartReport } from './start.js'
@@ -37,6 +39,6 @@ export class NetLife {
 
   /** `signal` joined with the Net's own (fires at `stop()`). */
   signal(signal: AbortSignal | undefined): AbortSignal {
-    return signal === undefined ? this.closing.signal : AbortSignal.any([signal, this.closing.signal])
+    return anySignal(signal, this.closing.signal)
   }
 }

@@ -4,7 +4,7 @@
  * it got through and the nonce arrived at our listener (`DialBackListener`).
  */
 import { randomBytes } from 'node:crypto'
-import { plainAddress } from '@pyp2p/framing'
+import { anySignal, plainAddress } from '@pyp2p/framing'
 import { isPunchError, RendezvousClient } from '@pyp2p/punch'
 import type { ServerMessage } from '@pyp2p/rendezvous-protocol'
 import {
@@ -81,7 +81,7 @@ export class ServerDialBackProbe implements ReachabilityProbe {
         server,
         q.port,
         nonce,
-        AbortSignal.any([q.signal, AbortSignal.timeout(this.#timeout)]),
+        anySignal(q.signal, AbortSignal.timeout(this.#timeout)),
       )
     } catch (err) {
       this.#listener?.forget(nonce)
@@ -106,7 +106,7 @@ export class ServerDialBackProbe implements ReachabilityProbe {
     }
     const arrived = await this.#listener.arrived(
       nonce,
-      AbortSignal.any([q.signal, AbortSignal.timeout(this.#arrivalTimeout)]),
+      anySignal(q.signal, AbortSignal.timeout(this.#arrivalTimeout)),
     )
     q.signal.throwIfAborted()
     return arrived

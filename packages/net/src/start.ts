@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks'
 import { type MessageTransport, RelayClient } from '@pyp2p/dht-msg'
 import type { LineSocket } from '@pyp2p/framing'
+import { anySignal } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
 import type { NatBehaviour, RendezvousSession } from '@pyp2p/punch'
 import {
@@ -155,7 +156,7 @@ export async function startNet(
       limits: o.inboundLimits,
       // Screened for the server's probe first; a peer silent past the handshake timeout is dropped.
       handle: (socket, s) => {
-        const first = AbortSignal.any([s.signal, AbortSignal.timeout(firstBytesTimeout(o))])
+        const first = anySignal(s.signal, AbortSignal.timeout(firstBytesTimeout(o)))
         return dialBacks.screen(socket, first, async () => {
           if (first.aborted && !s.signal.aborted) throw silentPeer(socket, o)
           return (await whenConnector(s.signal)).handleIncoming(socket, { signal: s.signal })

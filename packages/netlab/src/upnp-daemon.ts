@@ -61,6 +61,9 @@ export async function startMiniupnpd(opts: StartUpnpOptions): Promise<Daemon> {
   const argv = ['miniupnpd', '-d', '-f', files.conf, '-P', files.pid]
   const bound = AbortSignal.timeout(UPNP_READY_TIMEOUT_MS)
   const waitSignal = signal ? AbortSignal.any([signal, bound]) : bound
+  // Node 20's any() holds its sources weakly: a GC could collect `bound` and the wait would never end
+  // (nodejs/node#57736; @pyp2p/framing's anySignal). Held from the combination here.
+  Object.defineProperty(waitSignal, 'bound', { value: bound })
   const fatal = fatalPattern(node.router?.behind !== undefined)
   const ready = readyPatterns(mode)
   try {

@@ -3,7 +3,7 @@
  * fresh local port (or listen, without NAT), wait the server's delay precisely, and connect.
  */
 import type { Socket } from 'node:net'
-import { LineSocket, type LineSocketOptions } from '@pyp2p/framing'
+import { anySignal, LineSocket, type LineSocketOptions } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
 import type { FightMessage } from '@pyp2p/rendezvous-protocol'
 import createDebug from 'debug'
@@ -195,7 +195,7 @@ export async function fire(
   const timeout = tuning.punchTimeout ?? PUNCH_TIMEOUT_MS
   const { mapping, listener } = prepared
   const stop = new AbortController()
-  const both = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal])
+  const both = anySignal(signal, stop.signal)
   const connect = (localPort: number): Promise<{ socket: Socket; port: number; attempts: number }> =>
     simultaneousOpen({
       host: fightMsg.ip,

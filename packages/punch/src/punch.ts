@@ -5,6 +5,8 @@
  * second server connection from that port, exchange predictions through the server, wait the delay the
  * server computed from the round trips it measured, then run {@link simultaneousOpen} from that port.
  */
+
+import { anySignal } from '@pyp2p/framing'
 import type { ChallengeMessage, FightMessage } from '@pyp2p/rendezvous-protocol'
 import createDebug from 'debug'
 import { FIGHT_TIMEOUT_MS, PUNCH_ROUNDS } from './constants.js'
@@ -167,7 +169,7 @@ export interface AcceptChallengesOptions extends Omit<AcceptChallengeOptions, 's
 export function acceptChallenges(options: AcceptChallengesOptions): () => void {
   const { client, onConnection, onError, signal } = options
   const stop = new AbortController()
-  const combined = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal])
+  const combined = anySignal(signal, stop.signal)
   const onChallenge = (challenge: ChallengeMessage): void => {
     acceptChallenge(challenge, { ...options, signal: combined }).then(
       (result) => {

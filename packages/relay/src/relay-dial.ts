@@ -5,7 +5,7 @@
  * byte that came with the `OK` is put back), so an end-to-end handshake can run over it.
  */
 import type { Socket } from 'node:net'
-import { connectSocket, LineDecoder } from '@pyp2p/framing'
+import { anySignal, connectSocket, LineDecoder } from '@pyp2p/framing'
 import { DIAL_TIMEOUT_MS, MAX_CONTROL_LINE } from './constants.js'
 import { CircuitError } from './errors.js'
 import { type CircuitLimits, formatAccept, formatConnect, parseServerLine } from './protocol.js'
@@ -58,7 +58,7 @@ async function exchange(
 ): Promise<RelayedSocket> {
   const signals = [AbortSignal.timeout(timeout)]
   if (callerSignal !== undefined) signals.push(callerSignal)
-  const signal = AbortSignal.any(signals)
+  const signal = anySignal(...signals)
   const { host, port } = relay
   let socket: Socket
   try {

@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { LineSocket } from '@pyp2p/framing'
+import { anySignal } from '@pyp2p/framing'
 import createDebug from 'debug'
 import type { ConnectPlan, PlannedMethod } from './connect-plan.js'
 import type { ConnectResult } from './connector-options.js'
@@ -34,7 +35,7 @@ export interface RunOptions {
 export async function runPlan(plan: ConnectPlan, o: RunOptions): Promise<ConnectResult> {
   const signals = [o.closing, AbortSignal.timeout(o.timeout)]
   if (o.signal !== undefined) signals.push(o.signal)
-  const signal = AbortSignal.any(signals)
+  const signal = anySignal(...signals)
   const attempts: AttemptReport[] = []
   if (plan.methods.length === 0) throw UnlError.NO_METHOD(plan.skipped)
   for (const m of plan.methods) {

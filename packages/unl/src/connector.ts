@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events'
 import type { Server, Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { MessageTransport } from '@pyp2p/dht-msg'
-import { connectSocket, type LineSocket } from '@pyp2p/framing'
+import { anySignal, connectSocket, type LineSocket } from '@pyp2p/framing'
 import createDebug from 'debug'
 import { acceptIncoming, type PendingReverse } from './accept-incoming.js'
 import { type PlannedMethod, planConnect } from './connect-plan.js'
@@ -120,7 +120,7 @@ export class UnlConnector extends EventEmitter<UnlConnectorEvents> {
     if (options.signal !== undefined) signals.push(options.signal)
     return acceptIncoming(con, {
       upgrade: this.#s.upgrade,
-      signal: AbortSignal.any(signals),
+      signal: anySignal(...signals),
       method: options.method ?? 'direct',
       expectedNodeId: options.expectedNodeId,
       pending: this.#pending,

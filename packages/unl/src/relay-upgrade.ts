@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { LineSocket } from '@pyp2p/framing'
+import { anySignal } from '@pyp2p/framing'
 import createDebug from 'debug'
 import { type PlannedMethod, planConnect } from './connect-plan.js'
 import { runPlan } from './connect-run.js'
@@ -57,7 +58,7 @@ export async function tryUpgrade(lines: RelayedLines, theirs: UNL, host: Upgrade
   const nonce = randomBytes(NONCE_BYTES).toString('hex')
   const ended = new AbortController()
   lines.connection.once('close', () => ended.abort())
-  const signal = AbortSignal.any([host.closing, ended.signal, AbortSignal.timeout(host.timeout)])
+  const signal = anySignal(host.closing, ended.signal, AbortSignal.timeout(host.timeout))
   let reply: { word: string; args: string }
   const fail = (error: UnlError): void => {
     log('upgrade to %s failed, staying relayed: %s', theirs.nodeId, error.message)

@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { LineSocket } from '@pyp2p/framing'
+import { anySignal } from '@pyp2p/framing'
 import {
   detectNat,
   type NatBehaviour,
@@ -173,7 +174,7 @@ export class RendezvousPuncher extends EventEmitter<RendezvousPuncherEvents> imp
     if (this.#closing.signal.aborted) throw UnlError.CLOSED()
     if (this.#session.server === undefined) await this.#session.open({ signal: request.signal })
     const server = this.#session.server!
-    const signal = AbortSignal.any([request.signal, this.#closing.signal])
+    const signal = anySignal(request.signal, this.#closing.signal)
     const nat = await this.#ownNat(server, signal)
     const result = await punch({
       ...this.#tuning,

@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks'
 import type { MessageTransport, TransportMessage } from '@pyp2p/dht-msg'
 import type { LineSocket } from '@pyp2p/framing'
+import { anySignal } from '@pyp2p/framing'
 import createDebug from 'debug'
 import { parseReverseRequest } from './connect-hello.js'
 import { REVERSE_REFUSED } from './constants.js'
@@ -112,9 +113,9 @@ export class ReverseRefusals {
  */
 export function requestReverse(o: ReverseRequestOptions): Promise<LineSocket> {
   const { transport, to, request, timeout, resend, signal: outer } = o
-  const signal = AbortSignal.any([outer, AbortSignal.timeout(timeout)])
+  const signal = anySignal(outer, AbortSignal.timeout(timeout))
   const done = new AbortController()
-  const sendSignal = AbortSignal.any([signal, done.signal])
+  const sendSignal = anySignal(signal, done.signal)
   const started = performance.now()
   let accepted = 0
   let lastError: unknown

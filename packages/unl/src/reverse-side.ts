@@ -6,6 +6,7 @@
  */
 import type { MessageTransport, TransportMessage } from '@pyp2p/dht-msg'
 import type { LineSocket } from '@pyp2p/framing'
+import { anySignal } from '@pyp2p/framing'
 import createDebug from 'debug'
 import type { PendingReverse } from './accept-incoming.js'
 import { formatReverseRequest, isReverseRequest } from './connect-hello.js'
@@ -71,7 +72,7 @@ export class ReverseSide {
       request: formatReverseRequest(this.#hooks.ours(), nonce),
       timeout: this.#s.reverseTimeout,
       resend: this.#s.reverseResend,
-      signal: AbortSignal.any([signal, refused.signal]),
+      signal: anySignal(signal, refused.signal),
       refusals: this.#refusals,
       register: (resolve) => {
         pending.set(nonce, { nodeId: theirs.nodeId, resolve, refuse: (err) => refused.abort(err) })
@@ -93,7 +94,7 @@ export class ReverseSide {
     }
     if (target === undefined) return // a repeat of a request already answered
     const { host, port, nonce, unl } = target
-    const signal = AbortSignal.any([this.#closing, AbortSignal.timeout(this.#s.dialTimeout)])
+    const signal = anySignal(this.#closing, AbortSignal.timeout(this.#s.dialTimeout))
     this.#hooks.dial(host, port, nonce, unl.nodeId, signal).then(
       (connection) =>
         this.#hooks.deliver({

@@ -18,7 +18,7 @@
  * so a peer that vanishes fails the connection with framing's `ERR_KEEPALIVE_TIMEOUT`.
  */
 import type { Socket } from 'node:net'
-import { type LineLimits, LineSocket, type LineSocketOptions } from '@pyp2p/framing'
+import { anySignal, type LineLimits, LineSocket, type LineSocketOptions } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
 import { isSecurePrologue, type NoiseCipher, SecureError, secureInbound, secureOutbound } from '@pyp2p/secure'
 import {
@@ -211,7 +211,7 @@ async function readAdmission(
   const wait = AbortSignal.timeout(timeout)
   let line: string
   try {
-    line = await con.readLine({ signal: signal === undefined ? wait : AbortSignal.any([signal, wait]) })
+    line = await con.readLine({ signal: anySignal(signal, wait) })
   } catch (err) {
     if (signal?.aborted) throw UnlError.ABORTED(signal.reason)
     const why = wait.aborted

@@ -4,6 +4,8 @@
  * doubling back-off) or does not answer within the timeout (a PING with back-off finds out when it
  * answers again). Commands never queue while Redis is away (`enableOfflineQueue: false`).
  */
+
+import { anySignal } from '@pyp2p/framing'
 import { Redis } from 'ioredis'
 import { REDIS_BACKOFF_BASE_MS, REDIS_BACKOFF_MAX_MS } from '../constants.js'
 import { BootstrapServerError } from '../errors.js'
@@ -92,7 +94,7 @@ export class RedisConnection {
   /** Connects both and subscribes to `channels`; throws `ERR_REDIS_UNAVAILABLE` after the timeout. */
   async connect(channels: readonly string[], signal?: AbortSignal): Promise<void> {
     const timeout = AbortSignal.timeout(this.#o.connectTimeoutMs)
-    const stop = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+    const stop = anySignal(signal, timeout)
     let onAbort: (() => void) | undefined
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(stop.reason)
