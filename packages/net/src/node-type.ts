@@ -6,7 +6,10 @@
  * run concurrently, so a `p2p` net keeps simultaneous nodes and punches to them (issue 18).
  * Every step adds a sentence to `reasons`, so users see why.
  */
+
+import { anySignal, plainAddress } from '@pyp2p/framing'
 import type { ForwardingType, NatType, NodeType } from '@pyp2p/unl'
+import { isLocalAddress } from './local-addresses.js'
 import type { NetType } from './options.js'
 import type { Reachability, ReachabilityProbe } from './reachability.js'
 
@@ -26,6 +29,11 @@ export interface NodeTypeInput {
   probe: ReachabilityProbe
   /** Tries a port mapping; undefined when forwarding is off or not applicable (the reason says why). */
   forward: ((signal: AbortSignal) => Promise<ForwardedPort>) | undefined
+  /**
+   * Searches for gateways without mapping (run beside the reachability probe, so `forward` need not
+   * wait for the search); its failure is ignored here and shows at `forward`.
+   */
+  prepareForward?: ((signal: AbortSignal) => Promise<void>) | undefined
   forwardSkipped: string | undefined
   /** Removes the mapping again (it did not make us reachable). */
   unforward: () => Promise<void>
@@ -52,9 +60,17 @@ export interface NodeTypeReport {
 
 const PREDICTABLE: readonly NatType[] = ['preserving', 'delta', 'reuse']
 
+/** A promise's outcome, never rejecting (a result awaited later, or never). */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  )
+
 export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeReport> {
   const reasons: string[] = []
-  const { listen, observed, signal } = input
+  const { observed, signal } = input
   const report: NodeTypeReport = {
     nodeType: 'active',
     natType: input.natType ?? 'unknown',
@@ -70,6 +86,39 @@ export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeR
     return finish(input, report)
   }
 
+  // Behind a NAT (the server saw another address than ours), the gateway search and the NAT test start
+  // now, beside the reachability probe: they only look, and such a node nearly always needs both, so it
+  // no longer waits for the probe's timeout (a router that drops the server's SYN), then the search's,
+  // then the NAT test's. A node that did not need them ends them, and start() waits until they have.
+  const natted = observed !== undefined && !isLocalAddress(plainAddress(observed.ip))
+  const ahead = new AbortController()
+  const early = anySignal(signal, ahead.signal)
+  const gateways =
+    natted && input.forward !== undefined && input.prepareForward !== undefined
+      ? settle(input.prepareForward(early))
+      : undefined
+  const nat =
+    natted && input.natType === undefined && input.detectNat !== undefined
+      ? settle(input.detectNat(early))
+      : undefined
+  try {
+    return await decide(input, report, { gateways, nat })
+  } finally {
+    ahead.abort()
+    await Promise.all([gateways, nat])
+  }
+}
+
+async function decide(
+  input: NodeTypeInput,
+  report: NodeTypeReport,
+  ahead: {
+    gateways: Promise<Settled<void>> | undefined
+    nat: Promise<Settled<{ type: NatType; evidence?: string }>> | undefined
+  },
+): Promise<NodeTypeReport> {
+  const { listen, observed, signal, forward } = input
+  const { reasons } = report
   const direct = await input.probe.check({
     host: report.wanAddress,
     port: listen.port,
@@ -82,14 +131,16 @@ export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeR
   report.reachability = direct.reachable
   if (direct.reachable === 'reachable') {
     report.nodeType = 'passive'
+    if (ahead.gateways !== undefined) await input.unforward() // the search's client, unused
     return finish(input, report)
   }
 
-  if (input.forward === undefined) {
+  if (forward === undefined) {
     reasons.push(`port forwarding not tried: ${input.forwardSkipped ?? 'disabled'}`)
   } else {
     try {
-      const m = await input.forward(signal)
+      await ahead.gateways // its failure shows in forward()'s
+      const m = await forward(signal)
       const host = m.externalAddress ?? report.wanAddress
       const verdict = await input.probe.check({
         host,
@@ -120,16 +171,16 @@ export async function determineNodeType(input: NodeTypeInput): Promise<NodeTypeR
   }
 
   if (input.natType === undefined && input.detectNat !== undefined) {
-    try {
-      const nat = await input.detectNat(signal)
-      report.natType = nat.type
+    const nat = await (ahead.nat ?? settle(input.detectNat(signal)))
+    signal.throwIfAborted()
+    if (nat.ok) {
+      report.natType = nat.value.type
       reasons.push(
         `NAT type ${report.natType}: detected through the bootstrap server` +
-          (nat.evidence === undefined ? '' : ` (${nat.evidence})`),
+          (nat.value.evidence === undefined ? '' : ` (${nat.value.evidence})`),
       )
-    } catch (err) {
-      signal.throwIfAborted()
-      reasons.push(`NAT detection failed: ${(err as Error).message}`)
+    } else {
+      reasons.push(`NAT detection failed: ${(nat.error as Error).message}`)
     }
   }
   if (PREDICTABLE.includes(report.natType)) {

@@ -73,7 +73,7 @@ export async function serveRelay(
     try {
       const m = await forwardPort(o, port, (r) => {
         release = r
-      })(signal)
+      }).forward(signal)
       external = m.externalPort
       host = m.externalAddress ?? host
       note = ` (${m.method} mapped port ${port} to ${external})`

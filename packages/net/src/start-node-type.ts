@@ -52,6 +52,12 @@ export async function nodeTypeOf(
     }
     return { typeReport, behaviour }
   }
+  const forwarding =
+    forwardSkipped === undefined
+      ? forwardPort(o, listen.port, (release) => {
+          res.releaseForwarding = release
+        })
+      : undefined
   const typeReport = await determineNodeType({
     netType: o.netType,
     nodeType: o.nodeType,
@@ -64,12 +70,8 @@ export async function nodeTypeOf(
         server: () => session?.server,
         listener: step.dialBacks,
       }),
-    forward:
-      forwardSkipped === undefined
-        ? forwardPort(o, listen.port, (release) => {
-            res.releaseForwarding = release
-          })
-        : undefined,
+    forward: forwarding?.forward,
+    prepareForward: forwarding?.prepare,
     forwardSkipped,
     unforward: async () => {
       await res.releaseForwarding?.()
@@ -86,7 +88,8 @@ export async function nodeTypeOf(
           },
     signal,
   })
-  return { typeReport, behaviour }
+  // The NAT test runs beside the reachability probe; a node that turned out passive did not use it.
+  return { typeReport, behaviour: typeReport.natType === 'unknown' ? undefined : behaviour }
 }
 
 /** The ports a NAT verdict came from, in the order seen: `local→external` (and the inbound policy). */

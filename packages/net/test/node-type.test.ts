@@ -3,8 +3,8 @@
  * router and a NAT (the NAT lab covers them end to end); here each branch of the decision is checked.
  */
 import { networkInterfaces } from 'node:os'
-import { describe, expect, it } from 'vitest'
-import { ObservedAddressProbe, type ReachabilityProbe } from '../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import { ObservedAddressProbe, type ReachabilityProbe, type ReachabilityVerdict } from '../src/index.js'
 import { determineNodeType, type NodeTypeInput } from '../src/node-type.js'
 import { natEvidence } from '../src/start-node-type.js'
 
@@ -159,5 +159,153 @@ describe('determineNodeType', () => {
     expect(given.nodeType).toBe('simultaneous')
     const act = await determineNodeType(input({ detectNat: async () => ({ type: 'random' }) }))
     expect(act).toMatchObject({ nodeType: 'active', natType: 'random' })
+  })
+})
+
+/** A promise and its resolve (Node 20 has no Promise.withResolvers). */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve: (v: T) => void = () => {}
+  const promise = new Promise<T>((r) => {
+    resolve = r
+  })
+  return { promise, resolve }
+}
+
+describe('determineNodeType: the gateway search and the NAT test run beside the reachability probe', () => {
+  /** A probe whose first answer the test gives (`answer`), and whose later ones are `unreachable`. */
+  function heldProbe(): ReachabilityProbe & { answer: (v: ReachabilityVerdict) => void; asked: number } {
+    let answer: (v: ReachabilityVerdict) => void = () => {}
+    const first = new Promise<ReachabilityVerdict>((resolve) => {
+      answer = resolve
+    })
+    const p = {
+      name: 'held',
+      asked: 0,
+      answer: (v: ReachabilityVerdict) => answer(v),
+      check: async () => (++p.asked === 1 ? first : { reachable: 'unreachable' as const, reason: 'no' }),
+    }
+    return p
+  }
+  const unreachable: ReachabilityVerdict = { reachable: 'unreachable', reason: 'no answer within 3000 ms' }
+
+  it('both start before the probe answers; forward() waits for the search it started', async () => {
+    const probe = heldProbe()
+    const order: string[] = []
+    let searched: () => void = () => {}
+    const search = new Promise<void>((resolve) => {
+      searched = resolve
+    })
+    const natStarted = deferred<void>()
+    const run = determineNodeType(
+      input({
+        probe,
+        forwardSkipped: undefined,
+        prepareForward: async () => {
+          order.push('search')
+          await search
+          order.push('search done')
+        },
+        forward: async () => {
+          order.push('map')
+          throw new Error('no gateway answered')
+        },
+        detectNat: async () => {
+          order.push('nat')
+          natStarted.resolve()
+          return { type: 'preserving' }
+        },
+      }),
+    )
+    await natStarted.promise
+    expect(order).toEqual(['search', 'nat']) // the probe has not answered yet
+    probe.answer(unreachable)
+    await vi.waitFor(() => expect(probe.asked).toBe(1))
+    expect(order).not.toContain('map') // still searching
+    searched()
+    const r = await run
+    expect(order).toEqual(['search', 'nat', 'search done', 'map'])
+    expect(r).toMatchObject({ nodeType: 'simultaneous', natType: 'preserving', reachability: 'unreachable' })
+    expect(r.reasons.map((x) => x.split(':')[0])).toEqual([
+      'reachability (held)',
+      'port forwarding failed',
+      'NAT type preserving',
+      'node type simultaneous',
+    ])
+  })
+
+  it('a node found reachable ends the NAT test and releases the search, and reports no NAT type', async () => {
+    const probe = heldProbe()
+    const natSignal = deferred<AbortSignal>()
+    let released = 0
+    const run = determineNodeType(
+      input({
+        probe,
+        forwardSkipped: undefined,
+        prepareForward: async () => {},
+        forward: async () => ({ method: 'upnp', externalAddress: null, externalPort: 5000 }),
+        unforward: async () => {
+          released++
+        },
+        detectNat: (s) => {
+          natSignal.resolve(s)
+          return new Promise((_, reject) => s.addEventListener('abort', () => reject(s.reason)))
+        },
+      }),
+    )
+    const s = await natSignal.promise
+    expect(s.aborted).toBe(false)
+    probe.answer({ reachable: 'reachable', reason: 'the server connected back' })
+    const r = await run
+    expect(s.aborted).toBe(true)
+    expect(released).toBe(1)
+    expect(r).toMatchObject({ nodeType: 'passive', natType: 'unknown', forwarding: 'none' })
+    expect(r.reasons.join('\n')).not.toMatch(/NAT/)
+  })
+
+  it('not behind a NAT (the server saw one of our addresses): nothing starts before the probe answers', async () => {
+    const local = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a?.family === 'IPv4')!.address
+    const probe = heldProbe()
+    const started: string[] = []
+    const run = determineNodeType(
+      input({
+        probe,
+        observed: { ip: local, port: 5000 },
+        forwardSkipped: undefined,
+        prepareForward: async () => {
+          started.push('search')
+        },
+        forward: async () => ({ method: 'upnp', externalAddress: null, externalPort: 5000 }),
+        detectNat: async () => {
+          started.push('nat')
+          return { type: 'preserving' }
+        },
+      }),
+    )
+    await vi.waitFor(() => expect(probe.asked).toBe(1))
+    expect(started).toEqual([])
+    probe.answer({ reachable: 'reachable', reason: 'the server connected back' })
+    expect(await run).toMatchObject({ nodeType: 'passive', natType: 'unknown' })
+    expect(started).toEqual([])
+  })
+
+  it('a NAT test that fails before the probe answers is reported in its place', async () => {
+    const probe = heldProbe()
+    const failed = deferred<void>()
+    const run = determineNodeType(
+      input({
+        probe,
+        detectNat: async () => {
+          failed.resolve()
+          throw new Error('the server refused')
+        },
+      }),
+    )
+    await failed.promise
+    probe.answer(unreachable)
+    const r = await run
+    expect(r).toMatchObject({ nodeType: 'active', natType: 'unknown' })
+    expect(r.reasons).toContain('NAT detection failed: the server refused')
   })
 })
