@@ -1,15 +1,20 @@
 /**
  * `CircuitRelayer`: the Relayer on @pyp2p/relay. Dials through the relay the target's UNL names
  * (TLV_RELAY), else through the first of its own `relays` (a node's bootstrap server: most nodes of a
- * net share it); takes the circuits that arrive on its reservation, when it holds one.
+ * net share it); takes the circuits that arrive on its reservation, when it holds one. A UNL can name
+ * a relay its node has left (the relay went away and the node's reservation moved, to the server both
+ * nodes fail over to or down its `reserveAt`): when that relay cannot be reached or does not hold the
+ * target's reservation, the dial tries its own first relay too.
  */
 import {
+  CircuitError,
   type CircuitReservation,
   circuitEndError,
   dialCircuit,
   type IncomingCircuit,
   type RelayedSocket,
 } from '@pyp2p/relay'
+import createDebug from 'debug'
 import { DIAL_TIMEOUT_MS } from './constants.js'
 import { type RelayAddress, relayOf } from './relay-extension.js'
 import type { IncomingRelayed, RelayedConnection, Relayer, RelayRequest } from './relayer.js'
@@ -32,6 +37,21 @@ const ender = (c: RelayedSocket): (() => Error | undefined) => {
 
 const hostPort = (a: RelayAddress): string =>
   a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+
+const log = createDebug('pyp2p:unl')
+
+/**
+ * Failures that say the target is not (or no longer) reachable at that relay, so another relay may
+ * hold its reservation: the relay is gone or unreachable, shuts down, is full, or holds no reservation
+ * for the target. Not: the target did not accept, an authentication failure, a limit, an abort.
+ */
+const GONE_FROM_RELAY: ReadonlySet<string> = new Set([
+  'ERR_CONNECT_FAILED',
+  'ERR_TIMEOUT',
+  'ERR_RELAY_CLOSED',
+  'ERR_RELAY_FULL',
+  'ERR_NO_RESERVATION',
+])
 
 export class CircuitRelayer implements Relayer {
   #relays: readonly RelayAddress[]
@@ -69,16 +89,32 @@ export class CircuitRelayer implements Relayer {
   }
 
   async dial({ ours, theirs, signal }: RelayRequest): Promise<RelayedConnection> {
-    const at = relayOf(theirs) ?? this.#relays[0]!
-    const c = await dialCircuit({
-      host: at.host,
-      port: at.port,
-      target: theirs.nodeId,
-      nodeId: ours.nodeId,
-      signal,
-      timeout: this.#timeout,
-    })
-    return { socket: c.socket, relay: hostPort(at), circuitId: c.circuitId, endReason: ender(c) }
+    const named = relayOf(theirs)
+    const ownFirst = this.#relays[0]
+    const relays = [named ?? ownFirst!]
+    if (named !== undefined && ownFirst !== undefined && hostPort(ownFirst) !== hostPort(named))
+      relays.push(ownFirst)
+    let first: unknown
+    for (const at of relays) {
+      try {
+        const c = await dialCircuit({
+          host: at.host,
+          port: at.port,
+          target: theirs.nodeId,
+          nodeId: ours.nodeId,
+          signal,
+          timeout: this.#timeout,
+        })
+        return { socket: c.socket, relay: hostPort(at), circuitId: c.circuitId, endReason: ender(c) }
+      } catch (err) {
+        first ??= err
+        const gone = err instanceof CircuitError && GONE_FROM_RELAY.has(err.code)
+        if (!gone || signal.aborted) break
+        log('circuit to %s through %s: %s', theirs.nodeId, hostPort(at), (err as Error).message)
+      }
+    }
+    // The relay their UNL names says most about why (the fallback's failure is in the debug log).
+    throw first
   }
 
   listen(onCircuit: (circuit: IncomingRelayed) => void, signal: AbortSignal): void {
