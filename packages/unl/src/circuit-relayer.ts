@@ -108,9 +108,9 @@ export class CircuitRelayer implements Relayer {
         return { socket: c.socket, relay: hostPort(at), circuitId: c.circuitId, endReason: ender(c) }
       } catch (err) {
         first ??= err
+        log('circuit to %s through %s: %s', theirs.nodeId, hostPort(at), (err as Error).message)
         const gone = err instanceof CircuitError && GONE_FROM_RELAY.has(err.code)
         if (!gone || signal.aborted) break
-        log('circuit to %s through %s: %s', theirs.nodeId, hostPort(at), (err as Error).message)
       }
     }
     // The relay their UNL names says most about why (the fallback's failure is in the debug log).
