@@ -114,3 +114,10 @@ export const REQUIRED_BINARIES = [
  * section 15's recommendation). Short in the lab so renewals and lease expiry are seen in seconds.
  */
 export const LAB_PCP_MIN_LIFETIME_S = 12
+
+/** The NFQUEUE queue a router's WAN egress waits in when it has `latencyMs` (one per namespace). */
+export const LATENCY_QUEUE = 0
+/** How long the delay daemon (scripts/nfq-delay.py) may take to bind its queue, ms. */
+export const LATENCY_READY_TIMEOUT_MS = 10_000
+/** The largest `latencyMs` a router may have. */
+export const MAX_LATENCY_MS = 5_000

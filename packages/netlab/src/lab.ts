@@ -7,6 +7,7 @@ import debug from 'debug'
 import { inNetns, run, runOk } from './command.js'
 import { NetlabError } from './errors.js'
 import { trackOpenLab, untrackOpenLab } from './exit-cleanup.js'
+import { startLatency } from './lab-latency.js'
 import { labNodes } from './lab-nodes.js'
 import { type LabRemains, teardownLab, teardownLabSync } from './lab-teardown.js'
 import { LabUpnp } from './lab-upnp.js'
@@ -67,6 +68,9 @@ class NetLab implements Lab {
   }
 
   async build(signal?: AbortSignal): Promise<void> {
+    // A delay daemon is a child of this process: a persistent lab (`lab up`) would leave it running.
+    if (this.persistent && this.plan.nodes.some((n) => (n.router?.latencyMs ?? 0) > 0))
+      throw NetlabError.INVALID_SPEC('latencyMs needs a lab this process owns (not a persistent one)')
     const t0 = performance.now()
     mkdirSync(this.tmp, { recursive: true })
     if (!this.persistent) trackOpenLab(this)
@@ -77,7 +81,18 @@ class NetLab implements Lab {
       ),
     )
     const t1 = performance.now()
-    await this.upnp.startAll(signal)
+    const delayed = this.plan.nodes.filter((n) => (n.router?.latencyMs ?? 0) > 0)
+    await Promise.all([
+      this.upnp.startAll(signal),
+      ...delayed.map((n) =>
+        startLatency(
+          n,
+          n.router?.latencyMs ?? 0,
+          (node, argv) => this.start(node, argv, process.env),
+          signal,
+        ),
+      ),
+    ])
     log('lab %s up: network %d ms, daemons %d ms', this.prefix, t1 - t0, performance.now() - t1)
   }
 

@@ -13,6 +13,7 @@ import {
   LAN_ROUTER_HOST,
   LAN6_HEAD,
   LAST_HOST,
+  MAX_LATENCY_MS,
   MAX_ROUTERS,
   NODE_NAME_PATTERN,
   PUBLIC_HOST_FIRST,
@@ -89,6 +90,12 @@ function checkRouter(name: string, r: RouterSpec): void {
     throw NetlabError.INVALID_SPEC(
       `router "${name}": conntrackTimeout must be a whole number of seconds >= 1`,
     )
+  }
+  if (
+    r.latencyMs !== undefined &&
+    !(Number.isInteger(r.latencyMs) && r.latencyMs >= 0 && r.latencyMs <= MAX_LATENCY_MS)
+  ) {
+    throw NetlabError.INVALID_SPEC(`router "${name}": latencyMs must be a whole number 0..${MAX_LATENCY_MS}`)
   }
   if (r.ipv6 !== undefined && typeof r.ipv6 !== 'boolean') {
     throw NetlabError.INVALID_SPEC(`router "${name}": ipv6 must be true or false`)
