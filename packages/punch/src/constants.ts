@@ -18,6 +18,14 @@ export const PORT_COLLISIONS = 1
 export const REUSE_TESTS = 2
 
 /**
+ * Waits between tries of a reuse test's reconnection, ms (about 1.7 s in all). The connection it
+ * replaces stays in LAST_ACK for a round trip after the server closed it (its final ACK in flight), and
+ * until then a connect() from the same port to the same server fails with EADDRNOTAVAIL: on any link
+ * with latency, the first try right after the close does.
+ */
+export const REUSE_RECONNECT_WAITS_MS: readonly number[] = [5, 10, 20, 40, 80, 160, 320, 500, 500]
+
+/**
  * Predicted ports sent for a `delta` NAT: the next mapping, and the ones after it in case another
  * connection took a port between the observation and the punch. pyp2p opened `mapping_no = 4` mappings.
  */

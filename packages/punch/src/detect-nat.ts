@@ -4,8 +4,9 @@
  * comparing the ports the server saw (its `HELLO`). {@link classifyNat} gives the verdict.
  */
 
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { NodeIdentity } from '@pyp2p/identity'
-import { NAT_TESTS, PORT_COLLISIONS, REUSE_TESTS } from './constants.js'
+import { NAT_TESTS, PORT_COLLISIONS, REUSE_RECONNECT_WAITS_MS, REUSE_TESTS } from './constants.js'
 import { detectInbound } from './detect-inbound.js'
 import { PunchError } from './errors.js'
 import { classifyNat, type NatBehaviour, type NatSample } from './nat-type.js'
@@ -73,7 +74,10 @@ export async function detectNat(options: DetectNatOptions): Promise<NatBehaviour
     for (let i = 0; i < reuseTests; i++) {
       const earlier = open[i]!
       await earlier.quit()
-      const again = await RendezvousClient.connect({ ...base, localPort: earlier.localPort })
+      const again = await reconnectFrom(
+        () => RendezvousClient.connect({ ...base, localPort: earlier.localPort }),
+        signal,
+      )
       open.push(again)
       samples.push({ localPort: again.localPort, externalPort: again.observed.port })
     }
@@ -86,4 +90,35 @@ export async function detectNat(options: DetectNatOptions): Promise<NatBehaviour
   const verdict = classifyNat(samples, { collisions })
   const policy = await inbound
   return policy === undefined ? verdict : { ...verdict, inbound: policy }
+}
+
+/** Whether `err` (or an error it was caused by) says the local address and port are still taken. */
+function portStillTaken(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (code === 'EADDRNOTAVAIL' || code === 'EADDRINUSE') return true
+  }
+  return false
+}
+
+/**
+ * `connect()` from a port whose last connection the server just closed: tried again after each of
+ * {@link REUSE_RECONNECT_WAITS_MS} while that connection lingers (the port is still taken), so a
+ * reuse test works over links with latency, not only in a lab without it. Other failures at once.
+ */
+async function reconnectFrom(
+  connect: () => Promise<RendezvousClient>,
+  signal: AbortSignal | undefined,
+): Promise<RendezvousClient> {
+  for (let i = 0; ; i++) {
+    try {
+      return await connect()
+    } catch (err) {
+      const wait = REUSE_RECONNECT_WAITS_MS[i]
+      if (wait === undefined || !portStillTaken(err)) throw err
+      await sleep(wait, undefined, signal === undefined ? {} : { signal }).catch(() => {
+        throw PunchError.ABORTED('detection', signal?.reason)
+      })
+    }
+  }
 }

@@ -49,7 +49,7 @@ function portStep(a: number, b: number): number {
  * a later sample from the same local port (after the first connection closed) is a *reuse* test.
  *
  * - `preserving`: mappings keep the local port (pyp2p: at least 4 of 5 new ones; here also at most
- *   `collisions` of all samples, reconnections included, do not).
+ *   `collisions` local ports lose theirs in any sample, reconnections included).
  * - `reuse`: a local port maps to the same external port again (endpoint-independent mapping).
  * - `delta`: new mappings' external ports advance by a constant non-zero step (sequential NAT).
  * - `random`: none of these; the next external port cannot be predicted.
@@ -63,8 +63,10 @@ export function classifyNat(samples: readonly NatSample[], options: ClassifyOpti
   const fresh: NatSample[] = []
   let reuseTotal = 0
   let reuseSame = 0
-  let reuseKept = 0
+  /** Local ports with a sample that did not keep the port (a collision, wherever it fell). */
+  const moved = new Set<number>()
   for (const s of samples) {
+    if (s.externalPort !== s.localPort) moved.add(s.localPort)
     const earlier = first.get(s.localPort)
     if (earlier === undefined) {
       first.set(s.localPort, s)
@@ -72,14 +74,13 @@ export function classifyNat(samples: readonly NatSample[], options: ClassifyOpti
     } else {
       reuseTotal++
       if (earlier.externalPort === s.externalPort) reuseSame++
-      if (s.externalPort === s.localPort) reuseKept++
     }
   }
-  // Preserving: new mappings keep their port, and so do the reconnections, `collisions` dissenters in
-  // all. A port taken by another host behind the same router (its own connection to the same server)
-  // costs one sample wherever it falls, a reconnection's included.
+  // Preserving: new mappings keep their port, and at most `collisions` local ports ever lost theirs. A
+  // port taken by another host behind the same router costs one port, whichever sample of it met the
+  // collision (a reconnection's included) and however often.
   const kept = fresh.filter((s) => s.externalPort === s.localPort).length
-  if (enough(kept, fresh.length, collisions) && enough(kept + reuseKept, samples.length, collisions)) {
+  if (enough(kept, fresh.length, collisions) && enough(first.size - moved.size, first.size, collisions)) {
     return { type: 'preserving', samples }
   }
   if (reuseTotal > 0 && enough(reuseSame, reuseTotal, collisions)) return { type: 'reuse', samples }

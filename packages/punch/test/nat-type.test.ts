@@ -54,6 +54,19 @@ describe('classifyNat', () => {
     expect(classifyNat(s).type).toBe('preserving')
   })
 
+  it('a collided port reconnected into the same collision is still one collision: preserving', () => {
+    const s = fresh([
+      [40001, 40001],
+      [40532, 7000],
+      [41007, 41007],
+      [39000, 39000],
+      [45000, 45000],
+      [40001, 40001],
+      [40532, 7000],
+    ])
+    expect(classifyNat(s).type).toBe('preserving')
+  })
+
   it('a collision on a new mapping and one on a reconnection are two: not preserving', () => {
     const s = fresh([
       [40001, 40001],
