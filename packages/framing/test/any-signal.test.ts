@@ -29,7 +29,7 @@ describe('anySignal', () => {
     collectSoon() // before the timeout: the timeout signal is referred to by `signal` only
     expect(await fired).toBe('TimeoutError')
     expect(closing.signal.aborted).toBe(false)
-  })
+  }, 3_000) // without the fix it never fires: fail fast
 
   it("a caller's timeout signal passed inline survives a garbage collection too", async () => {
     const combine = (opts: { signal: AbortSignal }) => anySignal(new AbortController().signal, opts.signal)
@@ -37,7 +37,7 @@ describe('anySignal', () => {
     const fired = aborted(signal)
     collectSoon()
     expect(await fired).toBe('TimeoutError')
-  })
+  }, 3_000)
 
   it('aborts with the first source that aborts, and its reason', () => {
     const a = new AbortController()

@@ -9,7 +9,10 @@ import type { ForwardedPort } from './node-type.js'
 import type { ResolvedNetOptions } from './options.js'
 
 export interface PortForwarding {
-  /** Searches for gateways without mapping anything (a failure shows at `forward`). */
+  /**
+   * Searches for gateways without mapping anything (a failure shows at `forward`). Not with the user's
+   * `natClient`: its gateways and searches are its own (a search here would restart them).
+   */
   prepare(signal: AbortSignal): Promise<void>
   /** Maps the port, using what `prepare` found when it ran. */
   forward(signal: AbortSignal): Promise<ForwardedPort>
@@ -38,7 +41,7 @@ export function forwardPort(
   }
   return {
     prepare: async (signal) => {
-      await nat().discover({ signal })
+      if (o.natClient === undefined) await nat().discover({ signal })
     },
     forward: async (signal) => {
       const m = await nat().map({

@@ -131,7 +131,8 @@ async function decide(
   report.reachability = direct.reachable
   if (direct.reachable === 'reachable') {
     report.nodeType = 'passive'
-    if (ahead.gateways !== undefined) await input.unforward() // the search's client, unused
+    // The search's client, unused (it mapped nothing; a user's natClient was not touched by it).
+    if (ahead.gateways !== undefined) await input.unforward()
     return finish(input, report)
   }
 

@@ -38,7 +38,7 @@ const ender = (c: RelayedSocket): (() => Error | undefined) => {
 const hostPort = (a: RelayAddress): string =>
   a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
 
-const log = createDebug('pyp2p:unl')
+const log = createDebug('pyp2p:unl:relay')
 
 /**
  * Failures that say the target is not (or no longer) reachable at that relay, so another relay may
