@@ -79,7 +79,8 @@ describe.skipIf(!ready.ok)('the NAT matrix (net.unl.connect between every pair o
   let directCells: Record<string, string> | undefined
 
   beforeAll(async () => {
-    lab = await createLab(matrixSpec())
+    // MATRIX_LATENCY_MS=<ms>: every router gets that link latency (netlab's `latencyMs`), a debugging aid.
+    lab = await createLab(matrixSpec({ latencyMs: Number(process.env.MATRIX_LATENCY_MS ?? '0') }))
     matrix = await startMatrix(lab, { debug: process.env.MATRIX_DEBUG === '1' })
   }, 400_000)
 
