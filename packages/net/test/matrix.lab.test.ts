@@ -21,7 +21,8 @@
  *   spliced bytes).
  *
  * Nothing is assumed: each cell is a real connection attempt through real kernel NATs and a real
- * miniupnpd, and the target's own view of the connection is checked too. Bounded time: every
+ * miniupnpd, over links of 5 ms (what reaches a router waits that long), and the target's own view of
+ * the connection is checked too. Bounded time: every
  * `unl.connect()` has a 20 s timeout and every wait on a node 30 s, so a broken cell fails, never hangs.
  *
  * Then the same in a `p2p` net (the Net default; issue 18): the same node types and the same methods
@@ -79,8 +80,9 @@ describe.skipIf(!ready.ok)('the NAT matrix (net.unl.connect between every pair o
   let directCells: Record<string, string> | undefined
 
   beforeAll(async () => {
-    // MATRIX_LATENCY_MS=<ms>: every router gets that link latency (netlab's `latencyMs`), a debugging aid.
-    lab = await createLab(matrixSpec({ latencyMs: Number(process.env.MATRIX_LATENCY_MS ?? '0') }))
+    // Every router has 5 ms of link latency (netlab's `latencyMs`), as real links do; the lab's own take
+    // microseconds, which hid a bug once (NOTES.md). MATRIX_LATENCY_MS=<ms> sets another (0: none).
+    lab = await createLab(matrixSpec({ latencyMs: Number(process.env.MATRIX_LATENCY_MS ?? '5') }))
     matrix = await startMatrix(lab, { debug: process.env.MATRIX_DEBUG === '1' })
   }, 400_000)
 
