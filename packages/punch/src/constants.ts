@@ -69,10 +69,22 @@ export const FIRST_RETRY_GAP_MS = 3
 /**
  * An attempt that is neither refused nor connected after this long gets a fresh SYN (in ms). Linux
  * retransmits a SYN only after 1 s (RFC 6298 initial RTO), but a SYN dropped as INVALID by a router whose
- * state the other side's earlier SYN or RST changed is never answered; 250 ms is above any round trip
- * this library expects between two peers.
+ * state the other side's earlier SYN or RST changed is never answered. Each replacement waits twice as
+ * long as the last (250, 500, 1000 ms...), so paths with a longer round trip (intercontinental,
+ * satellite) still connect: with a fixed 250 ms every punch over 150 ms links failed (lab, 2026-12-06).
  */
 export const SYN_RETRANSMIT_MS = 250
+
+/**
+ * An attempt lives at least this many times the side's own RTT to the server (measured as its punch
+ * connection opened) before it is replaced: the path between two peers is about the sum of their RTTs
+ * to the server, so 3 covers two equally distant peers with room. On its own the fixed
+ * {@link SYN_RETRANSMIT_MS} cut every punch over 150 ms links (lab, 2026-12-06).
+ */
+export const STALL_SERVER_RTTS = 3
+
+/** A round lasts at least this many first-attempt lifetimes (when that is longer than {@link PUNCH_TIMEOUT_MS}). */
+export const ROUND_ATTEMPTS = 4
 
 /**
  * The last part of the server's `FIGHT` delay is waited by yielding to the event loop rather than by a

@@ -7,7 +7,13 @@ import { anySignal, LineSocket, type LineSocketOptions } from '@pyp2p/framing'
 import type { NodeIdentity } from '@pyp2p/identity'
 import type { FightMessage } from '@pyp2p/rendezvous-protocol'
 import createDebug from 'debug'
-import { PRECISE_WAIT_MS, PUNCH_TIMEOUT_MS } from './constants.js'
+import {
+  PRECISE_WAIT_MS,
+  PUNCH_TIMEOUT_MS,
+  ROUND_ATTEMPTS,
+  STALL_SERVER_RTTS,
+  SYN_RETRANSMIT_MS,
+} from './constants.js'
 import { detectNat } from './detect-nat.js'
 import { DirectListener, isUnNatted } from './direct-listener.js'
 import { isPunchError, PunchError, type PunchStage } from './errors.js'
@@ -133,6 +139,8 @@ export interface Prepared {
   mapping: RendezvousClient | undefined
   listener: DirectListener | undefined
   ports: number[]
+  /** How long opening the mapping's connection took (connect and `HELLO`): this side's RTT to the server, about. */
+  serverRttMs?: number
 }
 
 export function closePrepared(p: Partial<Prepared> | undefined): void {
@@ -150,13 +158,15 @@ export async function prepare(
   nat: NatBehaviour,
   tuning: PunchTuning,
 ): Promise<Prepared> {
+  const t0 = performance.now()
   const mapping = await openMapping(server, nodeId, tuning)
+  const serverRttMs = performance.now() - t0
   try {
     if (isUnNatted(mapping.observed, { address: mapping.connection.localAddress, port: mapping.localPort })) {
       const listener = await DirectListener.open(tuning.localAddress)
-      return { mapping, listener, ports: [listener.port] }
+      return { mapping, listener, ports: [listener.port], serverRttMs }
     }
-    return { mapping, listener: undefined, ports: predictPorts(nat, mapping.observed.port) }
+    return { mapping, listener: undefined, ports: predictPorts(nat, mapping.observed.port), serverRttMs }
   } catch (err) {
     mapping.close()
     throw err
@@ -192,8 +202,16 @@ export async function fire(
   const { signal } = tuning
   await waitPrecisely(fightMsg.delayMs, signal)
   const fired = performance.now()
-  const timeout = tuning.punchTimeout ?? PUNCH_TIMEOUT_MS
   const { mapping, listener } = prepared
+  // A SYN must live for the path's round trip before it is replaced (replacing one the peer's SYN has
+  // already met leaves the old socket holding the port pair, and every later attempt fails with
+  // EADDRNOTAVAIL): at least STALL_SERVER_RTTS times this side's RTT to the server, and the round
+  // lasts at least a few such attempts.
+  const attemptTimeout = Math.max(
+    SYN_RETRANSMIT_MS,
+    Math.ceil(STALL_SERVER_RTTS * (prepared.serverRttMs ?? 0)),
+  )
+  const timeout = tuning.punchTimeout ?? Math.max(PUNCH_TIMEOUT_MS, ROUND_ATTEMPTS * attemptTimeout)
   const stop = new AbortController()
   const both = anySignal(signal, stop.signal)
   const connect = (localPort: number): Promise<{ socket: Socket; port: number; attempts: number }> =>
@@ -204,6 +222,7 @@ export async function fire(
       ...(tuning.localAddress !== undefined && { localAddress: tuning.localAddress }),
       ...(tuning.maxAttempts !== undefined && { maxAttempts: tuning.maxAttempts }),
       timeout,
+      attemptTimeout,
       ...(tuning.retryGap !== undefined && { retryGap: tuning.retryGap }),
       signal: both,
     })

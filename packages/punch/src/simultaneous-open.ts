@@ -62,7 +62,8 @@ export interface SimultaneousOpenOptions {
   firstRetryGap?: number
   /**
    * An attempt neither refused nor connected after this many ms is replaced by a fresh one (our own SYN
-   * retransmit, sooner than the kernel's 1 s). Default {@link SYN_RETRANSMIT_MS}.
+   * retransmit, sooner than the kernel's 1 s), and the next one waits twice as long (up to `timeout`),
+   * so long paths are not cut short. Default {@link SYN_RETRANSMIT_MS}.
    */
   attemptTimeout?: number
   /**
@@ -216,6 +217,10 @@ export function simultaneousOpen(options: SimultaneousOpenOptions): Promise<Simu
       let attempts = 0
       let bindRaces = 0
       let refusals = 0
+      // How long the next attempt may go unanswered: doubled after each one that was (RFC 6298's
+      // back-off), so a path whose round trip is longer than `attemptTimeout` still gets a SYN that
+      // lives long enough for its answer (measured: 150 ms links each way failed every punch before).
+      let stall = attemptTimeout
       const giveUp = (why: string): void => {
         portsLeft--
         log('port %d given up: %s', port, why)
@@ -241,9 +246,10 @@ export function simultaneousOpen(options: SimultaneousOpenOptions): Promise<Simu
             // kernel's retransmit.
             sockets.delete(socket)
             socket.destroy()
+            stall = Math.min(stall * 2, timeout)
             attempt()
           })
-        }, attemptTimeout)
+        }, stall)
         timers.add(stale)
         socket.once('connect', () => {
           clearTimeout(stale)
