@@ -4,7 +4,7 @@
  * node-type.ts decides from the server's view, its dial-back probe, a port mapping and the NAT test.
  */
 import type { NodeIdentity } from '@pyp2p/identity'
-import { detectNat, type NatBehaviour, type RendezvousSession } from '@pyp2p/punch'
+import { detectInbound, detectNat, type NatBehaviour, type RendezvousSession } from '@pyp2p/punch'
 import type { DialBackListener } from './dial-back-listener.js'
 import { forwardPort } from './forwarding.js'
 import { isLoopback } from './local-addresses.js'
@@ -81,15 +81,30 @@ export async function nodeTypeOf(
       server === undefined
         ? undefined
         : async (s) => {
-            // With the inbound probe, as @pyp2p/unl's RendezvousPuncher detects: it lets the server
-            // fire a RST-router side first (see @pyp2p/punch's README).
-            behaviour = await detectNat({ server, nodeId, inbound: true, ...proof, signal: s })
+            // The port tests only (no dial-back: it runs beside the reachability probe, and the
+            // server rate-limits dial-backs per network); the inbound probe follows for a node that
+            // will punch.
+            behaviour = await detectNat({ server, nodeId, inbound: false, ...proof, signal: s })
             return { type: behaviour.type, evidence: natEvidence(behaviour) }
           },
     signal,
   })
   // The NAT test runs beside the reachability probe; a node that turned out passive did not use it.
-  return { typeReport, behaviour: typeReport.natType === 'unknown' ? undefined : behaviour }
+  if (typeReport.natType === 'unknown' || behaviour === undefined) return { typeReport, behaviour: undefined }
+  if (typeReport.nodeType === 'simultaneous' && server !== undefined) {
+    // As @pyp2p/unl's RendezvousPuncher detects: the router's answer to unsolicited SYNs lets the
+    // server fire a RST-router side first (see @pyp2p/punch's README). Undefined: not known.
+    const inbound = await detectInbound({ server, nodeId, signal }).catch((err: unknown) => {
+      signal.throwIfAborted()
+      typeReport.reasons.push(`inbound probe failed: ${(err as Error).message}`)
+      return undefined
+    })
+    typeReport.reasons.push(
+      `router answer to unsolicited SYNs: ${inbound ?? 'unknown'} (the server dialled back)`,
+    )
+    if (inbound !== undefined) behaviour = { ...behaviour, inbound }
+  }
+  return { typeReport, behaviour }
 }
 
 /** The ports a NAT verdict came from, in the order seen: `local→external` (and the inbound policy). */
