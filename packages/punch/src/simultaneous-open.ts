@@ -219,7 +219,9 @@ export function simultaneousOpen(options: SimultaneousOpenOptions): Promise<Simu
       let refusals = 0
       // How long the next attempt may go unanswered: doubled after each one that was (RFC 6298's
       // back-off), so a path whose round trip is longer than `attemptTimeout` still gets a SYN that
-      // lives long enough for its answer (measured: 150 ms links each way failed every punch before).
+      // lives long enough for its answer. (The caller's first `attemptTimeout` should already exceed
+      // the path's round trip: fight.ts sets it from the server RTT; a replaced socket that the peer's
+      // SYN had met keeps the port pair, and the doubling cannot undo that.)
       let stall = attemptTimeout
       const giveUp = (why: string): void => {
         portsLeft--
