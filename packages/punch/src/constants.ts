@@ -69,10 +69,9 @@ export const FIRST_RETRY_GAP_MS = 3
 /**
  * An attempt that is neither refused nor connected after this long gets a fresh SYN (in ms). Linux
  * retransmits a SYN only after 1 s (RFC 6298 initial RTO), but a SYN dropped as INVALID by a router whose
- * state the other side's earlier SYN or RST changed is never answered. Each replacement waits twice as
- * long as the last (RFC 6298's back-off); a punch's first wait is at least {@link STALL_SERVER_RTTS}
- * server round trips (fight.ts), since a fixed 250 ms failed every punch over 150 ms links (lab,
- * 2026-12-06; the back-off alone did not help).
+ * state the other side's earlier SYN or RST changed is never answered. A punch waits at least
+ * {@link STALL_SERVER_RTTS} server round trips (fight.ts): a fixed 250 ms failed every punch over 150 ms
+ * links (lab, 2026-12-06), and doubling it after each replacement did not help.
  */
 export const SYN_RETRANSMIT_MS = 250
 

@@ -62,8 +62,9 @@ export interface SimultaneousOpenOptions {
   firstRetryGap?: number
   /**
    * An attempt neither refused nor connected after this many ms is replaced by a fresh one (our own SYN
-   * retransmit, sooner than the kernel's 1 s), and the next one waits twice as long (up to `timeout`),
-   * so long paths are not cut short. Default {@link SYN_RETRANSMIT_MS}.
+   * retransmit, sooner than the kernel's 1 s). Keep it above the path's round trip: a replaced socket
+   * that the peer's SYN had met keeps the port pair, and every later attempt fails with EADDRNOTAVAIL
+   * (fight.ts sets it from the server RTT). Default {@link SYN_RETRANSMIT_MS}.
    */
   attemptTimeout?: number
   /**
@@ -217,12 +218,6 @@ export function simultaneousOpen(options: SimultaneousOpenOptions): Promise<Simu
       let attempts = 0
       let bindRaces = 0
       let refusals = 0
-      // How long the next attempt may go unanswered: doubled after each one that was (RFC 6298's
-      // back-off), so a path whose round trip is longer than `attemptTimeout` still gets a SYN that
-      // lives long enough for its answer. (The caller's first `attemptTimeout` should already exceed
-      // the path's round trip: fight.ts sets it from the server RTT; a replaced socket that the peer's
-      // SYN had met keeps the port pair, and the doubling cannot undo that.)
-      let stall = attemptTimeout
       const giveUp = (why: string): void => {
         portsLeft--
         log('port %d given up: %s', port, why)
@@ -248,10 +243,9 @@ export function simultaneousOpen(options: SimultaneousOpenOptions): Promise<Simu
             // kernel's retransmit.
             sockets.delete(socket)
             socket.destroy()
-            stall = Math.min(stall * 2, timeout)
             attempt()
           })
-        }, stall)
+        }, attemptTimeout)
         timers.add(stale)
         socket.once('connect', () => {
           clearTimeout(stale)
