@@ -28,8 +28,9 @@ export interface RouterSpec {
   /** seconds; sets nf_conntrack_tcp_timeout_established (and friends) inside the router */
   conntrackTimeout?: number
   /**
-   * ms every packet arriving on the router's WAN side waits before the router sees it: the one-way
-   * latency of its link, inbound (Python 3 holds them: this kernel has no netem). Default 0 (none).
+   * ms every IPv4 packet arriving on the router's WAN side waits before the router sees it: the
+   * one-way latency of its link, inbound (Python 3 holds them: this kernel has no netem). IPv6 is not
+   * delayed. Default 0 (none).
    */
   latencyMs?: number
   /** default 'none'. Behind another router (double NAT) the WAN address is private, and miniupnpd
