@@ -69,19 +69,20 @@ export const FIRST_RETRY_GAP_MS = 3
 /**
  * An attempt that is neither refused nor connected after this long gets a fresh SYN (in ms). Linux
  * retransmits a SYN only after 1 s (RFC 6298 initial RTO), but a SYN dropped as INVALID by a router whose
- * state the other side's earlier SYN or RST changed is never answered. A punch waits at least
- * {@link STALL_SERVER_RTTS} server round trips (fight.ts): a fixed 250 ms failed every punch over 150 ms
+ * state the other side's earlier SYN or RST changed is never answered. A punch waits longer on long
+ * paths ({@link STALL_PATH_RTTS}, fight.ts): a fixed 250 ms failed every punch over 150 ms
  * links (lab, 2026-12-06), and doubling it after each replacement did not help.
  */
 export const SYN_RETRANSMIT_MS = 250
 
 /**
- * An attempt lives at least this many times the side's own RTT to the server (measured as its punch
- * connection opened) before it is replaced: the path between two peers is about the sum of their RTTs
- * to the server, so 3 covers two equally distant peers with room. On its own the fixed
- * {@link SYN_RETRANSMIT_MS} cut every punch over 150 ms links (lab, 2026-12-06).
+ * An attempt lives at least this many times a bound on the path's round trip before it is replaced
+ * (fight.ts: twice the side's own RTT to the server, measured as its punch connection opened, plus
+ * twice its `FIGHT` delay, which grows with the peer's distance). On its own the fixed
+ * {@link SYN_RETRANSMIT_MS} cut every punch over 150 ms links, and a near side punching a far one
+ * (300 ms) failed while its own RTT alone set the wait (lab, 2026-12-06).
  */
-export const STALL_SERVER_RTTS = 3
+export const STALL_PATH_RTTS = 1.5
 
 /** A round lasts at least this many first-attempt lifetimes (when that is longer than {@link PUNCH_TIMEOUT_MS}). */
 export const ROUND_ATTEMPTS = 4

@@ -11,7 +11,7 @@ import {
   PRECISE_WAIT_MS,
   PUNCH_TIMEOUT_MS,
   ROUND_ATTEMPTS,
-  STALL_SERVER_RTTS,
+  STALL_PATH_RTTS,
   SYN_RETRANSMIT_MS,
 } from './constants.js'
 import { detectNat } from './detect-nat.js'
@@ -205,12 +205,12 @@ export async function fire(
   const { mapping, listener } = prepared
   // A SYN must live for the path's round trip before it is replaced (replacing one the peer's SYN has
   // already met leaves the old socket holding the port pair, and every later attempt fails with
-  // EADDRNOTAVAIL): at least STALL_SERVER_RTTS times this side's RTT to the server, and the round
-  // lasts at least a few such attempts.
-  const attemptTimeout = Math.max(
-    SYN_RETRANSMIT_MS,
-    Math.ceil(STALL_SERVER_RTTS * (prepared.serverRttMs ?? 0)),
-  )
+  // EADDRNOTAVAIL), and the round must last a few such attempts. The path is about both sides' RTTs
+  // to the server; the peer's is at most ours plus twice our FIGHT delay (the server delays the
+  // nearer side by half the difference), so the path is at most twice (ours + our delay).
+  const ownRtt = prepared.serverRttMs ?? 0
+  const pathRttBound = 2 * (ownRtt + fightMsg.delayMs)
+  const attemptTimeout = Math.max(SYN_RETRANSMIT_MS, Math.ceil(STALL_PATH_RTTS * pathRttBound))
   const timeout = tuning.punchTimeout ?? Math.max(PUNCH_TIMEOUT_MS, ROUND_ATTEMPTS * attemptTimeout)
   const stop = new AbortController()
   const both = anySignal(signal, stop.signal)

@@ -6,7 +6,8 @@
  *   EADDRNOTAVAIL until it is gone: detection failed as `ERR_SERVER_UNREACHABLE` (20 ms links).
  * - A punch attempt was replaced after a fixed 250 ms; over 150 ms links (300 ms between the peers) the
  *   peer's SYN had met it by then, the replaced socket kept the port pair, and every later attempt
- *   failed with EADDRNOTAVAIL: no punch connected. Attempts now live a few server RTTs.
+ *   failed with EADDRNOTAVAIL: no punch connected. Then a near node (its own RTT short) still cut the
+ *   path to a far one (300 ms) short. Attempts now live 1.5 times a bound on the path's round trip.
  */
 import { createLab, type Lab, labReadiness } from '@pyp2p/netlab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -25,8 +26,16 @@ describe.skipIf(!ready.ok)('over links with latency', () => {
         r: { nat: 'cone', inbound: 'rst', latencyMs: 20 },
         far1: { nat: 'cone', inbound: 'drop', latencyMs: 150 },
         far2: { nat: 'cone', inbound: 'drop', latencyMs: 150 },
+        near: { nat: 'cone', inbound: 'drop' },
+        farthest: { nat: 'cone', inbound: 'drop', latencyMs: 300 },
       },
-      hosts: { a: { router: 'r' }, f1: { router: 'far1' }, f2: { router: 'far2' } },
+      hosts: {
+        a: { router: 'r' },
+        f1: { router: 'far1' },
+        f2: { router: 'far2' },
+        n: { router: 'near' },
+        f3: { router: 'farthest' },
+      },
     })
     const server = lab.spawnNode('srv', SERVER, ['--port', '8000'])
     await server.waitForLine(/^listening on /, { timeout: 60_000 })
@@ -58,31 +67,45 @@ describe.skipIf(!ready.ok)('over links with latency', () => {
     node.kill('SIGTERM')
   }, 120_000)
 
-  it('150 ms each way: two nodes behind cone routers punch through', async () => {
-    const target = lab.spawnNode('f2', NODE, [
-      '--role',
-      'target',
-      '--server',
-      rendezvous,
-      '--node-id',
-      '2'.repeat(40),
-    ])
+  /** One punch from `from` to a target on `to` (ids: target's, candidate's); the candidate's events. */
+  async function punchOnce(from: string, to: string, ids: readonly [string, string]) {
+    const target = lab.spawnNode(to, NODE, ['--role', 'target', '--server', rendezvous, '--node-id', ids[0]])
     await target.waitForLine(/"registered"/, { timeout: 60_000 })
-    const candidate = lab.spawnNode('f1', NODE, [
-      ...['--role', 'candidate', '--server', rendezvous, '--node-id', '3'.repeat(40)],
-      ...['--targets', '2'.repeat(40), '--trials', '1'],
+    const candidate = lab.spawnNode(from, NODE, [
+      ...['--role', 'candidate', '--server', rendezvous, '--node-id', ids[1]],
+      ...['--targets', ids[0], '--trials', '1'],
     ])
     await candidate.waitForLine(/"done"/, { timeout: 90_000 })
-    const out = candidate
+    target.kill('SIGTERM')
+    const events = candidate
       .stdout()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { event: string })
+    return { events, stdout: candidate.stdout() }
+  }
+
+  it('150 ms each way: two nodes behind cone routers punch through', async () => {
+    const { events, stdout } = await punchOnce('f1', 'f2', ['2'.repeat(40), '3'.repeat(40)])
     expect(
-      out.filter((e) => e.event === 'error'),
-      candidate.stdout(),
+      events.filter((e) => e.event === 'error'),
+      stdout,
     ).toEqual([])
-    expect(out.filter((e) => e.event === 'connected')).toHaveLength(1)
-    target.kill('SIGTERM')
+    expect(events.filter((e) => e.event === 'connected')).toHaveLength(1)
   }, 120_000)
+
+  it('a near node and a far one (300 ms), each way: the near side waits for the far path', async () => {
+    const runs = [
+      ['n', 'f3', ['4'.repeat(40), '5'.repeat(40)]],
+      ['f3', 'n', ['6'.repeat(40), '7'.repeat(40)]],
+    ] as const
+    for (const [from, to, ids] of runs) {
+      const { events, stdout } = await punchOnce(from, to, ids)
+      expect(
+        events.filter((e) => e.event === 'error'),
+        `${from} -> ${to}: ${stdout}`,
+      ).toEqual([])
+      expect(events.filter((e) => e.event === 'connected')).toHaveLength(1)
+    }
+  }, 180_000)
 })
