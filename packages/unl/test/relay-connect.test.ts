@@ -5,7 +5,7 @@
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { NodeIdentity } from '@pyp2p/identity'
-import { CircuitRelay, CircuitReservation, RelayListener } from '@pyp2p/relay'
+import { CircuitReservation } from '@pyp2p/relay'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   CircuitRelayer,
@@ -16,6 +16,7 @@ import {
   UnlConnector,
   withRelay,
 } from '../src/index.js'
+import { startCircuitRelay } from './fixtures/circuit-relay.js'
 
 const WAIT = 10_000
 const cleanups: Array<() => unknown> = []
@@ -23,16 +24,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
 
-async function startRelay(): Promise<{ relay: CircuitRelay; port: number }> {
-  const relay = new CircuitRelay({ sweepInterval: 0 })
-  const listener = new RelayListener(relay)
-  const { port } = await listener.listen({ host: '127.0.0.1', port: 0 })
-  cleanups.push(async () => {
-    relay.close()
-    await listener.close()
-  })
-  return { relay, port }
-}
+const startRelay = () => startCircuitRelay(cleanups)
 
 /** An active node (accepts nothing), reserved at the relay when `reserve`. */
 async function node(relayPort: number, reserve: boolean) {

@@ -4,9 +4,10 @@
 // either relay) reports the named relay's error.
 import { once } from 'node:events'
 import { NodeIdentity } from '@pyp2p/identity'
-import { CircuitRelay, CircuitReservation, RelayListener } from '@pyp2p/relay'
+import { CircuitReservation } from '@pyp2p/relay'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CircuitRelayer, type IncomingConnection, UNL, UnlConnector, withRelay } from '../src/index.js'
+import { startCircuitRelay } from './fixtures/circuit-relay.js'
 
 const WAIT = 10_000
 const cleanups: Array<() => unknown> = []
@@ -14,17 +15,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
 
-async function startRelay(): Promise<{ port: number; close: () => Promise<void> }> {
-  const relay = new CircuitRelay({ sweepInterval: 0 })
-  const listener = new RelayListener(relay)
-  const { port } = await listener.listen({ host: '127.0.0.1', port: 0 })
-  const close = async () => {
-    relay.close()
-    await listener.close()
-  }
-  cleanups.push(close)
-  return { port, close }
-}
+const startRelay = () => startCircuitRelay(cleanups)
 
 /** An active node whose relayer knows `own`; reserved at `reserveAt` when given; its UNL names `named`. */
 async function node(own: number, reserveAt?: number, named?: number) {
