@@ -140,7 +140,7 @@ export interface Prepared {
   listener: DirectListener | undefined
   ports: number[]
   /** How long opening the mapping's connection took (connect and `HELLO`): this side's RTT to the server, about. */
-  serverRttMs?: number
+  serverRttMs: number
 }
 
 export function closePrepared(p: Partial<Prepared> | undefined): void {
@@ -208,8 +208,7 @@ export async function fire(
   // EADDRNOTAVAIL), and the round must last a few such attempts. The path is about both sides' RTTs
   // to the server; the peer's is at most ours plus twice our FIGHT delay (the server delays the
   // nearer side by half the difference), so the path is at most twice (ours + our delay).
-  const ownRtt = prepared.serverRttMs ?? 0
-  const pathRttBound = 2 * (ownRtt + fightMsg.delayMs)
+  const pathRttBound = 2 * (prepared.serverRttMs + fightMsg.delayMs)
   const attemptTimeout = Math.max(SYN_RETRANSMIT_MS, Math.ceil(STALL_PATH_RTTS * pathRttBound))
   const timeout = tuning.punchTimeout ?? Math.max(PUNCH_TIMEOUT_MS, ROUND_ATTEMPTS * attemptTimeout)
   const stop = new AbortController()

@@ -4,19 +4,9 @@
 // only ciphertext; the report names the relay; a target without a reservation fails typed.
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
-import { NodeIdentity } from '@pyp2p/identity'
-import { CircuitReservation } from '@pyp2p/relay'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  CircuitRelayer,
-  type IncomingConnection,
-  planConnect,
-  relayOf,
-  UNL,
-  UnlConnector,
-  withRelay,
-} from '../src/index.js'
-import { startCircuitRelay } from './fixtures/circuit-relay.js'
+import { type IncomingConnection, planConnect, relayOf, UNL, withRelay } from '../src/index.js'
+import { activeNode, startCircuitRelay } from './fixtures/circuit-relay.js'
 
 const WAIT = 10_000
 const cleanups: Array<() => unknown> = []
@@ -26,30 +16,12 @@ afterEach(async () => {
 
 const startRelay = () => startCircuitRelay(cleanups)
 
-/** An active node (accepts nothing), reserved at the relay when `reserve`. */
-async function node(relayPort: number, reserve: boolean) {
-  const identity = NodeIdentity.generate()
-  let unl = new UNL({
-    nodeId: identity.nodeId,
-    nodeType: 'active',
-    natType: 'random',
-    forwarding: 'none',
-    port: 0,
-    wanAddress: '',
-    lanAddress: '',
-  })
-  const relays = [{ host: '127.0.0.1', port: relayPort }]
-  const relayer = new CircuitRelayer({ relays })
-  if (reserve) {
-    const reservation = await CircuitReservation.open({ host: '127.0.0.1', port: relayPort, identity })
-    cleanups.push(() => reservation.close())
-    relayer.setReservation(reservation)
-    unl = withRelay(unl, relays[0])
-  }
-  const connector = new UnlConnector({ unl, identity, relayer })
-  cleanups.push(() => connector.close())
-  return { connector, identity, unl }
-}
+/** An active node (accepts nothing), reserved at the relay when `reserve` (its UNL then names it). */
+const node = (relayPort: number, reserve: boolean) =>
+  activeNode(
+    cleanups,
+    reserve ? { own: relayPort, reserveAt: relayPort, named: relayPort } : { own: relayPort },
+  )
 
 describe('relay method', () => {
   it('a UNL names its relay in an optional extension, round trip', () => {

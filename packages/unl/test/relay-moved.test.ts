@@ -3,11 +3,9 @@
 // loopback relays. A failure that says nothing about where the target is (here: no reservation at
 // either relay) reports the named relay's error.
 import { once } from 'node:events'
-import { NodeIdentity } from '@pyp2p/identity'
-import { CircuitReservation } from '@pyp2p/relay'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CircuitRelayer, type IncomingConnection, UNL, UnlConnector, withRelay } from '../src/index.js'
-import { startCircuitRelay } from './fixtures/circuit-relay.js'
+import type { IncomingConnection } from '../src/index.js'
+import { activeNode, startCircuitRelay } from './fixtures/circuit-relay.js'
 
 const WAIT = 10_000
 const cleanups: Array<() => unknown> = []
@@ -18,28 +16,12 @@ afterEach(async () => {
 const startRelay = () => startCircuitRelay(cleanups)
 
 /** An active node whose relayer knows `own`; reserved at `reserveAt` when given; its UNL names `named`. */
-async function node(own: number, reserveAt?: number, named?: number) {
-  const identity = NodeIdentity.generate()
-  const base = new UNL({
-    nodeId: identity.nodeId,
-    nodeType: 'active',
-    natType: 'random',
-    forwarding: 'none',
-    port: 0,
-    wanAddress: '',
-    lanAddress: '',
+const node = (own: number, reserveAt?: number, named?: number) =>
+  activeNode(cleanups, {
+    own,
+    ...(reserveAt !== undefined && { reserveAt }),
+    ...(named !== undefined && { named }),
   })
-  const relayer = new CircuitRelayer({ relays: [{ host: '127.0.0.1', port: own }] })
-  if (reserveAt !== undefined) {
-    const reservation = await CircuitReservation.open({ host: '127.0.0.1', port: reserveAt, identity })
-    cleanups.push(() => reservation.close())
-    relayer.setReservation(reservation)
-  }
-  const unl = named === undefined ? base : withRelay(base, { host: '127.0.0.1', port: named })
-  const connector = new UnlConnector({ unl, identity, relayer })
-  cleanups.push(() => connector.close())
-  return { connector, identity, unl }
-}
 
 describe('a UNL naming a relay its node left', () => {
   it('the named relay is gone: the circuit goes through our own relay, where the target reserved', async () => {
